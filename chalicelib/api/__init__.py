@@ -1,0 +1,1 @@
+"""Chalice blueprints: parse the request, call one service, serialize the result."""

@@ -1,0 +1,96 @@
+"""Admin endpoints: settings, widget snippet, identity secret, categories, operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.common import Call, endpoint
+from chalicelib.services import categories, operators, settings, tenants
+
+routes = Blueprint(__name__)
+
+
+def _service(call: Call) -> Any:
+    return tenants.get_service(call.require_caller().service_id)
+
+
+@endpoint(routes, "/settings", who="admin")
+def get_settings(call: Call) -> dict[str, Any]:
+    return settings.current(_service(call))
+
+
+@endpoint(routes, "/settings", methods=("PUT",), who="admin")
+def put_settings(call: Call) -> dict[str, Any]:
+    return settings.update(_service(call), call.body)
+
+
+@endpoint(routes, "/settings/widget-snippet", who="admin")
+def widget_snippet(call: Call) -> dict[str, str]:
+    return {"snippet": settings.widget_snippet(_service(call))}
+
+
+@endpoint(routes, "/settings/identity-secret", methods=("POST",), who="admin")
+def rotate_identity_secret(call: Call) -> dict[str, str]:
+    return {"identity_secret": settings.rotate_identity_secret(_service(call))}
+
+
+@endpoint(routes, "/categories")
+def list_categories(call: Call) -> dict[str, Any]:
+    return {"categories": categories.tree(call.require_caller().service_id)}
+
+
+@endpoint(routes, "/categories", methods=("POST",), who="admin", status=201)
+def create_category(call: Call) -> dict[str, Any]:
+    category = categories.create(call.require_caller().service_id, call.body)
+    return {**categories.to_json(category), "children": []}
+
+
+@endpoint(routes, "/categories/{category_id}", methods=("PUT",), who="admin")
+def update_category(call: Call, category_id: str) -> dict[str, Any]:
+    service_id = call.require_caller().service_id
+    category = categories.update(service_id, category_id, call.body)
+    return categories.to_json(category)
+
+
+@endpoint(routes, "/categories/{category_id}", methods=("DELETE",), who="admin", status=204)
+def delete_category(call: Call, category_id: str) -> None:
+    categories.delete(call.require_caller().service_id, category_id)
+
+
+@endpoint(routes, "/operators", who="admin")
+def list_operators(call: Call) -> dict[str, Any]:
+    service = _service(call)
+    current = settings.current(service)
+    return {
+        "operators": [
+            operators.to_json(op, current) for op in operators.list_operators(service.service_id)
+        ]
+    }
+
+
+@endpoint(routes, "/operators", methods=("POST",), who="admin", status=201)
+def create_operator(call: Call) -> dict[str, Any]:
+    service = _service(call)
+    operator = operators.create(service, call.body)
+    return operators.to_json(operator, settings.current(service))
+
+
+@endpoint(routes, "/operators/{operator_id}", who="admin")
+def get_operator(call: Call, operator_id: str) -> dict[str, Any]:
+    service = _service(call)
+    operator = operators.get_operator(service.service_id, operator_id)
+    return operators.to_json(operator, settings.current(service))
+
+
+@endpoint(routes, "/operators/{operator_id}", methods=("PUT",), who="admin")
+def update_operator(call: Call, operator_id: str) -> dict[str, Any]:
+    service = _service(call)
+    operator = operators.update(service, operator_id, call.body)
+    return operators.to_json(operator, settings.current(service))
+
+
+@endpoint(routes, "/operators/{operator_id}", methods=("DELETE",), who="admin", status=204)
+def delete_operator(call: Call, operator_id: str) -> None:
+    operators.delete(_service(call), operator_id)

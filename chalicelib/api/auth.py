@@ -1,0 +1,59 @@
+"""Sign-in endpoints: login, logout, who am I, WebSocket tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import clock
+from chalicelib.api.common import Call, endpoint
+from chalicelib.models import Service
+from chalicelib.services import sessions
+
+routes = Blueprint(__name__)
+
+
+@endpoint(routes, "/health", who="public")
+def health(call: Call) -> dict[str, Any]:
+    # One cheap read proves the tables answer.
+    Service.count("__health__", limit=1)
+    return {"ok": True}
+
+
+@endpoint(routes, "/auth/login", methods=("POST",), who="public")
+def login(call: Call) -> dict[str, Any]:
+    token, expires_at, operator = sessions.login(call.body)
+    return {
+        "token": token,
+        "expires_at": clock.iso(expires_at),
+        "operator": {
+            "operator_id": operator.operator_id,
+            "name": operator.name,
+            "email": operator.email,
+            "role": operator.role,
+        },
+    }
+
+
+@endpoint(routes, "/auth/logout", methods=("POST",), status=204)
+def logout(call: Call) -> None:
+    sessions.logout(call.require_caller())
+
+
+@endpoint(routes, "/me")
+def me(call: Call) -> dict[str, Any]:
+    operator = sessions.me(call.require_caller())
+    return {
+        "operator_id": operator.operator_id,
+        "service_id": operator.service_id,
+        "name": operator.name,
+        "email": operator.email,
+        "role": operator.role,
+        "status": operator.status,
+    }
+
+
+@endpoint(routes, "/auth/ws-ticket", methods=("POST",))
+def ws_ticket(call: Call) -> dict[str, str]:
+    return sessions.ws_ticket(call.require_caller())

@@ -1,0 +1,136 @@
+"""What every REST endpoint shares: authentication, the JSON body, and turning
+domain errors into API.md's error shape. Handlers declare who may call them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.errors import DomainError, InvalidInput, NotAllowed, TooLarge
+from chalicelib.services import sessions
+from chalicelib.services.sessions import Caller
+
+log = logging.getLogger("helpdesk.api")
+
+MAX_BODY_BYTES = 256 * 1024
+CONTENT_TYPES = ["application/json", "text/plain"]
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass
+class Call:
+    """One REST request, as the handler needs it."""
+
+    raw_body: bytes | None
+    query: dict[str, str]
+    headers: dict[str, str]
+    source_ip: str | None
+    caller: Caller | None = None
+    _body: Any = field(default=None, repr=False)
+    _parsed: bool = False
+
+    @property
+    def body(self) -> Any:
+        """The JSON body; an empty body is an empty object."""
+        if not self._parsed:
+            self._body = parse_json(self.raw_body)
+            self._parsed = True
+        return self._body
+
+    @property
+    def user_agent(self) -> str | None:
+        return self.headers.get("user-agent")
+
+    def require_caller(self) -> Caller:
+        assert self.caller is not None
+        return self.caller
+
+
+def parse_json(raw: bytes | str | None) -> Any:
+    if raw is None or raw in (b"", ""):
+        return {}
+    if len(raw) > MAX_BODY_BYTES:
+        raise TooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("body", "is not valid JSON") from exc
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if status == 204:
+        return Response(body="", status_code=204, headers={**_NO_STORE, **(headers or {})})
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json", **_NO_STORE, **(headers or {})},
+    )
+
+
+def error_response(error: DomainError) -> Response:
+    headers = {}
+    retry_after = getattr(error, "retry_after_s", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    return json_response({"code": error.code, "message": error.message}, error.status, headers)
+
+
+def internal_error_response() -> Response:
+    return json_response(
+        {"code": "internal_error", "message": "something went wrong on our side; try again"}, 500
+    )
+
+
+Handler = Callable[..., Any]
+
+
+def endpoint(
+    blueprint: Blueprint,
+    path: str,
+    *,
+    methods: tuple[str, ...] = ("GET",),
+    who: str = "operator",
+    status: int = 200,
+) -> Callable[[Handler], Handler]:
+    """Register a REST handler. `who` is `public`, `operator` (any signed-in
+    operator or admin) or `admin`. The handler gets a `Call` and the path
+    parameters and returns something JSON-serializable (or a Response)."""
+    assert who in ("public", "operator", "admin")
+
+    def decorate(handler: Handler) -> Handler:
+        def view(**params: str) -> Response:
+            request = blueprint.current_request
+            try:
+                headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+                call = Call(
+                    raw_body=request.raw_body,
+                    query=dict(request.query_params or {}),
+                    headers=headers,
+                    source_ip=((request.context or {}).get("identity") or {}).get("sourceIp"),
+                )
+                if who != "public":
+                    call.caller = sessions.authenticate(headers.get("authorization"))
+                    if who == "admin" and not call.caller.is_admin:
+                        raise NotAllowed("this needs an admin", "admin_only")
+                result = handler(call, **params)
+            except DomainError as error:
+                return error_response(error)
+            except Exception:
+                # Never the stack trace to the client; never headers (tokens) to the log.
+                log.exception("unhandled error in %s %s", request.method, path)
+                return internal_error_response()
+            if isinstance(result, Response):
+                return result
+            return json_response(result, status)
+
+        view.__name__ = handler.__name__
+        view.__doc__ = handler.__doc__
+        blueprint.route(path, methods=list(methods), cors=True, content_types=CONTENT_TYPES)(view)
+        return handler
+
+    return decorate

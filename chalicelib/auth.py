@@ -1,0 +1,201 @@
+"""Password hashing, signed tokens, single-use WebSocket tickets and the
+identity HMAC the host page signs its user with."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib import clock, config
+from chalicelib.errors import NotAuthenticated
+from chalicelib.models import Token
+
+TICKET_TTL_S = 60
+VISITOR_TOKEN_TTL_S = 365 * 24 * 3600
+_ALGORITHM = "HS256"
+
+
+def new_id(prefix: str) -> str:
+    """An opaque, unguessable id such as `ch_3kF…`."""
+    return f"{prefix}_{secrets.token_urlsafe(16)}"
+
+
+# --- passwords ----------------------------------------------------------------
+
+
+@functools.cache
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    # argon2id at OWASP's minimum: 19 MiB of memory, 2 iterations, 1 lane.
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return bool(_hasher().verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """Verified against when no account matches, so timing reveals nothing."""
+    return hash_password(secrets.token_hex(16))
+
+
+# --- operator tokens ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    service_id: str
+    operator_id: str
+    session_id: str
+    expires_at: datetime
+
+
+def _sign(claims: dict[str, Any]) -> str:
+    import jwt
+
+    return jwt.encode(claims, config.token_secret(), algorithm=_ALGORITHM)
+
+
+def _verify(token: str, kind: str) -> dict[str, Any]:
+    import jwt
+
+    try:
+        claims = jwt.decode(
+            token,
+            config.token_secret(),
+            algorithms=[_ALGORITHM],
+            options={"require": ["exp", "typ"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise NotAuthenticated("the token has expired", "token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise NotAuthenticated("the token is not valid", "invalid_token") from exc
+    if claims.get("typ") != kind:
+        raise NotAuthenticated("the token is not valid", "invalid_token")
+    return claims
+
+
+def issue_operator_token(service_id: str, operator_id: str) -> tuple[str, datetime]:
+    """Sign a bearer token and record its session, so logout revokes it at once."""
+    issued = clock.now().replace(microsecond=0)
+    expires_at = issued + timedelta(seconds=config.token_ttl_s())
+    session_id = secrets.token_urlsafe(16)
+    Token(
+        token_key=f"session#{session_id}",
+        payload={"service_id": service_id, "operator_id": operator_id},
+        expires_at=expires_at,
+    ).save()
+    token = _sign(
+        {
+            "typ": "operator",
+            "svc": service_id,
+            "sub": operator_id,
+            "sid": session_id,
+            "iat": int(issued.timestamp()),
+            "exp": int(expires_at.timestamp()),
+        }
+    )
+    return token, expires_at
+
+
+def verify_operator_token(token: str) -> TokenClaims:
+    """Check signature, expiry and that the session has not been revoked."""
+    claims = _verify(token, "operator")
+    session_id = str(claims.get("sid", ""))
+    try:
+        session = Token.get(f"session#{session_id}", consistent_read=True)
+    except Token.DoesNotExist as exc:
+        raise NotAuthenticated("the token has been revoked", "token_revoked") from exc
+    if session.payload.get("operator_id") != claims.get("sub"):
+        raise NotAuthenticated("the token is not valid", "invalid_token")
+    return TokenClaims(
+        service_id=str(claims["svc"]),
+        operator_id=str(claims["sub"]),
+        session_id=session_id,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )
+
+
+def revoke_session(session_id: str) -> None:
+    Token(token_key=f"session#{session_id}").delete()
+
+
+# --- visitor tokens -------------------------------------------------------------
+
+
+def issue_visitor_token(service_id: str, customer_id: str) -> str:
+    now = clock.epoch()
+    return _sign(
+        {
+            "typ": "visitor",
+            "svc": service_id,
+            "sub": customer_id,
+            "iat": now,
+            "exp": now + VISITOR_TOKEN_TTL_S,
+        }
+    )
+
+
+def verify_visitor_token(token: str, service_id: str) -> str | None:
+    """The customer id a visitor token names, or None when it is not for this service."""
+    try:
+        claims = _verify(token, "visitor")
+    except NotAuthenticated:
+        return None
+    if claims.get("svc") != service_id:
+        return None
+    return str(claims["sub"])
+
+
+# --- WebSocket tickets ----------------------------------------------------------
+
+
+def _ticket_key(ticket: str) -> str:
+    # Only a digest is stored: a leaked table dump holds no usable ticket.
+    return "ticket#" + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def issue_ticket(payload: dict[str, Any]) -> str:
+    """A single-use ticket, valid for TICKET_TTL_S seconds, carrying `payload`."""
+    ticket = secrets.token_urlsafe(32)
+    Token(
+        token_key=_ticket_key(ticket),
+        payload=payload,
+        until=clock.epoch() + TICKET_TTL_S,
+        expires_at=clock.now() + timedelta(seconds=TICKET_TTL_S),
+    ).save()
+    return ticket
+
+
+def consume_ticket(ticket: str) -> dict[str, Any]:
+    """Use a ticket up: an atomic conditional delete lets exactly one caller have it."""
+    if not ticket or len(ticket) > 200:
+        raise NotAuthenticated("a valid ticket is required", "invalid_ticket")
+    record = Token.take(_ticket_key(ticket), clock.epoch())
+    if record is None:
+        raise NotAuthenticated("the ticket is unknown, expired or already used", "invalid_ticket")
+    return dict(record.payload)
+
+
+def identity_hash(secret: str, user_id: str) -> str:
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def identity_hash_ok(secret: str, user_id: str, given: str) -> bool:
+    return hmac.compare_digest(identity_hash(secret, user_id), given.strip().lower())

@@ -1,0 +1,31 @@
+"""boto3 clients, created once per process and only when first used."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from chalicelib import config
+
+
+@functools.cache
+def _session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
+@functools.cache
+def _client(service: str, endpoint_url: str | None, region: str) -> Any:
+    return _session().client(service, endpoint_url=endpoint_url, region_name=region)
+
+
+def client(service: str, endpoint_url: str | None = None) -> Any:
+    return _client(service, endpoint_url, config.region())
+
+
+def reset() -> None:
+    """Forget cached clients (tests switch between moto and DynamoDB Local)."""
+    _client.cache_clear()
+    _session.cache_clear()
+    config._fetch_secret.cache_clear()

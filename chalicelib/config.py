@@ -1,0 +1,90 @@
+"""Settings from environment variables, read when asked for, never at import.
+
+Every Lambda gets the same environment (see `.chalice/config.json` and the merged
+CloudFormation template): one variable per table name, the DynamoDB endpoint (only
+set locally), the public URLs and where the token-signing secret lives.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+TABLE_KEYS = (
+    "services",
+    "operators",
+    "categories",
+    "customers",
+    "chats",
+    "messages",
+    "connections",
+    "tickets",
+    "tokens",
+)
+
+DEFAULT_REGION = "us-east-1"
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing."""
+
+
+def env_var_for_table(key: str) -> str:
+    return f"TABLE_{key.upper()}"
+
+
+def table_name(key: str) -> str:
+    """The DynamoDB table name for a table key such as `chats`."""
+    explicit = os.environ.get(env_var_for_table(key))
+    if explicit:
+        return explicit
+    return f"{os.environ.get('TABLE_PREFIX', 'helpdesk')}-{key}"
+
+
+def dynamodb_endpoint() -> str | None:
+    return os.environ.get("DYNAMODB_ENDPOINT") or None
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def public_base_url() -> str:
+    """Where the widget's static files are served from (no trailing slash)."""
+    return os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+
+
+def api_base_url() -> str:
+    """The REST API's base URL as browsers see it (no trailing slash)."""
+    return os.environ.get("API_BASE_URL", public_base_url() + "/api").rstrip("/")
+
+
+def ws_url() -> str:
+    """The WebSocket URL clients connect to."""
+    return os.environ.get("WS_URL", "ws://127.0.0.1:8080/ws")
+
+
+def token_ttl_s() -> int:
+    return int(os.environ.get("TOKEN_TTL_S", str(12 * 3600)))
+
+
+def token_secret() -> str:
+    """The token-signing secret: a literal for local runs and tests, or a Secrets
+    Manager secret / SSM parameter name on AWS. Never committed."""
+    literal = os.environ.get("TOKEN_SECRET")
+    if literal:
+        return literal
+    secret_id = os.environ.get("TOKEN_SECRET_ID")
+    if secret_id:
+        return _fetch_secret(secret_id)
+    raise ConfigError("TOKEN_SECRET or TOKEN_SECRET_ID must be set")
+
+
+@functools.cache
+def _fetch_secret(secret_id: str) -> str:
+    from chalicelib import aws
+
+    if secret_id.startswith("ssm:"):
+        response = aws.client("ssm").get_parameter(Name=secret_id[4:], WithDecryption=True)
+        return response["Parameter"]["Value"]
+    return aws.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]

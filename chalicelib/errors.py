@@ -1,0 +1,58 @@
+"""Domain errors. Services raise these; only chalicelib/api maps them to HTTP
+statuses and WebSocket `error` frames."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class InvalidInput(DomainError):
+    code = "bad_request"
+    status = 400
+
+    def __init__(self, field: str, message: str, code: str | None = None) -> None:
+        super().__init__(f"{field}: {message}", code)
+        self.field = field
+
+
+class NotAuthenticated(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+class NotAllowed(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+    status = 413
+
+
+class TooManyRequests(DomainError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

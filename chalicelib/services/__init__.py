@@ -1,0 +1,1 @@
+"""The domain: plain functions that know nothing of HTTP or Chalice."""

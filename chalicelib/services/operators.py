@@ -1,0 +1,197 @@
+"""Operators and admins of a service (R-TEN-2, R-SET-7): create, change, remove,
+list. Emails are unique per service; the last admin always stays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import auth, clock, validate
+from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.models import Operator, Service, Token, transaction
+
+ROLES = ("admin", "operator")
+STATUSES = ("online", "break", "offline")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+
+
+def checked_password(password: Any, field: str = "password") -> str:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(field, f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    return password
+
+
+def _email_guard_key(service_id: str, email: str) -> str:
+    return f"email#{service_id}#{email.lower()}"
+
+
+def new_operator(
+    service_id: str,
+    *,
+    email: str,
+    name: str,
+    password_hash: str,
+    role: str,
+    max_chats: int | None,
+) -> Operator:
+    return Operator(
+        service_id=service_id,
+        operator_id=auth.new_id("op"),
+        email=email.lower(),
+        name=name,
+        role=role,
+        password_hash=password_hash,
+        status="offline",
+        open_chats=0,
+        max_chats=max_chats,
+        created_at=clock.iso(clock.now()),
+    )
+
+
+def add_create_actions(writes: TransactWrite, operator: Operator) -> None:
+    """The writes that create an operator: the item and its unique-email guard."""
+    writes.save(operator, condition=Operator.operator_id.does_not_exist())
+    writes.save(
+        Token(
+            token_key=_email_guard_key(operator.service_id, operator.email),
+            payload={"operator_id": operator.operator_id},
+        ),
+        condition=Token.token_key.does_not_exist(),
+    )
+
+
+def get_operator(service_id: str, operator_id: str) -> Operator:
+    try:
+        return Operator.get(service_id, operator_id)
+    except Operator.DoesNotExist as exc:
+        raise NotFound("no such operator") from exc
+
+
+def find_by_email(service_id: str, email: str) -> Operator | None:
+    for key_only in Operator.by_email.query(service_id, Operator.email == email.lower(), limit=1):
+        try:
+            return Operator.get(service_id, key_only.operator_id, consistent_read=True)
+        except Operator.DoesNotExist:
+            return None
+    return None
+
+
+def list_operators(service_id: str) -> list[Operator]:
+    return sorted(Operator.query(service_id), key=lambda op: (op.name.lower(), op.operator_id))
+
+
+def effective_max_chats(operator: Operator, service_settings: dict[str, Any]) -> int:
+    if operator.max_chats is not None:
+        return int(operator.max_chats)
+    return int(service_settings["max_chats_per_operator"])
+
+
+def create(service: Service, body: dict[str, Any]) -> Operator:
+    validate.body_object(body)
+    email = validate.email(body)
+    name = validate.text(body, "name", max_len=100, single_line=True)
+    role = validate.choice(body, "role", ROLES)
+    password = checked_password(body.get("password"))
+    max_chats = validate.integer(body, "max_chats", low=1, high=50, required=False)
+    operator = new_operator(
+        service.service_id,
+        email=email,
+        name=name,
+        password_hash=auth.hash_password(password),
+        role=role,
+        max_chats=max_chats,
+    )
+    try:
+        with transaction() as writes:
+            add_create_actions(writes, operator)
+            if role == "admin":
+                writes.update(service, actions=[Service.admin_count.add(1)])
+    except TransactWriteError as exc:
+        raise Conflict("an operator with that email exists", "email_taken") from exc
+    return operator
+
+
+def update(service: Service, operator_id: str, body: dict[str, Any]) -> Operator:
+    validate.body_object(body)
+    operator = get_operator(service.service_id, operator_id)
+    actions = []
+    if "name" in body:
+        actions.append(
+            Operator.name.set(validate.text(body, "name", max_len=100, single_line=True))
+        )
+    if "password" in body:
+        actions.append(Operator.password_hash.set(auth.hash_password(checked_password(body["password"]))))
+    if "max_chats" in body:
+        max_chats = validate.integer(body, "max_chats", low=1, high=50, required=False)
+        actions.append(
+            Operator.max_chats.remove() if max_chats is None else Operator.max_chats.set(max_chats)
+        )
+    role = validate.choice(body, "role", ROLES, required=False)
+    if role is not None and role != operator.role:
+        actions.append(Operator.role.set(role))
+    if not actions:
+        return operator
+    condition = Operator.operator_id.exists()
+    try:
+        with transaction() as writes:
+            if role is not None and role != operator.role:
+                # The role is checked as it was read, so two role changes cannot
+                # both count the same admin.
+                condition = condition & (Operator.role == operator.role)
+                if role == "admin":
+                    writes.update(service, actions=[Service.admin_count.add(1)])
+                else:
+                    writes.update(
+                        service,
+                        actions=[Service.admin_count.add(-1)],
+                        condition=Service.admin_count > 1,
+                    )
+            writes.update(operator, actions=actions, condition=condition)
+    except TransactWriteError as exc:
+        if role == "operator":
+            raise Conflict("a service must keep at least one admin", "last_admin") from exc
+        raise Conflict("the operator changed meanwhile; try again", "conflict") from exc
+    return get_operator(service.service_id, operator_id)
+
+
+def delete(service: Service, operator_id: str) -> None:
+    operator = get_operator(service.service_id, operator_id)
+    no_chats = Operator.open_chats.does_not_exist() | (Operator.open_chats == 0)
+    try:
+        with transaction() as writes:
+            writes.delete(
+                operator,
+                condition=(
+                    Operator.operator_id.exists() & (Operator.role == operator.role) & no_chats
+                ),
+            )
+            writes.delete(Token(token_key=_email_guard_key(service.service_id, operator.email)))
+            if operator.role == "admin":
+                writes.update(
+                    service,
+                    actions=[Service.admin_count.add(-1)],
+                    condition=Service.admin_count > 1,
+                )
+    except TransactWriteError as exc:
+        if operator.role == "admin":
+            fresh = Service.get(service.service_id, consistent_read=True)
+            if fresh.admin_count <= 1:
+                raise Conflict("a service must keep at least one admin", "last_admin") from exc
+        raise Conflict(
+            "the operator still has open chats; end or reassign them first", "operator_busy"
+        ) from exc
+
+
+def to_json(operator: Operator, service_settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "operator_id": operator.operator_id,
+        "name": operator.name,
+        "email": operator.email,
+        "role": operator.role,
+        "status": operator.status,
+        "open_chats": int(operator.open_chats or 0),
+        "max_chats": effective_max_chats(operator, service_settings),
+    }

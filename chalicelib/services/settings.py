@@ -1,0 +1,131 @@
+"""A service's chat settings (R-SET-1…7): defaults, validation, the widget
+snippet and the identity secret."""
+
+from __future__ import annotations
+
+import html
+import secrets
+from typing import Any
+
+from chalicelib import config, validate
+from chalicelib.errors import InvalidInput
+from chalicelib.models import Service
+
+LANGUAGES = ("ja", "en", "ko")
+
+DEFAULT_CONSENT_TEXT = (
+    "We collect your name, email address, IP address and device to answer your "
+    "inquiry. Do you agree to the collection of this personal information?"
+)
+
+
+def defaults() -> dict[str, Any]:
+    return {
+        "chat_enabled": True,
+        "greeting": "Hello! How can we help you today?",
+        "rating_message": "Thank you for chatting with us. Please rate this conversation.",
+        "sticky_assignment": True,
+        "inquiry_form_url": "",
+        "max_chats_per_operator": 5,
+        "languages": ["ja", "en"],
+        "default_language": "ja",
+        "allowed_origins": [],
+        "unopened_timeout_s": 120,
+        "consent_text": DEFAULT_CONSENT_TEXT,
+        "consent_version": 1,
+    }
+
+
+# Fields the server maintains: accepted back from a GET, never changed by a PUT.
+_READ_ONLY = ("consent_version",)
+
+
+def current(service: Service) -> dict[str, Any]:
+    """The service's settings with defaults filled in for fields added later."""
+    return {**defaults(), **(service.settings or {})}
+
+
+def _languages(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise InvalidInput("languages", "must be a non-empty list of language codes")
+    if any(lang not in LANGUAGES for lang in value) or len(set(value)) != len(value):
+        raise InvalidInput("languages", "must list distinct codes from " + ", ".join(LANGUAGES))
+    return list(value)
+
+
+def _origins(value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > 50:
+        raise InvalidInput("allowed_origins", "must be a list of at most 50 origins")
+    if value == ["*"]:
+        return ["*"]
+    return sorted({validate.origin(item, "allowed_origins") for item in value})
+
+
+def _inquiry_form_url(value: Any) -> str:
+    if value in ("", None):
+        return ""
+    return validate.http_url(value, "inquiry_form_url")
+
+
+def validated_changes(body: dict[str, Any], now_settings: dict[str, Any]) -> dict[str, Any]:
+    """Check a PUT body; return the settings after applying it."""
+    validate.body_object(body)
+    validate.only_fields(body, (*defaults().keys(),))
+    merged = dict(now_settings)
+    for field in ("chat_enabled", "sticky_assignment"):
+        if field in body:
+            merged[field] = validate.boolean(body, field)
+    for field, max_len in (("greeting", 2000), ("rating_message", 2000), ("consent_text", 4000)):
+        if field in body:
+            merged[field] = validate.text(body, field, max_len=max_len, allow_empty=False)
+    if "inquiry_form_url" in body:
+        merged["inquiry_form_url"] = _inquiry_form_url(body["inquiry_form_url"])
+    if "max_chats_per_operator" in body:
+        merged["max_chats_per_operator"] = validate.integer(
+            body, "max_chats_per_operator", low=1, high=50
+        )
+    if "unopened_timeout_s" in body:
+        merged["unopened_timeout_s"] = validate.integer(
+            body, "unopened_timeout_s", low=15, high=3600
+        )
+    if "languages" in body:
+        merged["languages"] = _languages(body["languages"])
+    if "default_language" in body:
+        merged["default_language"] = validate.choice(body, "default_language", LANGUAGES)
+    if merged["default_language"] not in merged["languages"]:
+        raise InvalidInput("default_language", "must be one of the service's languages")
+    if "allowed_origins" in body:
+        merged["allowed_origins"] = _origins(body["allowed_origins"])
+    if merged["consent_text"] != now_settings["consent_text"]:
+        merged["consent_version"] = int(now_settings.get("consent_version", 1)) + 1
+    for field in _READ_ONLY:
+        merged[field] = merged.get(field, now_settings.get(field))
+    return merged
+
+
+def update(service: Service, body: dict[str, Any]) -> dict[str, Any]:
+    merged = validated_changes(body, current(service))
+    service.update(actions=[Service.settings.set(merged)])
+    return merged
+
+
+def widget_snippet(service: Service) -> str:
+    """The exact tag a site owner pastes before </body>."""
+    src = html.escape(config.public_base_url() + "/widget/loader.js", quote=True)
+    api = html.escape(config.api_base_url(), quote=True)
+    key = html.escape(service.widget_key, quote=True)
+    return f'<script async src="{src}" data-widget-key="{key}" data-api="{api}"></script>'
+
+
+def rotate_identity_secret(service: Service) -> str:
+    secret = secrets.token_hex(32)
+    service.update(actions=[Service.identity_secret.set(secret)])
+    return secret
+
+
+def origin_allowed(service: Service, origin: str | None) -> bool:
+    """An empty allow-list admits any origin; otherwise the Origin must be listed."""
+    allowed = current(service)["allowed_origins"]
+    if not allowed or allowed == ["*"]:
+        return True
+    return bool(origin) and origin.rstrip("/").lower() in allowed

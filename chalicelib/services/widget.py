@@ -1,0 +1,196 @@
+"""What the public widget asks before a chat: the service's widget config and a
+customer session (visitor token, WebSocket ticket, identity check; R-WID-7)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from chalicelib import auth, clock, config, validate
+from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
+from chalicelib.models import Chat, Customer, Operator, Service
+from chalicelib.services import settings, tenants
+
+
+def operators_online(service_id: str) -> int:
+    return sum(1 for _ in Operator.online.query(service_id, limit=100))
+
+
+def widget_config(widget_key: str) -> dict[str, Any]:
+    service = tenants.service_for_widget_key(widget_key)
+    current = settings.current(service)
+    enabled = bool(current["chat_enabled"])
+    return {
+        "enabled": enabled,
+        "operators_online": operators_online(service.service_id) if enabled else 0,
+        "languages": current["languages"],
+        "default_language": current["default_language"],
+        "inquiry_form_url": current["inquiry_form_url"],
+        "consent_text": current["consent_text"],
+        "consent_version": current["consent_version"],
+    }
+
+
+def _verified_customer_id(service_id: str, external_id: str) -> str:
+    # Stable per (service, user id) and unguessable without the server's secret.
+    digest = hmac.new(
+        config.token_secret().encode(), f"{service_id}\0{external_id}".encode(), hashlib.sha256
+    ).hexdigest()
+    return "cu_" + digest[:32]
+
+
+def _user(body: dict[str, Any], service: Service) -> dict[str, Any] | None:
+    user = body.get("user")
+    if user is None:
+        return None
+    if not isinstance(user, dict):
+        raise InvalidInput("user", "must be an object")
+    user_id = user.get("id")
+    if user_id is not None and (not isinstance(user_id, str | int) or isinstance(user_id, bool)):
+        raise InvalidInput("user.id", "must be a string")
+    user_id = None if user_id is None else str(user_id)
+    if user_id is not None and not 1 <= len(user_id) <= 200:
+        raise InvalidInput("user.id", "must be 1 to 200 characters")
+    name = validate.text(user, "name", max_len=100, required=False, single_line=True)
+    email = validate.email(user, "email", required=False) if user.get("email") else None
+    given_hash = user.get("hash")
+    verified = False
+    if given_hash is not None:
+        if not isinstance(given_hash, str) or user_id is None:
+            raise InvalidInput("user.hash", "needs user.id and must be a hex string")
+        if not auth.identity_hash_ok(service.identity_secret, user_id, given_hash):
+            raise NotAuthenticated("the user's identity hash does not match", "bad_identity_hash")
+        verified = True
+    return {"id": user_id, "name": name, "email": email, "verified": verified}
+
+
+def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | None) -> dict:
+    validate.body_object(body)
+    service = tenants.service_for_widget_key(widget_key)
+    current = settings.current(service)
+    if not current["chat_enabled"]:
+        raise NotAllowed("chat is disabled for this service", "chat_disabled")
+    language = validate.choice(body, "language", settings.LANGUAGES, required=False)
+    user = _user(body, service)
+    visitor_token = body.get("visitor_token")
+    if visitor_token is not None and not isinstance(visitor_token, str):
+        raise InvalidInput("visitor_token", "must be a string")
+
+    customer_id = None
+    if user and user["verified"]:
+        customer_id = _verified_customer_id(service.service_id, user["id"])
+    elif visitor_token:
+        customer_id = auth.verify_visitor_token(visitor_token, service.service_id)
+    customer = _customer(service.service_id, customer_id, user, language, ip, user_agent)
+    open_chat = None
+    if customer.open_chat_id:
+        try:
+            chat = Chat.get(customer.open_chat_id)
+            if chat.service_id == service.service_id and chat.status != "ended" \
+                    and not chat.customer_left_at:
+                open_chat = {
+                    "chat_id": chat.chat_id,
+                    "status": chat.status,
+                    "last_seq": int(chat.last_seq or 0),
+                }
+        except Chat.DoesNotExist:
+            open_chat = None
+    ticket = auth.issue_ticket(
+        {
+            "role": "customer",
+            "service_id": service.service_id,
+            "subject_id": customer.customer_id,
+        }
+    )
+    return {
+        "visitor_token": auth.issue_visitor_token(service.service_id, customer.customer_id),
+        "customer_id": customer.customer_id,
+        "verified": bool(customer.verified),
+        "ticket": ticket,
+        "ws_url": config.ws_url(),
+        "open_chat": open_chat,
+    }
+
+
+def _customer(
+    service_id: str,
+    customer_id: str | None,
+    user: dict[str, Any] | None,
+    language: str | None,
+    ip: str | None,
+    user_agent: str | None,
+) -> Customer:
+    """Find or create the customer, then record what this visit tells us."""
+    customer = None
+    if customer_id:
+        try:
+            customer = Customer.get(service_id, customer_id)
+        except Customer.DoesNotExist:
+            customer = None
+    if customer is None:
+        customer = Customer(
+            service_id=service_id,
+            customer_id=customer_id or auth.new_id("cu"),
+            verified=bool(user and user["verified"]),
+            external_id=user["id"] if user and user["verified"] else None,
+            created_at=clock.iso(clock.now()),
+        )
+        try:
+            customer.save(condition=Customer.customer_id.does_not_exist())
+        except PutError:
+            customer = Customer.get(service_id, customer.customer_id, consistent_read=True)
+    actions = []
+    # Unsigned name and email are kept but shown as unverified; they never
+    # overwrite what a verified identity said.
+    if user and (user["verified"] or not customer.verified):
+        if user["name"]:
+            actions.append(Customer.name.set(user["name"]))
+        if user["email"]:
+            actions.append(Customer.email.set(user["email"]))
+    if language:
+        actions.append(Customer.language.set(language))
+    if ip:
+        actions.append(Customer.ip.set(ip))
+    if user_agent:
+        actions.append(Customer.device.set(describe_device(user_agent)))
+    if actions:
+        customer.update(actions=actions)
+    return customer
+
+
+def describe_device(user_agent: str) -> str:
+    """A short human description of a User-Agent: "Chrome on Windows (desktop)"."""
+    ua = user_agent[:500]
+    browser = "Other browser"
+    for marker, label in (
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
+    ):
+        if marker in ua:
+            browser = label
+            break
+    system = "unknown OS"
+    for marker, label in (
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Android", "Android"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ):
+        if marker in ua:
+            system = label
+            break
+    kind = "mobile" if ("Mobi" in ua or "iPhone" in ua) else (
+        "tablet" if ("iPad" in ua or "Tablet" in ua) else "desktop"
+    )
+    return f"{browser} on {system} ({kind})"

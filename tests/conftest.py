@@ -1,0 +1,77 @@
+"""Shared fixtures: tables created from infra/tables.yaml on moto, a seeded
+service, and a Chalice test client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+# Test settings are set before anything reads them (config reads lazily anyway).
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("TOKEN_SECRET", "test-signing-secret-not-for-production")
+os.environ.setdefault("TABLE_PREFIX", "test")
+os.environ.setdefault("WS_URL", "ws://127.0.0.1:8080/ws")
+
+ADMIN_PASSWORD = "admin-password-1"
+OPERATOR_PASSWORD = "operator-password-1"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto's in-memory AWS with every table from infra/tables.yaml."""
+    from moto import mock_aws
+
+    from chalicelib import aws as aws_clients
+    from chalicelib import models
+    from infra import tables
+
+    monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
+    with mock_aws():
+        aws_clients.reset()
+        models.reset_connections()
+        tables.create_tables(aws_clients.client("dynamodb"))
+        yield
+    aws_clients.reset()
+    models.reset_connections()
+
+
+@dataclass
+class Tenant:
+    service_id: str
+    widget_key: str
+    admin_email: str
+    admin_id: str
+
+
+def make_tenant(service_id: str, widget_key: str | None = None) -> Tenant:
+    from chalicelib.services import tenants
+
+    service, admin = tenants.create_service(
+        service_id,
+        name=f"Service {service_id}",
+        admin_email=f"admin@{service_id}.test",
+        admin_password=ADMIN_PASSWORD,
+        widget_key=widget_key or f"key-{service_id}",
+    )
+    return Tenant(service.service_id, service.widget_key, admin.email, admin.operator_id)
+
+
+@pytest.fixture
+def tenant(aws: None) -> Tenant:
+    return make_tenant("acme")
+
+
+@pytest.fixture
+def client(aws: None) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
