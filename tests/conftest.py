@@ -14,11 +14,30 @@ import pytest
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.setdefault("TOKEN_SECRET", "test-signing-secret-not-for-production")
+os.environ.setdefault("TOKEN_SECRET", "test-signing-secret-not-for-production-use")
 os.environ.setdefault("TABLE_PREFIX", "test")
 os.environ.setdefault("WS_URL", "ws://127.0.0.1:8080/ws")
 
 ADMIN_PASSWORD = "admin-password-1"
+
+
+class ScanRefused(RuntimeError):
+    """The app must never Scan a table; the suite's DynamoDB refuses it."""
+
+
+def _refuse_scan(**_: Any) -> None:
+    raise ScanRefused("DynamoDB Scan is not allowed in this product")
+
+
+def _install_scan_guard() -> None:
+    from botocore import handlers
+
+    entry = ("before-call.dynamodb.Scan", _refuse_scan)
+    if entry not in handlers.BUILTIN_HANDLERS:
+        handlers.BUILTIN_HANDLERS.append(entry)
+
+
+_install_scan_guard()
 OPERATOR_PASSWORD = "operator-password-1"
 
 

@@ -21,7 +21,7 @@ class Api:
         sent = {"Content-Type": "application/json", **(headers or {})}
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
-        raw = body if isinstance(body, str | bytes) else json.dumps(body if body is not None else {})
+        raw = body if isinstance(body, str | bytes) else json.dumps({} if body is None else body)
         response = self.client.http.request(method, path, headers=sent, body=raw)
         payload = json.loads(response.body) if response.body else None
         return response.status_code, payload
