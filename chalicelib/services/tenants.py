@@ -10,7 +10,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import auth, clock
 from chalicelib.errors import Conflict, InvalidInput, NotFound
-from chalicelib.models import Operator, Service, transaction
+from chalicelib.models import Operator, Service, Token, transaction
 from chalicelib.services import operators, settings
 
 _SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -70,7 +70,13 @@ def create_service(
     try:
         with transaction() as writes:
             writes.save(service, condition=Service.service_id.does_not_exist())
+            # Widget keys are unique: a guard record makes two creations race safely.
+            writes.save(
+                Token(token_key=f"widgetkey#{key}", payload={"service_id": service_id}),
+                condition=Token.token_key.does_not_exist(),
+            )
             operators.add_create_actions(writes, admin)
     except TransactWriteError as exc:
-        raise Conflict("that service id is taken", "service_exists") from exc
+        raise Conflict("that service id, widget key or admin email is taken",
+                       "service_exists") from exc
     return service, admin

@@ -1,0 +1,44 @@
+"""`python -m infra.manage create-service …` provisions a service and its admin."""
+
+from chalicelib.models import Operator, Service
+from chalicelib.services import operators
+from infra import manage
+
+
+def test_create_service_prints_the_widget_key_and_the_admin_can_log_in(aws, capsys):
+    code = manage.main(["--aws", "create-service", "shop", "--name", "Shop",
+                        "--admin-email", "boss@shop.test", "--admin-password",
+                        "boss-password-1", "--widget-key", "shop-key"])
+    assert code == 0
+    assert capsys.readouterr().out.strip() == "shop-key"
+    service = Service.get("shop")
+    assert (service.name, service.admin_count) == ("Shop", 1)
+    admin = operators.find_by_email("shop", "boss@shop.test")
+    assert isinstance(admin, Operator) and admin.role == "admin"
+
+
+def test_create_service_twice_is_an_error_not_a_second_admin(aws, capsys):
+    args = ["--aws", "create-service", "shop", "--name", "Shop", "--admin-email",
+            "boss@shop.test", "--admin-password", "boss-password-1"]
+    assert manage.main(args) == 0
+    capsys.readouterr()
+    assert manage.main(args) == 1
+    assert "taken" in capsys.readouterr().err
+    assert len(list(Operator.query("shop"))) == 1
+
+
+def test_short_password_is_refused(aws, capsys):
+    code = manage.main(["--aws", "create-service", "shop", "--name", "Shop",
+                        "--admin-email", "boss@shop.test", "--admin-password", "short"])
+    assert code == 1
+    assert "password" in capsys.readouterr().err
+
+
+def test_widget_keys_are_unique(aws, capsys):
+    first = ["--aws", "create-service", "one", "--name", "One", "--admin-email",
+             "a@one.test", "--admin-password", "boss-password-1", "--widget-key", "same"]
+    second = ["--aws", "create-service", "two", "--name", "Two", "--admin-email",
+              "a@two.test", "--admin-password", "boss-password-1", "--widget-key", "same"]
+    assert manage.main(first) == 0
+    assert manage.main(second) == 1
+    assert [s.service_id for s in Service.by_widget_key.query("same")] == ["one"]
