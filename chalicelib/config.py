@@ -88,3 +88,24 @@ def _fetch_secret(secret_id: str) -> str:
         response = aws.client("ssm").get_parameter(Name=secret_id[4:], WithDecryption=True)
         return response["Parameter"]["Value"]
     return aws.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+
+
+def ws_management_endpoint() -> str | None:
+    """Where to post frames to WebSocket connections (the `@connections` API), when
+    it is not the calling event's own domain and stage: set for the local gateway,
+    and on AWS for the REST and scheduled Lambdas, which have no WebSocket event."""
+    return os.environ.get("WS_MANAGEMENT_ENDPOINT") or None
+
+
+# --- endpoints the local stack points the app at (unset on AWS) ------------------
+
+
+def lambda_endpoint() -> str | None:
+    """Where asynchronous Lambda invocations go when not to AWS Lambda itself:
+    locally, the gateway, which runs the named function in the background."""
+    return os.environ.get("LAMBDA_ENDPOINT") or None
+
+
+def s3_endpoint() -> str | None:
+    """The S3 endpoint for exports when not AWS S3: locally, moto's server."""
+    return os.environ.get("S3_ENDPOINT") or None
