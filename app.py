@@ -1,8 +1,10 @@
 """The Chalice app: every Lambda of the product. It only wires; the work is in chalicelib/."""
 
-from chalice import Chalice
+from typing import Any
 
-from chalicelib.api import admin, auth, widget
+from chalice import Chalice, Rate
+
+from chalicelib.api import admin, auth, operator, sweeps, widget, ws
 
 app = Chalice(app_name="helpdesk-chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -10,3 +12,25 @@ app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_blueprint(auth.routes)
 app.register_blueprint(admin.routes)
 app.register_blueprint(widget.routes)
+app.register_blueprint(operator.routes)
+
+
+@app.on_ws_connect()
+def ws_connect(event: Any) -> dict[str, Any]:
+    return ws.on_connect(event.to_dict())
+
+
+@app.on_ws_message()
+def ws_message(event: Any) -> dict[str, Any]:
+    return ws.on_message(event.to_dict())
+
+
+@app.on_ws_disconnect()
+def ws_disconnect(event: Any) -> dict[str, Any]:
+    return ws.on_disconnect(event.to_dict())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sweep(event: Any) -> None:
+    sweeps.run_sweep()
+

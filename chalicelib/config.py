@@ -20,6 +20,8 @@ TABLE_KEYS = (
     "connections",
     "tickets",
     "tokens",
+    "stats",
+    "exports",
 )
 
 DEFAULT_REGION = "us-east-1"

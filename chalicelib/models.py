@@ -14,8 +14,14 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 from pynamodb.settings import default_settings_dict
 from pynamodb.transactions import TransactWrite
@@ -67,6 +73,28 @@ def transaction(return_consumed_capacity: str | None = None) -> TransactWrite:
     """A write transaction on the configured endpoint (several tables at once)."""
     connection = Service._get_connection().connection
     return TransactWrite(connection=connection, return_consumed_capacity=return_consumed_capacity)
+
+
+def failed_tables(writes: TransactWrite, error: Exception) -> dict[str, str]:
+    """Which items cancelled a transaction: table key (`chats`, `tokens`, …) →
+    reason code (`ConditionalCheckFailed`, `TransactionConflict`, …).
+
+    PynamoDB sends a transaction's items grouped by kind (condition checks,
+    deletes, puts, updates), and DynamoDB gives one reason per item in that
+    order; this maps the reasons back to tables."""
+    sent = [
+        *writes._condition_check_items,
+        *writes._delete_items,
+        *writes._put_items,
+        *writes._update_items,
+    ]
+    keys = {config.table_name(key): key for key in config.TABLE_KEYS}
+    failed: dict[str, str] = {}
+    for item, reason in zip(sent, getattr(error, "cancellation_reasons", []), strict=False):
+        if reason is not None:
+            table = keys.get(item.get("TableName", ""), item.get("TableName", ""))
+            failed.setdefault(table, reason.code)
+    return failed
 
 
 def reset_connections() -> None:
@@ -187,10 +215,74 @@ class Customer(Model):
 # --- chats ------------------------------------------------------------------
 
 
+# Chat History's indexes carry only the keys the search filters on, not the whole
+# chat: a chat item changes with every message (last_seq), and a full projection
+# would copy it into every history index each time.
+HISTORY_FILTER_KEYS = [
+    "status_key",
+    "operator_key",
+    "category_key",
+    "rating_key",
+    "channel_key",
+]
+
+
+def _history_index(name: str) -> type:
+    return _index_meta(name, IncludeProjection(HISTORY_FILTER_KEYS))
+
+
 class ChatsByServiceIndex(GlobalSecondaryIndex["Chat"]):
-    Meta = _index_meta("chats-by-service", AllProjection())
+    """History: a service's chats over a period, newest first."""
+
+    Meta = _history_index("chats-by-service")
     service_id = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
+
+
+class _HistoryIndex(GlobalSecondaryIndex["Chat"]):
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class HistoryByStatusIndex(_HistoryIndex):
+    """History filtered by processed / unprocessed ("<service>#processed")."""
+
+    Meta = _history_index("history-by-status")
+    status_key = UnicodeAttribute(hash_key=True)
+
+
+class HistoryByOperatorIndex(_HistoryIndex):
+    """History filtered by the chat's operator ("<service>#<operator_id>")."""
+
+    Meta = _history_index("history-by-operator")
+    operator_key = UnicodeAttribute(hash_key=True)
+
+
+class HistoryByChannelIndex(_HistoryIndex):
+    """History filtered by channel ("<service>#<channel>")."""
+
+    Meta = _history_index("history-by-channel")
+    channel_key = UnicodeAttribute(hash_key=True)
+
+
+class HistoryByRatingIndex(_HistoryIndex):
+    """History filtered by rating score ("<service>#<score>")."""
+
+    Meta = _history_index("history-by-rating")
+    rating_key = UnicodeAttribute(hash_key=True)
+
+
+class HistoryByEmailIndex(_HistoryIndex):
+    """History searched by customer email ("<service>#<email, case-folded>")."""
+
+    Meta = _history_index("history-by-email")
+    email_key = UnicodeAttribute(hash_key=True)
+
+
+class HistoryByNameIndex(_HistoryIndex):
+    """History searched by customer name ("<service>#<name, case-folded>")."""
+
+    Meta = _history_index("history-by-name")
+    name_key = UnicodeAttribute(hash_key=True)
 
 
 class ChatsByOperatorIndex(GlobalSecondaryIndex["Chat"]):
@@ -206,9 +298,20 @@ class ChatQueueIndex(GlobalSecondaryIndex["Chat"]):
 
 
 class ChatsByCategoryIndex(GlobalSecondaryIndex["Chat"]):
-    Meta = _index_meta("chats-by-category", AllProjection())
+    """History filtered by category; also tells whether a category is in use."""
+
+    Meta = _history_index("chats-by-category")
     category_key = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
+
+
+class ChatsDueForSweepIndex(GlobalSecondaryIndex["Chat"]):
+    """Sparse: chats the sweep must look at once `sweep_at` has passed (assigned
+    but not yet opened, or held by an operator who went away)."""
+
+    Meta = _index_meta("chats-due-for-sweep", KeysOnlyProjection())
+    sweep_shard = UnicodeAttribute(hash_key=True)
+    sweep_at = UnicodeAttribute(range_key=True)
 
 
 @registered
@@ -221,6 +324,10 @@ class Chat(Model):
     customer_id = UnicodeAttribute()
     status = UnicodeAttribute()  # waiting | assigned | active | ended
     processed = BooleanAttribute(default=False)
+    # Routing hints: the customer's last operator (sticky assignment) and the
+    # operator a requeued chat was taken from (tried last next time).
+    sticky_operator_id = UnicodeAttribute(null=True)
+    skip_operator_id = UnicodeAttribute(null=True)
     operator_id = UnicodeAttribute(null=True)
     operator_name = UnicodeAttribute(null=True)
     # Sparse index keys: set while the chat is on an operator's list / in the queue.
@@ -229,12 +336,30 @@ class Chat(Model):
     queued_at = UnicodeAttribute(null=True)
     category_id = UnicodeAttribute(null=True)
     category_key = UnicodeAttribute(null=True)
+    # History index keys ("<service_id>#<value>"), kept in step with the fields
+    # they mirror by services/chat_index.py; sparse where the field is unset.
+    status_key = UnicodeAttribute(null=True)
+    operator_key = UnicodeAttribute(null=True)
+    channel_key = UnicodeAttribute(null=True)
+    rating_key = UnicodeAttribute(null=True)
+    email_key = UnicodeAttribute(null=True)
+    name_key = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(default="widget")
     page_url = UnicodeAttribute(null=True)
     customer = JSONAttribute(default=dict)
     consent = JSONAttribute(null=True)
     rating = JSONAttribute(null=True)
     last_seq = NumberAttribute(default=0)
+    # Who hears this chat: the WebSocket connections of each side, kept here so a
+    # message is pushed without looking connections up. Every change bumps
+    # `conns_version`, which a message write checks, so a connection that joins
+    # (and then reads the history) never misses a message written meanwhile.
+    customer_conns = UnicodeSetAttribute(null=True)
+    operator_conns = UnicodeSetAttribute(null=True)
+    conns_version = NumberAttribute(default=0)
+    # Sparse sweep index keys: set while the chat needs a later look by the sweep.
+    sweep_shard = UnicodeAttribute(null=True)
+    sweep_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     assigned_at = UnicodeAttribute(null=True)
     opened_at = UnicodeAttribute(null=True)
@@ -246,6 +371,13 @@ class Chat(Model):
     by_operator = ChatsByOperatorIndex()
     queue = ChatQueueIndex()
     by_category = ChatsByCategoryIndex()
+    due_for_sweep = ChatsDueForSweepIndex()
+    history_by_status = HistoryByStatusIndex()
+    history_by_operator = HistoryByOperatorIndex()
+    history_by_channel = HistoryByChannelIndex()
+    history_by_rating = HistoryByRatingIndex()
+    history_by_email = HistoryByEmailIndex()
+    history_by_name = HistoryByNameIndex()
 
 
 @registered
@@ -267,7 +399,10 @@ class Message(Model):
 
 
 class ConnectionsBySubjectIndex(GlobalSecondaryIndex["Connection"]):
-    Meta = _index_meta("connections-by-subject", AllProjection())
+    """A customer's or operator's open connections (ids only: the frame
+    allowance changes on every frame and is not worth an index write)."""
+
+    Meta = _index_meta("connections-by-subject", KeysOnlyProjection())
     subject_id = UnicodeAttribute(hash_key=True)
 
 
@@ -280,10 +415,16 @@ class Connection(Model):
     service_id = UnicodeAttribute()
     role = UnicodeAttribute()  # customer | operator | admin
     subject_id = UnicodeAttribute()  # customer_id or operator_id
+    name = UnicodeAttribute(null=True)  # an operator's name, for their messages
     ip = UnicodeAttribute(null=True)
     device = UnicodeAttribute(null=True)
     connected_at = UnicodeAttribute()
     expires_at = TTLAttribute()  # API Gateway closes a socket after 2 h at most
+    # The chats whose `*_conns` name this connection, so closing it detaches it.
+    chat_ids = UnicodeSetAttribute(null=True)
+    # Frame rate limit (GCRA): the theoretical arrival time of the next frame, in
+    # epoch seconds; updated conditionally with the frame's own writes.
+    rate_tat = NumberAttribute(null=True)
 
     by_subject = ConnectionsBySubjectIndex()
 
@@ -345,3 +486,42 @@ class Token(Model):
             return None
         attributes = response.get("Attributes")
         return cls.from_raw_data(attributes) if attributes else None
+
+
+# --- statistics and exports -----------------------------------------------------
+
+
+@registered
+class DailyStats(Model):
+    """Counters for one service and day (a chat counts on its creation day, UTC),
+    added to in the same transaction as the change they count."""
+
+    Meta = _meta("stats")
+    service_id = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD
+    chats = NumberAttribute(default=0)
+    processed = NumberAttribute(default=0)
+    first_response_sum_s = NumberAttribute(default=0)
+    first_response_n = NumberAttribute(default=0)
+    wait_sum_s = NumberAttribute(default=0)
+    wait_n = NumberAttribute(default=0)
+    rating_sum = NumberAttribute(default=0)
+    rating_n = NumberAttribute(default=0)
+
+
+@registered
+class ExportJob(Model):
+    """One Chat History export: its search, progress and the workbook on S3."""
+
+    Meta = _meta("exports")
+    export_id = UnicodeAttribute(hash_key=True)
+    service_id = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    search = JSONAttribute()
+    status = UnicodeAttribute()  # pending | done | failed
+    rows = NumberAttribute(default=0)
+    s3_key = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()

@@ -49,6 +49,21 @@ def category_path(service_id: str, category_id: str | None) -> list[str]:
     return names
 
 
+def paths(service_id: str) -> dict[str, list[str]]:
+    """Every category's path from the root, from one Query: for lists of chats."""
+    by_id = {c.category_id: c for c in all_categories(service_id)}
+
+    def path_of(category: Category) -> list[str]:
+        names = [category.name]
+        parent = by_id.get(category.parent_id or "")
+        while parent is not None and len(names) < MAX_LEVEL:
+            names.insert(0, parent.name)
+            parent = by_id.get(parent.parent_id or "")
+        return names
+
+    return {category_id: path_of(c) for category_id, c in by_id.items()}
+
+
 def tree(service_id: str) -> list[dict[str, Any]]:
     categories = all_categories(service_id)
 

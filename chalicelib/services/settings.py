@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalicelib import config, validate
 from chalicelib.errors import InvalidInput
@@ -123,9 +124,21 @@ def rotate_identity_secret(service: Service) -> str:
     return secret
 
 
-def origin_allowed(service: Service, origin: str | None) -> bool:
-    """An empty allow-list admits any origin; otherwise the Origin must be listed."""
+def widget_origin() -> str:
+    """The origin the widget's own frame is served from."""
+    parts = urlsplit(config.public_base_url())
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def origin_allowed(service: Service, origin: str | None, *, frame_ok: bool = True) -> bool:
+    """An empty allow-list admits any origin; otherwise the Origin must be listed.
+    The widget's chat runs in a frame on the widget's own origin, so that origin
+    is admitted where `frame_ok` (the WebSocket connect): the host page's origin
+    was checked when the frame asked for its session ticket."""
     allowed = current(service)["allowed_origins"]
     if not allowed or allowed == ["*"]:
         return True
-    return bool(origin) and origin.rstrip("/").lower() in allowed
+    if not origin:
+        return False
+    origin = origin.rstrip("/").lower()
+    return origin in allowed or (frame_ok and origin == widget_origin())

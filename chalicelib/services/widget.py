@@ -73,6 +73,11 @@ def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | 
     current = settings.current(service)
     if not current["chat_enabled"]:
         raise NotAllowed("chat is disabled for this service", "chat_disabled")
+    page_origin = body.get("page_origin")
+    if page_origin is not None and (not isinstance(page_origin, str) or len(page_origin) > 300):
+        raise InvalidInput("page_origin", "must be an origin such as https://example.com")
+    if not settings.origin_allowed(service, page_origin, frame_ok=False):
+        raise NotAllowed("the widget is not allowed on this site", "origin_not_allowed")
     language = validate.choice(body, "language", settings.LANGUAGES, required=False)
     user = _user(body, service)
     visitor_token = body.get("visitor_token")

@@ -145,3 +145,28 @@ def test_describe_device_names_browser_system_and_kind():
     assert widget.describe_device(iphone) == "Safari on iOS (mobile)"
     firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
     assert widget.describe_device(firefox) == "Firefox on Linux (desktop)"
+
+
+def test_allowed_origins_are_checked_against_the_host_page(client, public, tenant):
+    admin = login(client, tenant.service_id, tenant.admin_email)
+    admin.put("/settings", {"allowed_origins": ["https://shop.acme.test"]})
+    path = f"/widget/{tenant.widget_key}/session"
+    assert public.post(path, {"page_origin": "https://shop.acme.test"})[0] == 200
+    assert_error(public.post(path, {"page_origin": "https://evil.test"}), 403,
+                 "origin_not_allowed")
+    assert_error(public.post(path, {}), 403, "origin_not_allowed")
+    assert_error(public.post(path, {"page_origin": 7}), 400)
+
+
+def test_widget_frame_origin_is_admitted_at_connect_only(aws, tenant, monkeypatch):
+    from chalicelib.services import settings
+
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://chat.example.net/")
+    service = Service.get(tenant.service_id)
+    service.update(actions=[Service.settings.set(
+        {**settings.current(service), "allowed_origins": ["https://shop.acme.test"]})])
+    assert settings.origin_allowed(service, "https://chat.example.net")
+    assert not settings.origin_allowed(service, "https://chat.example.net", frame_ok=False)
+    assert settings.origin_allowed(service, "https://SHOP.acme.test/")
+    assert not settings.origin_allowed(service, "https://evil.test")
+    assert not settings.origin_allowed(service, None)

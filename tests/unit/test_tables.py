@@ -18,6 +18,7 @@ def _yaml_schema(key):
         index["IndexName"]: (
             frozenset((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
             index["Projection"]["ProjectionType"],
+            frozenset(index["Projection"].get("NonKeyAttributes", [])),
         )
         for index in properties.get("GlobalSecondaryIndexes", [])
     }
@@ -33,6 +34,7 @@ def _model_schema(model):
         index["index_name"]: (
             frozenset((k["AttributeName"], k["KeyType"]) for k in index["key_schema"]),
             index["projection"]["ProjectionType"],
+            frozenset(index["projection"].get("NonKeyAttributes", [])),
         )
         for index in schema["global_secondary_indexes"]
     }

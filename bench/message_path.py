@@ -1,0 +1,213 @@
+"""How many DynamoDB requests (and how much capacity) a chat costs.
+
+Runs one whole chat through the real frame handler and services against
+DynamoDB Local (started here, in memory; or --endpoint URL for one already
+running; or --moto when there is no Java), counting every request the app makes
+and the capacity DynamoDB reports for it:
+
+  start, operator opens, 20 customer and 20 operator messages, rating, end.
+
+    .venv/bin/python -m bench.message_path [--endpoint URL | --moto]
+
+Target: at most 3 DynamoDB requests per message on the send path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGET_REQUESTS_PER_MESSAGE = 3
+MESSAGES_EACH_WAY = 20
+READS = {"GetItem", "Query", "BatchGetItem", "TransactGetItems"}
+
+
+@dataclass
+class Tally:
+    """DynamoDB requests by operation, and the capacity units they consumed."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    read_units: float = 0.0
+    write_units: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    def add(self, operation: str, response: dict[str, Any]) -> None:
+        self.requests[operation] += 1
+        consumed = response.get("ConsumedCapacity") or []
+        units = sum(
+            float(c.get("CapacityUnits", 0))
+            for c in (consumed if isinstance(consumed, list) else [consumed])
+        )
+        if operation in READS:
+            self.read_units += units
+        else:
+            self.write_units += units
+
+    def line(self, label: str, per: int = 1) -> str:
+        ops = ", ".join(f"{op} {n / per:g}" for op, n in sorted(self.requests.items()))
+        return (
+            f"{label:<34} {self.total / per:>6.2f} requests  "
+            f"{self.read_units / per:>6.2f} RCU  {self.write_units / per:>6.2f} WCU   ({ops})"
+        )
+
+
+class Meter:
+    """Counts what pynamodb sends (every table access of the app goes through it)."""
+
+    def __init__(self) -> None:
+        self.current: Tally | None = None
+
+    def install(self) -> None:
+        from pynamodb.connection import base
+
+        original = base.Connection._make_api_call
+        meter = self
+
+        def counted(connection: Any, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+            response = original(connection, operation, kwargs)
+            if meter.current is not None:
+                meter.current.add(operation, response or {})
+            return response
+
+        base.Connection._make_api_call = counted  # type: ignore[method-assign]
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[Tally]:
+        tally = Tally()
+        self.current = tally
+        try:
+            yield tally
+        finally:
+            self.current = None
+
+
+@contextlib.contextmanager
+def dynamodb(endpoint: str | None, use_moto: bool) -> Iterator[str]:
+    """Point the app at fresh tables; yield a description of where they are."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ.setdefault("TOKEN_SECRET", "bench-signing-secret-not-for-production-use")
+    os.environ["TABLE_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}"
+    from chalicelib import aws, models
+    from infra import tables
+
+    if use_moto:
+        from moto import mock_aws
+
+        os.environ.pop("DYNAMODB_ENDPOINT", None)
+        with mock_aws():
+            aws.reset()
+            models.reset_connections()
+            tables.create_tables(aws.client("dynamodb"))
+            yield "moto (in memory; capacity figures are moto's)"
+        return
+    server = None
+    if endpoint is None:
+        from infra.local import dynamodb_local
+        from tests.integration.stack_runner import free_port
+
+        log = Path(tempfile.mkdtemp(prefix="bench-ddb-")) / "dynamodb-local.log"
+        server = dynamodb_local.start(free_port(), log_path=log)
+        endpoint = server.endpoint
+    os.environ["DYNAMODB_ENDPOINT"] = endpoint
+    aws.reset()
+    models.reset_connections()
+    client = aws.client("dynamodb", endpoint_url=endpoint)
+    tables.create_tables(client)
+    try:
+        yield f"DynamoDB Local at {endpoint}"
+    finally:
+        tables.delete_tables(client)
+        if server is not None:
+            server.stop()
+
+
+def run(meter: Meter) -> dict[str, Tally]:
+    from chalicelib.api import ws
+    from chalicelib.services import chats
+    from tests.chat_helpers import (
+        RecordingPusher,
+        add_operator,
+        as_operator,
+        connect_customer,
+        connect_operator,
+        later,
+    )
+    from tests.conftest import make_tenant
+
+    make_tenant("bench")
+    push = RecordingPusher()
+    operator = add_operator("bench", "Bench Operator")
+    console = connect_operator(operator)
+    customer = connect_customer("bench")
+
+    def frame(actor: Any, body: dict[str, Any], at: float) -> dict[str, Any]:
+        reply = ws.handle_frame(actor.connection_id, json.dumps(body), now=later(at), push=push)
+        assert reply is not None and reply["type"] != "error", reply
+        return reply
+
+    tallies: dict[str, Tally] = {}
+    with meter.measure() as tallies["chat.start (customer frame)"]:
+        chat_id = frame(customer, {"type": "chat.start", "consent": True}, 1)["chat"]["chat_id"]
+    with meter.measure() as tallies["open (operator service)"]:
+        chats.open_chat(as_operator(operator), chat_id, now=later(2))
+    for side, who in (("customer", customer), ("operator", console)):
+        with meter.measure() as tallies[f"message.send ({side}), per message"]:
+            for n in range(MESSAGES_EACH_WAY):
+                frame(who, {"type": "message.send", "chat_id": chat_id,
+                            "client_msg_id": f"{side}-{n}", "text": f"message {n}"}, 3 + n * 2)
+    with meter.measure() as tallies["rating.submit (customer frame)"]:
+        frame(customer, {"type": "rating.submit", "chat_id": chat_id, "score": 5}, 60)
+    with meter.measure() as tallies["end (operator service)"]:
+        chats.end(as_operator(operator), chat_id, now=later(61), push=push)
+    whole = Tally()
+    for part in tallies.values():
+        whole.requests.update(part.requests)
+        whole.read_units += part.read_units
+        whole.write_units += part.write_units
+    tallies["whole chat"] = whole
+    return tallies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoint", help="an already running DynamoDB (Local) URL")
+    parser.add_argument("--moto", action="store_true", help="moto in memory instead")
+    args = parser.parse_args()
+    meter = Meter()
+    meter.install()
+    with dynamodb(args.endpoint, args.moto) as where:
+        tallies = run(meter)
+    print(f"DynamoDB requests and consumed capacity, {where}\n")
+    for label, tally in tallies.items():
+        per = MESSAGES_EACH_WAY if "per message" in label else 1
+        print(tally.line(label, per))
+    worst = max(
+        tallies[f"message.send ({side}), per message"].total / MESSAGES_EACH_WAY
+        for side in ("customer", "operator")
+    )
+    verdict = "within" if worst <= TARGET_REQUESTS_PER_MESSAGE else "OVER"
+    print(f"\nsend path: {worst:g} requests per message, {verdict} the target of "
+          f"{TARGET_REQUESTS_PER_MESSAGE}")
+    return 0 if worst <= TARGET_REQUESTS_PER_MESSAGE else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Operator endpoints of the chat screen: status, the chat list, a chat, its
+messages, open, Save, rating request and End (API.md, R-CON-2…9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import clock, realtime
+from chalicelib.api.common import Call, endpoint
+from chalicelib.errors import InvalidInput
+from chalicelib.services import chats, messages, presence
+from chalicelib.services.access import Actor
+
+routes = Blueprint(__name__)
+
+
+def _actor(call: Call) -> Actor:
+    return Actor.calling(call.require_caller())
+
+
+def _after_seq(call: Call) -> int:
+    raw = call.query.get("after_seq", "0")
+    if not raw.isdigit() or len(raw) > 10:
+        raise InvalidInput("after_seq", "must be a whole number")
+    return int(raw)
+
+
+@endpoint(routes, "/me/status", methods=("PUT",))
+def put_status(call: Call) -> dict[str, str]:
+    caller = call.require_caller()
+    status = presence.checked_status(call.body)
+    presence.set_status(
+        caller.service_id, caller.operator_id, status, now=clock.now(), push=realtime.pusher()
+    )
+    return {"status": status}
+
+
+@endpoint(routes, "/chats")
+def list_chats(call: Call) -> dict[str, Any]:
+    actor = _actor(call)
+    held = chats.operator_chats(actor)
+    return {
+        "chats": [chats.to_json(chat) for chat in held],
+        "in_chat": len(held),
+        "waiting": chats.waiting_count(actor.service_id),
+    }
+
+
+@endpoint(routes, "/chats/{chat_id}")
+def get_chat(call: Call, chat_id: str) -> dict[str, Any]:
+    return chats.to_json(chats.get_chat(_actor(call), chat_id))
+
+
+@endpoint(routes, "/chats/{chat_id}/messages")
+def list_messages(call: Call, chat_id: str) -> dict[str, Any]:
+    found = chats.chat_messages(_actor(call), chat_id, _after_seq(call))
+    return {"messages": [messages.message_json(m) for m in found]}
+
+
+@endpoint(routes, "/chats/{chat_id}/open", methods=("POST",))
+def open_chat(call: Call, chat_id: str) -> dict[str, Any]:
+    return chats.to_json(chats.open_chat(_actor(call), chat_id, now=clock.now()))
+
+
+@endpoint(routes, "/chats/{chat_id}/info", methods=("PUT",))
+def save_info(call: Call, chat_id: str) -> dict[str, Any]:
+    return chats.to_json(chats.save_info(_actor(call), chat_id, call.body))
+
+
+@endpoint(routes, "/chats/{chat_id}/rating-request", methods=("POST",), status=204)
+def request_rating(call: Call, chat_id: str) -> None:
+    chats.request_rating(_actor(call), chat_id, now=clock.now(), push=realtime.pusher())
+
+
+@endpoint(routes, "/chats/{chat_id}/end", methods=("POST",))
+def end_chat(call: Call, chat_id: str) -> dict[str, Any]:
+    chat = chats.end(_actor(call), chat_id, now=clock.now(), push=realtime.pusher())
+    return chats.to_json(chat)

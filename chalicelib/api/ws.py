@@ -1,0 +1,268 @@
+"""The WebSocket API: `$connect`, `$disconnect` and every frame of `$default`.
+
+Each client frame type of API.md has one entry in ROUTES: its handler checks
+the frame's fields, calls one service and returns the reply frame. Whatever
+goes wrong becomes an `error` frame to the sender (`re` = the frame's `id`);
+the socket stays open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib import clock, realtime, validate
+from chalicelib.errors import (
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    TooLarge,
+    TooManyRequests,
+)
+from chalicelib.models import Connection
+from chalicelib.realtime import Allowance, FrameRaced, Pusher
+from chalicelib.services import chats, connections, messages
+from chalicelib.services.access import Actor
+
+log = logging.getLogger("helpdesk.ws")
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_FRAME_RACES = 5
+
+Frame = dict[str, Any]
+
+
+# --- $connect / $disconnect -----------------------------------------------------------
+
+
+def _headers(event: dict[str, Any]) -> dict[str, str]:
+    return {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+
+
+def on_connect(event: dict[str, Any]) -> dict[str, Any]:
+    """200 records the connection; any other status refuses the handshake."""
+    context = event.get("requestContext") or {}
+    headers = _headers(event)
+    query = event.get("queryStringParameters") or {}
+    try:
+        connections.connect(
+            context["connectionId"],
+            ticket=query.get("ticket"),
+            origin=headers.get("origin"),
+            ip=(context.get("identity") or {}).get("sourceIp"),
+            user_agent=headers.get("user-agent"),
+            now=clock.now(),
+        )
+    except DomainError as error:
+        return {"statusCode": error.status, "body": error.code}
+    return {"statusCode": 200}
+
+
+def on_disconnect(event: dict[str, Any]) -> dict[str, Any]:
+    connections.disconnect(event["requestContext"]["connectionId"], now=clock.now())
+    return {"statusCode": 200}
+
+
+# --- $default -------------------------------------------------------------------------
+
+
+def on_message(event: dict[str, Any]) -> dict[str, Any]:
+    context = event["requestContext"]
+    push = realtime.pusher(context.get("domainName"), context.get("stage"))
+    connection_id = context["connectionId"]
+    reply = handle_frame(connection_id, event.get("body"), now=clock.now(), push=push)
+    if reply is not None:
+        push(connection_id, reply)
+    return {"statusCode": 200}
+
+
+@dataclass(frozen=True)
+class FrameCall:
+    """One client frame, as its handler needs it."""
+
+    actor: Actor
+    connection: Connection
+    frame: Frame
+    now: datetime
+    push: Pusher
+    allowance: Allowance
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Callable[[FrameCall], Frame | None]
+    # The handler stores the frame allowance inside its own transaction (the
+    # message path keeps to three DynamoDB requests); others store it first.
+    spends_in_transaction: bool = False
+
+
+def handle_frame(
+    connection_id: str, raw: str | bytes | None, *, now: datetime, push: Pusher
+) -> Frame | None:
+    """The reply (or error) frame for one client frame, or None when there is none."""
+    frame, problem = _parse(raw)
+    frame_id = _frame_id(frame)
+    for _ in range(MAX_FRAME_RACES):
+        connection = realtime.get_connection(connection_id)
+        if connection is None:
+            return error_frame(frame_id, NotAuthenticated("this connection is not known",
+                                                          "unknown_connection"))
+        allowance = realtime.allowance(connection, now.timestamp())
+        if not allowance.allowed:
+            return error_frame(frame_id, _rate_limited(allowance))
+        route = None if problem else ROUTES.get(str(frame.get("type")))
+        in_transaction = route is not None and route.spends_in_transaction
+        if not in_transaction and not realtime.spend(allowance):
+            continue  # another frame of this connection spent it first: look again
+        if problem:
+            return error_frame(frame_id, problem)
+        if route is None:
+            return error_frame(frame_id, InvalidInput("type", "is not a known frame type"))
+        call = FrameCall(Actor.on_connection(connection), connection, frame, now, push, allowance)
+        try:
+            reply = route.handler(call)
+        except FrameRaced:
+            continue
+        except DomainError as error:
+            return error_frame(frame_id, error)
+        except Exception:
+            log.exception("frame %s failed", frame.get("type"))
+            return error_frame(frame_id, DomainError("something went wrong; try again",
+                                                     "internal_error"))
+        if reply is not None and frame_id is not None:
+            reply = {**reply, "re": frame_id}
+        return reply
+    return error_frame(frame_id, _rate_limited(None))
+
+
+def _rate_limited(allowance: Allowance | None) -> DomainError:
+    retry = allowance.retry_after_s if allowance else 1
+    return TooManyRequests(f"too many frames; slow down (retry in {retry} s)", retry)
+
+
+def _parse(raw: str | bytes | None) -> tuple[Frame, DomainError | None]:
+    if raw is None:
+        return {}, InvalidInput("frame", "must be a JSON object")
+    if len(raw) > MAX_FRAME_BYTES:
+        return {}, TooLarge(f"a frame is at most {MAX_FRAME_BYTES} bytes")
+    try:
+        frame = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}, InvalidInput("frame", "is not valid JSON")
+    if not isinstance(frame, dict):
+        return {}, InvalidInput("frame", "must be a JSON object")
+    if not isinstance(frame.get("type"), str):
+        return frame, InvalidInput("type", "is required")
+    return frame, None
+
+
+def _frame_id(frame: Frame) -> Any:
+    value = frame.get("id")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return value[:100] if isinstance(value, str) else value
+
+
+def error_frame(frame_id: Any, error: DomainError) -> Frame:
+    frame: Frame = {"type": "error", "code": error.code, "message": error.message}
+    if frame_id is not None:
+        frame["re"] = frame_id
+    return frame
+
+
+# --- one handler per frame type -----------------------------------------------------
+
+
+def _chat_id(frame: Frame) -> str:
+    if "chat_id" not in frame:
+        raise InvalidInput("chat_id", "is required")
+    return validate.id_string(frame["chat_id"], "chat_id")
+
+
+def start_chat(call: FrameCall) -> Frame:
+    request = chats.StartRequest.checked(call.frame)
+    chat = chats.start(
+        call.actor,
+        request,
+        ip=call.connection.ip,
+        device=call.connection.device,
+        now=call.now,
+        push=call.push,
+    )
+    return {"type": "chat.started", "chat": chats.to_json(chat)}
+
+
+def resume_chat(call: FrameCall) -> Frame:
+    chat_id = _chat_id(call.frame)
+    after_seq = validate.integer(call.frame, "after_seq", low=0, high=10**9)
+    chat, history = chats.resume(call.actor, chat_id, int(after_seq or 0))
+    return {
+        "type": "chat.history",
+        "chat": chats.to_json(chat),
+        "messages": [messages.message_json(m) for m in history],
+    }
+
+
+def send_message(call: FrameCall) -> Frame:
+    chat_id = _chat_id(call.frame)
+    for field in ("client_msg_id", "text"):
+        if field not in call.frame:
+            raise InvalidInput(field, "is required")
+    try:
+        sent = messages.send(
+            call.actor,
+            chat_id,
+            call.frame["client_msg_id"],
+            call.frame["text"],
+            now=call.now,
+            push=call.push,
+            also=lambda writes: realtime.spend_in(writes, call.allowance),
+        )
+    except DomainError:
+        realtime.spend(call.allowance)
+        raise
+    if sent.duplicate:
+        realtime.spend(call.allowance)
+    return {
+        "type": "message.ack",
+        "chat_id": chat_id,
+        "client_msg_id": call.frame["client_msg_id"],
+        "seq": sent.seq,
+    }
+
+
+def typing(call: FrameCall) -> None:
+    chats.typing(call.actor, _chat_id(call.frame), push=call.push)
+    return None
+
+
+def submit_rating(call: FrameCall) -> Frame:
+    chat_id = _chat_id(call.frame)
+    score, comment = chats.check_rating(call.frame)
+    chats.submit_rating(call.actor, chat_id, score, comment, now=call.now, push=call.push)
+    return {"type": "rating.saved", "chat_id": chat_id}
+
+
+def leave_chat(call: FrameCall) -> Frame:
+    chat_id = _chat_id(call.frame)
+    chats.leave(call.actor, chat_id, now=call.now, push=call.push)
+    return {"type": "chat.left", "chat_id": chat_id}
+
+
+def ping(call: FrameCall) -> Frame:
+    return {"type": "pong"}
+
+
+ROUTES: dict[str, Route] = {
+    "chat.start": Route(start_chat),
+    "chat.resume": Route(resume_chat),
+    "message.send": Route(send_message, spends_in_transaction=True),
+    "typing": Route(typing),
+    "rating.submit": Route(submit_rating),
+    "chat.leave": Route(leave_chat),
+    "ping": Route(ping),
+}

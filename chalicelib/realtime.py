@@ -1,0 +1,258 @@
+"""WebSocket connections and pushing frames to them.
+
+A connection record says who is on the other end of a socket (role, service,
+customer or operator, IP, device). Frames go out through a `Pusher`: on AWS and
+behind the local gateway it posts to the `@connections` management API; tests
+hand in a recorder. A connection that is gone is forgotten, never an error for
+whoever caused the push.
+
+Each connection also carries its frame allowance (a GCRA rate limit): 60 frames
+at once, then one a second, which never limits a client within 60 frames a
+minute (see docs/chat-engine.md for why).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import aws, clock, config
+from chalicelib.models import Chat, Connection
+
+log = logging.getLogger("helpdesk.realtime")
+
+Frame = Mapping[str, Any]
+
+CONNECTION_TTL = timedelta(hours=2)  # API Gateway closes every socket within 2 h
+FRAME_INTERVAL_S = 1.0  # sustained rate: one frame a second (60 a minute)
+FRAME_BURST = 60  # frames allowed at once before the rate applies
+
+
+class Pusher(Protocol):
+    def __call__(self, connection_id: str, frame: Frame) -> bool:
+        """Send one frame; False when the connection is gone."""
+        ...
+
+
+class FrameRaced(Exception):
+    """Another frame of the same connection spent the allowance meanwhile."""
+
+
+# --- pushing ----------------------------------------------------------------
+
+
+class ApiGatewayPusher:
+    """Posts frames through the API Gateway management API (or the local gateway's)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def __call__(self, connection_id: str, frame: Frame) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = aws.client("apigatewaymanagementapi", endpoint_url=self.endpoint)
+        data = json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except client.exceptions.GoneException:
+            return False
+        except (ClientError, BotoCoreError):
+            # A push is best effort: the client resumes from its last seq.
+            log.warning("push to %s failed", connection_id, exc_info=True)
+        return True
+
+
+def _nowhere(connection_id: str, frame: Frame) -> bool:
+    log.warning("no WebSocket management endpoint configured; frame %s dropped",
+                frame.get("type"))
+    return True
+
+
+def management_endpoint(domain_name: str | None = None, stage: str | None = None) -> str | None:
+    """The configured endpoint (local gateway, REST and scheduled Lambdas), else the
+    WebSocket event's own `https://{domainName}/{stage}`."""
+    configured = config.ws_management_endpoint()
+    if configured:
+        return configured
+    if domain_name and stage:
+        return f"https://{domain_name}/{stage}"
+    return None
+
+
+def pusher(domain_name: str | None = None, stage: str | None = None) -> Pusher:
+    endpoint = management_endpoint(domain_name, stage)
+    return ApiGatewayPusher(endpoint) if endpoint else _nowhere
+
+
+def deliver(push: Pusher, connection_ids: Iterable[str], frame: Frame) -> None:
+    """Push a frame to each connection; forget the ones that are gone."""
+    for connection_id in sorted(set(connection_ids)):
+        if not push(connection_id, frame):
+            forget(connection_id)
+
+
+# --- connection records -------------------------------------------------------
+
+
+def open_connection(
+    connection_id: str,
+    *,
+    service_id: str,
+    role: str,
+    subject_id: str,
+    name: str | None,
+    ip: str | None,
+    device: str | None,
+    now: datetime,
+) -> Connection:
+    connection = Connection(
+        connection_id=connection_id,
+        service_id=service_id,
+        role=role,
+        subject_id=subject_id,
+        name=name,
+        ip=ip,
+        device=device,
+        connected_at=clock.iso(now),
+        expires_at=now + CONNECTION_TTL,
+    )
+    connection.save()
+    return connection
+
+
+def get_connection(connection_id: str) -> Connection | None:
+    try:
+        return Connection.get(connection_id, consistent_read=True)
+    except Connection.DoesNotExist:
+        return None
+
+
+def connections_of(subject_id: str) -> list[str]:
+    return [c.connection_id for c in Connection.by_subject.query(subject_id)]
+
+
+def _conns_attribute(side: str) -> Any:
+    return Chat.customer_conns if side == "customer" else Chat.operator_conns
+
+
+def side_of(role: str) -> str:
+    return "customer" if role == "customer" else "operator"
+
+
+def attach_actions(writes: TransactWrite, connection_id: str, chat_id: str, side: str) -> None:
+    """Writes that make a chat push to this connection (and remember it here)."""
+    writes.update(
+        Chat(chat_id=chat_id),
+        actions=[_conns_attribute(side).add({connection_id}), Chat.conns_version.add(1)],
+        condition=Chat.chat_id.exists(),
+    )
+    writes.update(
+        Connection(connection_id=connection_id),
+        actions=[Connection.chat_ids.add({chat_id})],
+        condition=Connection.connection_id.exists(),
+    )
+
+
+def detach(connection_id: str, chat_ids: Iterable[str]) -> None:
+    for chat_id in chat_ids:
+        try:
+            Chat(chat_id=chat_id).update(
+                actions=[
+                    Chat.customer_conns.delete({connection_id}),
+                    Chat.operator_conns.delete({connection_id}),
+                    Chat.conns_version.add(1),
+                ],
+                condition=Chat.chat_id.exists(),
+            )
+        except UpdateError:
+            continue
+
+
+def close_connection(connection_id: str) -> Connection | None:
+    """Delete the record and detach it from its chats; the record as it was."""
+    try:
+        response = Connection._get_connection().delete_item(
+            connection_id, condition=Connection.connection_id.exists(), return_values="ALL_OLD"
+        )
+    except DeleteError:
+        return None
+    attributes = response.get("Attributes")
+    if not attributes:
+        return None
+    closed = Connection.from_raw_data(attributes)
+    chat_ids = set(closed.chat_ids or ())
+    if closed.role != "customer":
+        # An operator's sockets are listeners of every chat the operator holds.
+        chat_ids.update(chat.chat_id for chat in Chat.by_operator.query(closed.subject_id))
+    detach(connection_id, sorted(chat_ids))
+    return closed
+
+
+def forget(connection_id: str) -> None:
+    """A push found the socket gone: API Gateway may never report its disconnect."""
+    close_connection(connection_id)
+
+
+# --- frame allowance ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Whether a connection may send one more frame now, and the state to store."""
+
+    connection_id: str
+    allowed: bool
+    previous_tat: float | None
+    next_tat: float
+    retry_after_s: int
+
+
+def allowance(connection: Connection, now_s: float) -> Allowance:
+    previous = None if connection.rate_tat is None else float(connection.rate_tat)
+    tat = max(previous or now_s, now_s)
+    tolerance = (FRAME_BURST - 1) * FRAME_INTERVAL_S
+    allowed = tat - now_s <= tolerance
+    return Allowance(
+        connection_id=connection.connection_id,
+        allowed=allowed,
+        previous_tat=previous,
+        next_tat=round(tat + FRAME_INTERVAL_S, 3),
+        retry_after_s=max(1, int(tat - now_s - tolerance) + 1),
+    )
+
+
+def _allowance_condition(spent: Allowance) -> Any:
+    unchanged = (
+        Connection.rate_tat.does_not_exist()
+        if spent.previous_tat is None
+        else Connection.rate_tat == spent.previous_tat
+    )
+    return Connection.connection_id.exists() & unchanged
+
+
+def spend_in(writes: TransactWrite, spent: Allowance) -> None:
+    """Add the allowance update to a frame's own transaction (no extra request)."""
+    writes.update(
+        Connection(connection_id=spent.connection_id),
+        actions=[Connection.rate_tat.set(spent.next_tat)],
+        condition=_allowance_condition(spent),
+    )
+
+
+def spend(spent: Allowance) -> bool:
+    """Store the allowance on its own; False when another frame raced it."""
+    try:
+        Connection(connection_id=spent.connection_id).update(
+            actions=[Connection.rate_tat.set(spent.next_tat)],
+            condition=_allowance_condition(spent),
+        )
+    except UpdateError:
+        return False
+    return True

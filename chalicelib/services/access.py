@@ -1,0 +1,88 @@
+"""Who acts on a chat, and what they may do with it (API.md: any operator of the
+service may read its chats; only the assigned operator or an admin may send,
+save, end or request a rating; a customer only ever sees their own chat)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.errors import Conflict, NotAllowed, NotFound
+from chalicelib.models import Chat, Connection
+from chalicelib.services.sessions import Caller
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A customer, operator or admin of one service, possibly on a WebSocket."""
+
+    service_id: str
+    role: str  # customer | operator | admin
+    subject_id: str  # customer_id or operator_id
+    name: str | None = None
+    connection_id: str | None = None
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == "customer"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def side(self) -> str:
+        """Which side of a chat the actor speaks for: `customer` or `operator`."""
+        return "customer" if self.is_customer else "operator"
+
+    @classmethod
+    def on_connection(cls, connection: Connection) -> Actor:
+        return cls(
+            service_id=connection.service_id,
+            role=connection.role,
+            subject_id=connection.subject_id,
+            name=connection.name,
+            connection_id=connection.connection_id,
+        )
+
+    @classmethod
+    def calling(cls, caller: Caller) -> Actor:
+        return cls(
+            service_id=caller.service_id,
+            role=caller.role,
+            subject_id=caller.operator_id,
+            name=caller.name,
+        )
+
+
+def readable_chat(actor: Actor, chat_id: object, *, consistent: bool = True) -> Chat:
+    """The chat if the actor may see it; NotFound otherwise (never a hint it exists)."""
+    if not isinstance(chat_id, str) or not chat_id or len(chat_id) > 100:
+        raise NotFound("no such chat")
+    try:
+        chat = Chat.get(chat_id, consistent_read=consistent)
+    except Chat.DoesNotExist as exc:
+        raise NotFound("no such chat") from exc
+    if chat.service_id != actor.service_id:
+        raise NotFound("no such chat")
+    if actor.is_customer and chat.customer_id != actor.subject_id:
+        raise NotFound("no such chat")
+    return chat
+
+
+def require_handler(actor: Actor, chat: Chat) -> None:
+    """Only the assigned operator or an admin handles a chat."""
+    if actor.is_customer:
+        raise NotAllowed("only operators may do this", "forbidden")
+    if not actor.is_admin and chat.operator_id != actor.subject_id:
+        raise NotAllowed("the chat is assigned to another operator", "forbidden")
+
+
+def require_not_ended(chat: Chat) -> None:
+    if chat.status == "ended":
+        raise Conflict("the chat has ended", "chat_ended")
+
+
+def require_customer_present(chat: Chat) -> None:
+    require_not_ended(chat)
+    if chat.customer_left_at:
+        raise Conflict("the customer has left the chat", "customer_left")

@@ -1,0 +1,552 @@
+"""A chat's life (R-WID-3…6, R-CON-4…9, R-CH-1): start with consent, resume,
+the customer leaving, the operator opening, saving info, asking for and
+receiving a rating, and ending.
+
+Pushes go through the `push` function handed in; times come from `now`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib import auth, clock, realtime, validate
+from chalicelib.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from chalicelib.models import (
+    Chat,
+    Connection,
+    Customer,
+    Message,
+    Operator,
+    failed_tables,
+    transaction,
+)
+from chalicelib.realtime import Pusher
+from chalicelib.services import (
+    access,
+    categories,
+    chat_index,
+    messages,
+    routing,
+    settings,
+    stats,
+    tenants,
+)
+from chalicelib.services.access import Actor
+from chalicelib.services.chat_json import chat_json
+
+MAX_ATTEMPTS = 8
+MAX_COMMENT = 1000
+MAX_NOTES = 2000
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What the customer's `chat.start` says, already validated."""
+
+    name: str | None = None
+    email: str | None = None
+    page_url: str | None = None
+    channel: str = "widget"
+
+    @classmethod
+    def checked(cls, frame: dict[str, Any]) -> StartRequest:
+        if frame.get("consent") is not True:
+            raise InvalidInput("consent", "must be true: the customer agrees before a chat starts")
+        page_url = frame.get("page_url")
+        return cls(
+            name=validate.text(frame, "name", max_len=100, required=False, single_line=True),
+            email=validate.email(frame, "email", required=False) if frame.get("email") else None,
+            page_url=validate.http_url(page_url, "page_url") if page_url else None,
+            channel=validate.text(
+                frame, "channel", max_len=50, required=False, single_line=True, default="widget"
+            ),
+        )
+
+
+def to_json(chat: Chat) -> dict[str, Any]:
+    return chat_json(chat, queue_position=routing.queue_position(chat))
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def get_chat(actor: Actor, chat_id: str) -> Chat:
+    return access.readable_chat(actor, chat_id)
+
+
+def operator_chats(actor: Actor) -> list[Chat]:
+    """The operator's chats not yet ended by the operator, oldest first."""
+    held = [c for c in Chat.by_operator.query(actor.subject_id) if c.service_id == actor.service_id]
+    return sorted(held, key=lambda c: (c.created_at, c.chat_id))
+
+
+def waiting_count(service_id: str) -> int:
+    return routing.waiting_count(service_id)
+
+
+def chat_messages(actor: Actor, chat_id: str, after_seq: int) -> list[Message]:
+    chat = access.readable_chat(actor, chat_id)
+    return messages.messages_after(chat.chat_id, after_seq)
+
+
+# --- the customer -----------------------------------------------------------------
+
+
+def start(
+    actor: Actor,
+    request: StartRequest,
+    *,
+    ip: str | None,
+    device: str | None,
+    now: datetime,
+    push: Pusher,
+) -> Chat:
+    """Start a chat after consent (or return the customer's open one): the
+    greeting is message 1, then routing assigns or queues it."""
+    if not actor.is_customer:
+        raise NotAllowed("only customers start chats", "forbidden")
+    current = settings.current(tenants.get_service(actor.service_id))
+    if not current["chat_enabled"]:
+        raise NotAllowed("chat is disabled for this service", "chat_disabled")
+    for _ in range(MAX_ATTEMPTS):
+        customer = _customer(actor)
+        if customer.open_chat_id:
+            existing = _still_open(customer)
+            if existing is not None:
+                return _attached(actor, existing)
+            continue
+        chat = _new_chat(actor, customer, request, current, ip=ip, device=device, now=now)
+        greeting = Message(
+            chat_id=chat.chat_id,
+            seq=1,
+            sender_role="system",
+            text=current["greeting"],
+            created_at=chat.created_at,
+        )
+        customer_actions = [Customer.open_chat_id.set(chat.chat_id)]
+        if ip:
+            customer_actions.append(Customer.ip.set(ip))
+        if device:
+            customer_actions.append(Customer.device.set(device))
+        if not customer.verified:
+            if request.name:
+                customer_actions.append(Customer.name.set(request.name))
+            if request.email:
+                customer_actions.append(Customer.email.set(request.email))
+        try:
+            with transaction() as writes:
+                writes.save(chat, condition=Chat.chat_id.does_not_exist())
+                writes.save(greeting, condition=Message.seq.does_not_exist())
+                stats.Counts(chat.service_id, chat.created_at).chat_created().add_to(writes)
+                writes.update(
+                    customer,
+                    actions=customer_actions,
+                    condition=Customer.open_chat_id.does_not_exist(),
+                )
+                if actor.connection_id:
+                    writes.update(
+                        Connection(connection_id=actor.connection_id),
+                        actions=[Connection.chat_ids.add({chat.chat_id})],
+                        condition=Connection.connection_id.exists(),
+                    )
+        except TransactWriteError:
+            continue  # another start won: return its chat
+        routing.drain(actor.service_id, now=now, push=push, known=[chat])
+        return Chat.get(chat.chat_id, consistent_read=True)
+    raise Conflict("could not start the chat; try again", "busy")
+
+
+def _customer(actor: Actor) -> Customer:
+    try:
+        return Customer.get(actor.service_id, actor.subject_id, consistent_read=True)
+    except Customer.DoesNotExist as exc:
+        raise NotFound("no such customer") from exc
+
+
+def _still_open(customer: Customer) -> Chat | None:
+    """The customer's open chat, or None after clearing a stale pointer."""
+    chat_id = customer.open_chat_id
+    try:
+        chat = Chat.get(chat_id, consistent_read=True)
+        if chat.status != "ended" and not chat.customer_left_at:
+            return chat
+    except Chat.DoesNotExist:
+        pass
+    _clear_open_chat(customer.service_id, customer.customer_id, chat_id)
+    return None
+
+
+def _clear_open_chat(service_id: str, customer_id: str, chat_id: str | None) -> None:
+    # When it already points elsewhere (or nowhere) there is nothing to clear.
+    with contextlib.suppress(UpdateError):
+        Customer(service_id=service_id, customer_id=customer_id).update(
+            actions=[Customer.open_chat_id.remove()],
+            condition=Customer.open_chat_id == chat_id,
+        )
+
+
+def _new_chat(
+    actor: Actor,
+    customer: Customer,
+    request: StartRequest,
+    current: dict[str, Any],
+    *,
+    ip: str | None,
+    device: str | None,
+    now: datetime,
+) -> Chat:
+    created_at = clock.iso(now)
+    chat_id = auth.new_id("ch")
+    name = customer.name if customer.verified else (request.name or customer.name)
+    email = customer.email if customer.verified else (request.email or customer.email)
+    chat = Chat(
+        chat_id=chat_id,
+        service_id=actor.service_id,
+        customer_id=customer.customer_id,
+        status="waiting",
+        processed=False,
+        queued_service_id=actor.service_id,
+        queued_at=created_at,
+        channel=request.channel or "widget",
+        page_url=request.page_url,
+        customer={
+            "name": name,
+            "email": email,
+            "notes": customer.notes,
+            "ip": ip or customer.ip,
+            "device": device or customer.device,
+            "verified": bool(customer.verified),
+        },
+        consent={
+            "agreed": True,
+            "agreed_at": created_at,
+            "version": int(current.get("consent_version", 1)),
+        },
+        sticky_operator_id=customer.last_operator_id if current["sticky_assignment"] else None,
+        **chat_index.new_chat_keys(actor.service_id, request.channel or "widget", name, email),
+        last_seq=1,
+        customer_conns={actor.connection_id} if actor.connection_id else None,
+        conns_version=1,
+        created_at=created_at,
+    )
+    chat.sweep_shard = routing.sweep_shard(chat_id)
+    chat.sweep_at = clock.iso(now + timedelta(seconds=routing.QUEUE_RECHECK_S))
+    return chat
+
+
+def _attached(actor: Actor, chat: Chat) -> Chat:
+    """The chat with the actor's connection among its listeners."""
+    if not actor.connection_id or chat.status == "ended":
+        return chat
+    side = chat.customer_conns if actor.is_customer else chat.operator_conns
+    if actor.connection_id in (side or ()):
+        return chat
+    try:
+        with transaction() as writes:
+            realtime.attach_actions(writes, actor.connection_id, chat.chat_id, actor.side)
+    except TransactWriteError:
+        pass  # the connection closed meanwhile: nothing to attach
+    return Chat.get(chat.chat_id, consistent_read=True)
+
+
+def resume(actor: Actor, chat_id: str, after_seq: int) -> tuple[Chat, list[Message]]:
+    """Re-attach a connection and return exactly the messages after `after_seq`.
+    The connection joins before the read, and message writes check the set of
+    listeners they read, so each later message is in the read or pushed."""
+    chat = _attached(actor, access.readable_chat(actor, chat_id))
+    return chat, messages.messages_after(chat.chat_id, after_seq)
+
+
+def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
+    """The customer ends the chat on their side (R-WID-6). A waiting chat ends
+    outright; an assigned one stays on the operator's list until End."""
+    if not actor.is_customer:
+        raise NotAllowed("only the customer leaves a chat", "forbidden")
+    for _ in range(MAX_ATTEMPTS):
+        chat = access.readable_chat(actor, chat_id)
+        if chat.status == "ended" or chat.customer_left_at:
+            _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
+            return chat
+        left_at = clock.iso(now)
+        try:
+            if chat.status == "waiting":
+                chat.update(
+                    actions=[
+                        Chat.status.set("ended"),
+                        Chat.ended_at.set(left_at),
+                        Chat.customer_left_at.set(left_at),
+                        Chat.queued_service_id.remove(),
+                        Chat.queued_at.remove(),
+                        *routing.no_sweep_actions(),
+                    ],
+                    condition=(Chat.status == "waiting") & Chat.operator_id.does_not_exist(),
+                )
+            else:
+                chat.update(
+                    actions=[Chat.customer_left_at.set(left_at)],
+                    condition=Chat.status.is_in("assigned", "active")
+                    & Chat.customer_left_at.does_not_exist(),
+                )
+        except UpdateError:
+            continue
+        _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
+        if chat.status == "ended":
+            routing.push_positions(chat.service_id, push)
+        else:
+            frame = {"type": "chat.customer_left", "chat_id": chat.chat_id}
+            realtime.deliver(push, chat.operator_conns or (), frame)
+        return chat
+    raise Conflict("could not leave the chat; try again", "busy")
+
+
+def typing(actor: Actor, chat_id: str, *, push: Pusher) -> None:
+    """Tell the other side someone is typing (no storage, nothing to retry)."""
+    chat = access.readable_chat(actor, chat_id, consistent=False)
+    if actor.is_customer:
+        access.require_customer_present(chat)
+        others = chat.operator_conns
+    else:
+        access.require_handler(actor, chat)
+        access.require_not_ended(chat)
+        others = chat.customer_conns
+    frame = {"type": "typing", "chat_id": chat.chat_id, "role": actor.side}
+    realtime.deliver(push, others or (), frame)
+
+
+def submit_rating(
+    actor: Actor, chat_id: str, score: int, comment: str | None, *, now: datetime, push: Pusher
+) -> Chat:
+    """The customer's rating (R-WID-5): one per chat, a later one replaces it."""
+    if not actor.is_customer:
+        raise NotAllowed("only the customer rates a chat", "forbidden")
+    rating = {"score": score, "comment": comment or None, "rated_at": clock.iso(now)}
+    for _ in range(MAX_ATTEMPTS):
+        chat = access.readable_chat(actor, chat_id)
+        previous = chat.rating or None
+        # The rating as read must still be there, so the statistics' running sum
+        # replaces exactly the score it counted before.
+        unchanged = Chat.rating.does_not_exist() if previous is None else Chat.rating == previous
+        counts = stats.Counts(chat.service_id, chat.created_at).rated(
+            score, int(previous["score"]) if previous else None
+        )
+        try:
+            with transaction() as writes:
+                writes.update(
+                    chat,
+                    actions=[Chat.rating.set(rating),
+                             *chat_index.rating_actions(chat.service_id, score)],
+                    condition=(Chat.customer_id == actor.subject_id) & unchanged,
+                )
+                counts.add_to(writes)
+        except TransactWriteError:
+            continue
+        break
+    else:
+        raise Conflict("the chat changed meanwhile; rate again", "busy")
+    frame = {"type": "chat.rated", "chat_id": chat.chat_id, "score": score,
+             "comment": rating["comment"]}
+    realtime.deliver(push, chat.operator_conns or (), frame)
+    return chat
+
+
+def check_rating(frame: dict[str, Any]) -> tuple[int, str | None]:
+    score = validate.integer(frame, "score", low=1, high=5)
+    comment = validate.text(frame, "comment", max_len=MAX_COMMENT, required=False,
+                            allow_empty=True)
+    return int(score), comment
+
+
+# --- the operator -----------------------------------------------------------------
+
+
+def open_chat(actor: Actor, chat_id: str, *, now: datetime) -> Chat:
+    """The operator opens the chat window: the chat is active, and processed
+    once a reply is also sent (R-CH-1)."""
+    for _ in range(MAX_ATTEMPTS):
+        chat = access.readable_chat(actor, chat_id)
+        access.require_handler(actor, chat)
+        access.require_not_ended(chat)
+        if not chat.operator_id:
+            raise Conflict("the chat is waiting for an operator", "not_assigned")
+        actions = [
+            Chat.status.set("active"),
+            Chat.opened_at.set(Chat.opened_at | clock.iso(now)),
+            *routing.no_sweep_actions(),
+        ]
+        condition = (Chat.operator_id == chat.operator_id) & Chat.status.is_in(
+            "assigned", "active"
+        )
+        counts = None
+        if chat.first_response_at and not chat.processed:
+            actions += chat_index.processed_actions(chat.service_id)
+            condition = condition & (
+                Chat.processed.does_not_exist() | (Chat.processed == False)  # noqa: E712
+            )
+            counts = stats.Counts(chat.service_id, chat.created_at).processed(
+                chat.first_response_at, chat.assigned_at
+            )
+        elif not chat.first_response_at:
+            condition = condition & Chat.first_response_at.does_not_exist()
+        try:
+            with transaction() as writes:
+                writes.update(chat, actions=actions, condition=condition)
+                if counts:
+                    counts.add_to(writes)
+        except TransactWriteError:
+            continue
+        return Chat.get(chat.chat_id, consistent_read=True)
+    raise Conflict("the chat changed meanwhile; try again", "busy")
+
+
+def save_info(actor: Actor, chat_id: str, body: Any) -> Chat:
+    """The Save button (R-CON-6): customer info and the inquiry's category, in one
+    transaction with the category usage counts. It works on ended chats too: that
+    is Chat History's edit (R-CON-9)."""
+    validate.body_object(body)
+    validate.only_fields(body, ("customer", "inquiry"))
+    customer_body = validate.body_object(body.get("customer") or {}, "customer")
+    inquiry_body = validate.body_object(body.get("inquiry") or {}, "inquiry")
+    validate.only_fields(customer_body, ("name", "email", "notes"))
+    validate.only_fields(inquiry_body, ("category_id",))
+    changes = _customer_changes(customer_body)
+    new_category = _category_change(inquiry_body)
+    for _ in range(MAX_ATTEMPTS):
+        chat = access.readable_chat(actor, chat_id)
+        access.require_handler(actor, chat)
+        old_category = chat.category_id
+        category_id = old_category if new_category is _UNCHANGED else new_category
+        snapshot = {**(chat.customer or {}), **changes}
+        chat_actions = [
+            Chat.customer.set(snapshot),
+            *chat_index.customer_actions(chat.service_id, snapshot.get("name"),
+                                         snapshot.get("email")),
+        ]
+        if category_id:
+            chat_actions += [
+                Chat.category_id.set(category_id),
+                Chat.category_key.set(f"{chat.service_id}#{category_id}"),
+            ]
+        else:
+            chat_actions += [Chat.category_id.remove(), Chat.category_key.remove()]
+        same_category = (
+            Chat.category_id.does_not_exist()
+            if old_category is None
+            else Chat.category_id == old_category
+        )
+        try:
+            with transaction() as writes:
+                writes.update(
+                    chat,
+                    actions=chat_actions,
+                    condition=same_category,
+                )
+                categories.usage_actions(writes, chat.service_id, old_category, category_id)
+                if changes:
+                    writes.update(
+                        Customer(service_id=chat.service_id, customer_id=chat.customer_id),
+                        actions=[_customer_attribute(k).set(v) if v is not None
+                                 else _customer_attribute(k).remove()
+                                 for k, v in changes.items()],
+                        condition=Customer.customer_id.exists(),
+                    )
+        except TransactWriteError as exc:
+            failed = failed_tables(writes, exc)
+            if failed.get("categories") == "ConditionalCheckFailed":
+                raise InvalidInput("inquiry.category_id", "no such category") from exc
+            continue
+        return Chat.get(chat.chat_id, consistent_read=True)
+    raise Conflict("the chat changed meanwhile; try again", "busy")
+
+
+_UNCHANGED: Any = object()
+
+
+def _customer_attribute(field: str) -> Any:
+    return {"name": Customer.name, "email": Customer.email, "notes": Customer.notes}[field]
+
+
+def _customer_changes(body: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        changes["name"] = validate.text(
+            body, "name", max_len=100, required=False, single_line=True, allow_empty=True
+        ) or None
+    if "email" in body:
+        changes["email"] = validate.email(body, "email", required=False) \
+            if body.get("email") else None
+    if "notes" in body:
+        changes["notes"] = validate.text(
+            body, "notes", max_len=MAX_NOTES, required=False, allow_empty=True
+        ) or None
+    return changes
+
+
+def _category_change(body: dict[str, Any]) -> Any:
+    if "category_id" not in body:
+        return _UNCHANGED
+    value = body["category_id"]
+    if value in (None, ""):
+        return None
+    return validate.id_string(value, "inquiry.category_id")
+
+
+def request_rating(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> None:
+    """R-CON-8: the rating guidance message, then the customer's rating screen."""
+    chat = access.readable_chat(actor, chat_id)
+    access.require_handler(actor, chat)
+    access.require_customer_present(chat)
+    text = settings.current(tenants.get_service(chat.service_id))["rating_message"]
+    messages.post_system(chat.chat_id, text, now=now, push=push)
+    frame = {"type": "rating.requested", "chat_id": chat.chat_id, "text": text}
+    realtime.deliver(push, chat.customer_conns or (), frame)
+
+
+def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
+    """End (R-CON-9): off the operator's list, capacity given back in the same
+    transaction, the queue drained into the freed place."""
+    for _ in range(MAX_ATTEMPTS):
+        chat = access.readable_chat(actor, chat_id)
+        access.require_handler(actor, chat)
+        if chat.status == "ended":
+            return chat
+        was = chat.status
+        operator_id = chat.operator_id
+        held_by = (
+            Chat.operator_id.does_not_exist() if not operator_id
+            else Chat.operator_id == operator_id
+        )
+        try:
+            with transaction() as writes:
+                writes.update(
+                    chat,
+                    actions=[
+                        Chat.status.set("ended"),
+                        Chat.ended_at.set(clock.iso(now)),
+                        Chat.open_operator_id.remove(),
+                        Chat.queued_service_id.remove(),
+                        Chat.queued_at.remove(),
+                        *routing.no_sweep_actions(),
+                    ],
+                    condition=(Chat.status == was) & held_by,
+                )
+                if operator_id:
+                    writes.update(
+                        Operator(service_id=chat.service_id, operator_id=operator_id),
+                        actions=[Operator.open_chats.add(-1)],
+                    )
+        except TransactWriteError:
+            continue
+        _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
+        realtime.deliver(push, messages.listeners(chat), {"type": "chat.ended",
+                                                           "chat_id": chat.chat_id})
+        if operator_id:
+            routing.drain(chat.service_id, now=now, push=push)
+        else:
+            routing.push_positions(chat.service_id, push)
+        return Chat.get(chat.chat_id, consistent_read=True)
+    raise Conflict("the chat changed meanwhile; try again", "busy")

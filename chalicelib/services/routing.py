@@ -1,0 +1,323 @@
+"""Routing (R-RT-1…4): which operator gets a chat, the first-come queue, and
+giving chats back when an operator does not take them.
+
+Every new chat enters the queue; `drain` then assigns queued chats, oldest
+first, while online operators have spare capacity. One assignment is one
+transaction:
+  Update operator  ADD open_chats 1   IF online in this service AND open_chats < cap
+  Update chat      status = assigned  IF status = waiting AND no operator
+  Update customer  last_operator_id   (sticky assignment next time)
+so no chat is ever assigned twice and no operator goes over capacity, however
+many drains run at once; a drain that loses a race re-reads and tries again.
+Capacity is given back (ADD open_chats -1) in the same transaction that ends or
+requeues the chat.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import random
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock, realtime
+from chalicelib.models import Chat, Customer, Operator, failed_tables, transaction
+from chalicelib.realtime import Pusher
+from chalicelib.services import chat_index, messages, operators, settings, tenants
+from chalicelib.services.chat_json import chat_json
+
+SWEEP_SHARDS = 4
+QUEUE_RECHECK_S = 60  # a waiting chat is looked at by the sweep at least this often
+MAX_DRAIN_FAILURES = 60
+
+
+class Outcome(enum.Enum):
+    ASSIGNED = "assigned"
+    OPERATOR_FULL = "operator_full"  # or no longer online
+    CHAT_TAKEN = "chat_taken"  # assigned by another drain, or left, or ended
+    CONFLICT = "conflict"  # a concurrent transaction touched the same items
+
+
+# --- sweep bookkeeping ------------------------------------------------------------
+
+
+def sweep_shard(chat_id: str) -> str:
+    digest = hashlib.sha256(chat_id.encode()).hexdigest()
+    return f"sweep#{int(digest[:8], 16) % SWEEP_SHARDS}"
+
+
+def sweep_actions(chat_id: str, when: datetime) -> list[Any]:
+    """Actions that make the sweep look at the chat once `when` has passed."""
+    return [Chat.sweep_shard.set(sweep_shard(chat_id)), Chat.sweep_at.set(clock.iso(when))]
+
+
+def no_sweep_actions() -> list[Any]:
+    return [Chat.sweep_shard.remove(), Chat.sweep_at.remove()]
+
+
+# --- who can take a chat ----------------------------------------------------------
+
+
+def capacity(operator: Operator, service_settings: dict[str, Any]) -> int:
+    return operators.effective_max_chats(operator, service_settings)
+
+
+def available_operators(service_id: str, service_settings: dict[str, Any]) -> list[Operator]:
+    """Online operators with spare capacity (read from the sparse online index)."""
+    return [
+        op for op in Operator.online.query(service_id)
+        if int(op.open_chats or 0) < capacity(op, service_settings)
+    ]
+
+
+def choose(
+    chat: Chat,
+    candidates: list[Operator],
+    service_settings: dict[str, Any],
+    *,
+    spread: bool = False,
+) -> Operator:
+    """R-RT-1: the sticky operator when the setting is on, else the fewest open
+    chats, ties to the longest since last assignment. A requeued chat goes to
+    someone else than the operator it was taken from, when anyone else can.
+    `spread` picks at random among the equally loaded (after a lost race)."""
+    if service_settings.get("sticky_assignment") and chat.sticky_operator_id:
+        for op in candidates:
+            if op.operator_id == chat.sticky_operator_id:
+                return op
+    pool = [op for op in candidates if op.operator_id != chat.skip_operator_id] or candidates
+    fewest = min(int(op.open_chats or 0) for op in pool)
+    least_loaded = [op for op in pool if int(op.open_chats or 0) == fewest]
+    if spread:
+        return random.choice(least_loaded)  # noqa: S311
+    return min(least_loaded, key=lambda op: (op.last_assigned_at or "", op.operator_id))
+
+
+# --- the queue --------------------------------------------------------------------
+
+
+def queue_actions(chat: Chat, queued_at: str, now: datetime) -> list[Any]:
+    return [
+        Chat.status.set("waiting"),
+        Chat.queued_service_id.set(chat.service_id),
+        Chat.queued_at.set(queued_at),
+        *sweep_actions(chat.chat_id, now + timedelta(seconds=QUEUE_RECHECK_S)),
+    ]
+
+
+def waiting_chats(service_id: str, known: Iterable[Chat] = ()) -> list[Chat]:
+    """The service's queue, first come first; `known` chats just queued are
+    included even before the (eventually consistent) index shows them."""
+    queue = {chat.chat_id: chat for chat in Chat.queue.query(service_id)}
+    for chat in known:
+        if chat.status == "waiting" and chat.queued_service_id:
+            queue.setdefault(chat.chat_id, chat)
+    return sorted(queue.values(), key=lambda c: (c.queued_at or "", c.chat_id))
+
+
+def queue_position(chat: Chat) -> int | None:
+    if chat.status != "waiting" or not chat.queued_at:
+        return None
+    ahead = Chat.queue.count(chat.service_id, Chat.queued_at < chat.queued_at)
+    return int(ahead) + 1
+
+
+def waiting_count(service_id: str) -> int:
+    return int(Chat.queue.count(service_id))
+
+
+def push_positions(service_id: str, push: Pusher, *, only: Iterable[Chat] | None = None) -> None:
+    """`chat.queued` with the queue position, to every waiting customer of the
+    service (or only to `only`, when nobody else's position changed)."""
+    if only is None:
+        for position, chat in enumerate(waiting_chats(service_id), start=1):
+            _push_position(chat, position, push)
+        return
+    for chat in only:
+        position = queue_position(chat)
+        if position is not None:
+            _push_position(chat, position, push)
+
+
+def _push_position(chat: Chat, position: int, push: Pusher) -> None:
+    frame = {"type": "chat.queued", "chat_id": chat.chat_id, "queue_position": position}
+    realtime.deliver(push, chat.customer_conns or (), frame)
+
+
+# --- assigning --------------------------------------------------------------------
+
+
+def try_assign(
+    chat: Chat,
+    operator: Operator,
+    service_settings: dict[str, Any],
+    now: datetime,
+    operator_conns: list[str],
+) -> Outcome:
+    timeout = timedelta(seconds=int(service_settings["unopened_timeout_s"]))
+    chat_actions = [
+        Chat.status.set("assigned"),
+        Chat.operator_id.set(operator.operator_id),
+        Chat.operator_name.set(operator.name),
+        Chat.open_operator_id.set(operator.operator_id),
+        Chat.assigned_at.set(clock.iso(now)),
+        *chat_index.operator_actions(chat.service_id, operator.operator_id),
+        Chat.queued_service_id.remove(),
+        Chat.queued_at.remove(),
+        Chat.conns_version.add(1),
+        *sweep_actions(chat.chat_id, now + timeout),
+    ]
+    if operator_conns:
+        chat_actions.append(Chat.operator_conns.set(set(operator_conns)))
+    else:
+        chat_actions.append(Chat.operator_conns.remove())
+    try:
+        with transaction() as writes:
+            writes.update(
+                operator,
+                actions=[
+                    Operator.open_chats.add(1),
+                    Operator.last_assigned_at.set(clock.iso(now)),
+                ],
+                condition=(Operator.online_service_id == chat.service_id)
+                & (Operator.open_chats < capacity(operator, service_settings)),
+            )
+            writes.update(
+                chat,
+                actions=chat_actions,
+                condition=(Chat.status == "waiting")
+                & Chat.operator_id.does_not_exist()
+                & Chat.customer_left_at.does_not_exist(),
+            )
+            writes.update(
+                Customer(service_id=chat.service_id, customer_id=chat.customer_id),
+                actions=[Customer.last_operator_id.set(operator.operator_id)],
+            )
+    except TransactWriteError as exc:
+        failed = failed_tables(writes, exc)
+        if failed.get("operators") == "ConditionalCheckFailed":
+            return Outcome.OPERATOR_FULL
+        if failed.get("chats") == "ConditionalCheckFailed":
+            return Outcome.CHAT_TAKEN
+        return Outcome.CONFLICT
+    return Outcome.ASSIGNED
+
+
+def drain(
+    service_id: str,
+    *,
+    now: datetime,
+    push: Pusher,
+    known: Iterable[Chat] = (),
+    queue_changed: bool = False,
+) -> list[str]:
+    """Assign queued chats, oldest first, while operators have capacity; push
+    `chat.assigned` and the new queue positions (to everyone waiting when the
+    queue changed, else only to the `known` chats just queued). Returns the
+    chats assigned."""
+    known = list(known)
+    service_settings = settings.current(tenants.get_service(service_id))
+    candidates = available_operators(service_id, service_settings)
+    assigned: list[str] = []
+    if candidates:
+        queue = waiting_chats(service_id, known)
+        conns: dict[str, list[str]] = {}
+        failures = 0
+        while queue and candidates and failures < MAX_DRAIN_FAILURES:
+            spread = failures > 0
+            free = sum(
+                capacity(op, service_settings) - int(op.open_chats or 0) for op in candidates
+            )
+            chat = random.choice(queue[: max(1, free)]) if spread else queue[0]  # noqa: S311
+            operator = choose(chat, candidates, service_settings, spread=spread)
+            if operator.operator_id not in conns:
+                conns[operator.operator_id] = realtime.connections_of(operator.operator_id)
+            outcome = try_assign(
+                chat, operator, service_settings, now, conns[operator.operator_id]
+            )
+            if outcome is Outcome.ASSIGNED:
+                queue.remove(chat)
+                assigned.append(chat.chat_id)
+                operator.open_chats = int(operator.open_chats or 0) + 1
+                if operator.open_chats >= capacity(operator, service_settings):
+                    candidates.remove(operator)
+                continue
+            failures += 1
+            time.sleep(random.uniform(0, min(0.05, 0.002 * 2**min(failures, 6))))  # noqa: S311
+            if outcome is Outcome.CHAT_TAKEN:
+                queue.remove(chat)
+            else:
+                candidates = available_operators(service_id, service_settings)
+    for chat_id in assigned:
+        announce_assignment(chat_id, push)
+    if assigned or queue_changed:
+        push_positions(service_id, push)
+    else:
+        push_positions(service_id, push, only=[c for c in known if c.status == "waiting"])
+    return assigned
+
+
+def announce_assignment(chat_id: str, push: Pusher) -> None:
+    """`chat.assigned` to the customer and to the operator (the console blinks)."""
+    chat = Chat.get(chat_id, consistent_read=True)
+    frame = {"type": "chat.assigned", "chat": chat_json(chat)}
+    realtime.deliver(push, messages.listeners(chat), frame)
+
+
+# --- giving chats back ------------------------------------------------------------
+
+
+def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
+    """Take a chat back from its operator into the queue at its original place
+    (R-RT-4), giving the operator's capacity back in the same transaction."""
+    operator_id = chat.operator_id
+    if not operator_id or chat.status not in ("assigned", "active"):
+        return False
+    try:
+        with transaction() as writes:
+            writes.update(
+                chat,
+                actions=[
+                    *queue_actions(chat, chat.created_at, now),
+                    Chat.skip_operator_id.set(operator_id),
+                    Chat.operator_id.remove(),
+                    *chat_index.operator_actions(chat.service_id, None),
+                    Chat.operator_name.remove(),
+                    Chat.open_operator_id.remove(),
+                    Chat.assigned_at.remove(),
+                    Chat.operator_conns.remove(),
+                    Chat.conns_version.add(1),
+                ],
+                condition=(Chat.operator_id == operator_id)
+                & Chat.status.is_in("assigned", "active"),
+            )
+            writes.update(
+                Operator(service_id=chat.service_id, operator_id=operator_id),
+                actions=[Operator.open_chats.add(-1)],
+            )
+    except TransactWriteError:
+        return False
+    realtime.deliver(
+        push, chat.operator_conns or (), {"type": "chat.unassigned", "chat_id": chat.chat_id}
+    )
+    return True
+
+
+def release_operator_chats(
+    service_id: str, operator_id: str, *, now: datetime, push: Pusher
+) -> int:
+    """Requeue an operator's chats whose customer is still there (the operator
+    went offline); chats whose customer left stay until the operator ends them."""
+    count = 0
+    for held in Chat.by_operator.query(operator_id):
+        if held.service_id != service_id or held.customer_left_at:
+            continue
+        chat = Chat.get(held.chat_id, consistent_read=True)
+        if requeue(chat, now=now, push=push):
+            count += 1
+    return count

@@ -1,0 +1,134 @@
+"""Messages (R-CH-2) on the services: stored before acked, gapless seq,
+idempotent client ids, pushes to both sides, gone connections dropped."""
+
+import pytest
+
+from chalicelib.errors import Conflict, InvalidInput, NotAllowed
+from chalicelib.models import Chat, Connection, Message, Token
+from chalicelib.services import chats, messages
+from tests.chat_helpers import (
+    RecordingPusher,
+    add_operator,
+    as_operator,
+    connect_customer,
+    connect_operator,
+    later,
+    start_chat,
+)
+
+
+@pytest.fixture
+def push():
+    return RecordingPusher()
+
+
+@pytest.fixture
+def conversation(tenant, push):
+    operator = add_operator("acme")
+    console = connect_operator(operator)
+    customer = connect_customer("acme")
+    chat = start_chat(customer, push)
+    push.clear()
+    return chat, customer, operator, console
+
+
+def _send(actor, chat, text, cmid, push, **kw):
+    return messages.send(actor, chat.chat_id, cmid, text, now=later(5), push=push, **kw)
+
+
+def test_the_message_is_stored_when_the_send_returns(conversation, push):
+    chat, customer, _, _ = conversation
+    sent = _send(customer, chat, "hello", "c1", push)
+    stored = Message.get(chat.chat_id, sent.seq, consistent_read=True)
+    assert (stored.text, stored.sender_role, stored.client_msg_id) == ("hello", "customer", "c1")
+
+
+def test_seq_counts_up_from_the_greeting_without_gaps(conversation, push):
+    chat, customer, _, console = conversation
+    seqs = [_send(who, chat, f"m{n}", f"id{n}", push).seq
+            for n, who in enumerate([customer, console, customer, customer])]
+    assert seqs == [2, 3, 4, 5]
+    assert [m.seq for m in Message.query(chat.chat_id)] == [1, 2, 3, 4, 5]
+    assert Chat.get(chat.chat_id).last_seq == 5
+
+
+def test_a_repeated_client_msg_id_returns_the_original_seq_and_stores_nothing(
+    conversation, push
+):
+    chat, customer, _, console = conversation
+    first = _send(customer, chat, "hello", "same", push)
+    again = _send(customer, chat, "hello (retry)", "same", push)
+    assert (again.seq, again.duplicate) == (first.seq, True)
+    assert [m.text for m in Message.query(chat.chat_id)][1:] == ["hello"]
+    assert len(push.frames(console.connection_id, "message")) == 1
+    assert Token.get(f"cmid#{chat.chat_id}#same").expires_at is not None
+
+
+def test_the_same_client_msg_id_in_another_chat_is_another_message(tenant, push):
+    add_operator("acme")
+    a, b = connect_customer("acme"), connect_customer("acme")
+    chat_a, chat_b = start_chat(a, push), start_chat(b, push)
+    assert _send(a, chat_a, "x", "c1", push).seq == 2
+    assert _send(b, chat_b, "y", "c1", push) == messages.Sent(seq=2, duplicate=False)
+
+
+def test_a_message_reaches_every_connection_of_both_sides_but_the_senders_own(
+    conversation, push
+):
+    chat, customer, operator, console = conversation
+    second_console = connect_operator(operator)
+    second_tab = connect_customer("acme", customer.subject_id)
+    chats.resume(second_tab, chat.chat_id, 0)
+    _send(customer, chat, "hello", "c1", push)
+    for listener in (console, second_console, second_tab):
+        assert [f["message"]["text"] for f in push.frames(listener.connection_id, "message")] \
+            == ["hello"]
+    assert push.frames(customer.connection_id, "message") == []
+
+
+def test_a_gone_connection_is_dropped_and_the_sender_never_fails(conversation, push):
+    chat, customer, _, console = conversation
+    push.gone.add(console.connection_id)
+    sent = _send(customer, chat, "anyone?", "c1", push)
+    assert sent.seq == 2
+    with pytest.raises(Connection.DoesNotExist):
+        Connection.get(console.connection_id)
+    assert console.connection_id not in (Chat.get(chat.chat_id).operator_conns or set())
+
+
+def test_the_customer_cannot_send_after_leaving_nor_anyone_after_end(conversation, push):
+    chat, customer, operator, console = conversation
+    chats.leave(customer, chat.chat_id, now=later(1), push=push)
+    with pytest.raises(Conflict) as left:
+        _send(customer, chat, "wait", "c1", push)
+    assert left.value.code == "customer_left"
+    chats.end(as_operator(operator), chat.chat_id, now=later(2), push=push)
+    with pytest.raises(Conflict) as ended:
+        _send(console, chat, "bye", "o1", push)
+    assert ended.value.code == "chat_ended"
+
+
+def test_only_the_assigned_operator_or_an_admin_sends(conversation, push):
+    chat, _, _, _ = conversation
+    other = connect_operator(add_operator("acme", "Other"))
+    with pytest.raises(NotAllowed):
+        _send(other, chat, "hi", "x1", push)
+    admin = connect_operator(add_operator("acme", "Boss", role="admin", online=False))
+    assert _send(admin, chat, "hi from admin", "a1", push).seq == 2
+
+
+@pytest.mark.parametrize(("text", "code"), [("", "bad_request"), ("   ", "bad_request"),
+                                            ("x" * 5001, "too_large"), (None, "bad_request")])
+def test_text_must_be_1_to_5000_characters(conversation, push, text, code):
+    chat, customer, _, _ = conversation
+    with pytest.raises(InvalidInput) as error:
+        _send(customer, chat, text, "c1", push)
+    assert error.value.code == code
+
+
+def test_system_messages_take_the_next_seq(conversation, push):
+    chat, customer, _, _console = conversation
+    _send(customer, chat, "hi", "c1", push)
+    message = messages.post_system(chat.chat_id, "Please rate us", now=later(9), push=push)
+    assert (message.seq, message.sender_role) == (3, "system")
+    assert push.frames(customer.connection_id, "message")[-1]["message"]["seq"] == 3
