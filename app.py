@@ -4,7 +4,7 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import admin, auth, operator, sweeps, widget, ws
+from chalicelib.api import admin, auth, operator, records, sweeps, widget, ws
 
 app = Chalice(app_name="helpdesk-chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -13,6 +13,7 @@ app.register_blueprint(auth.routes)
 app.register_blueprint(admin.routes)
 app.register_blueprint(widget.routes)
 app.register_blueprint(operator.routes)
+app.register_blueprint(records.routes)
 
 
 @app.on_ws_connect()
@@ -34,3 +35,7 @@ def ws_disconnect(event: Any) -> dict[str, Any]:
 def sweep(event: Any) -> None:
     sweeps.run_sweep()
 
+
+@app.lambda_function(name="export_worker")
+def export_worker(event: Any, context: Any) -> None:
+    records.run_export(event)

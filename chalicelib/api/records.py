@@ -1,0 +1,107 @@
+"""Operator endpoints for the records of past work: tickets, Chat History, its
+Excel export and statistics (API.md; R-TK-1, R-CH-3…5, R-CON-7, R-CON-10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.common import Call, endpoint
+from chalicelib.errors import InvalidInput
+from chalicelib.services import categories, exports, history, operators, stats, tickets
+from chalicelib.services.access import Actor
+from chalicelib.services.chat_json import chat_json
+
+routes = Blueprint(__name__)
+
+
+def _actor(call: Call) -> Actor:
+    return Actor.calling(call.require_caller())
+
+
+def _ticket_json(ticket: Any, names: dict[str, str]) -> dict[str, Any]:
+    body = tickets.to_json(ticket)
+    body["created_by_name"] = names.get(ticket.created_by)
+    return body
+
+
+def _operator_names(service_id: str) -> dict[str, str]:
+    return {op.operator_id: op.name for op in operators.list_operators(service_id)}
+
+
+@endpoint(routes, "/chats/{chat_id}/tickets", methods=("POST",), status=201)
+def create_ticket(call: Call, chat_id: str) -> dict[str, Any]:
+    actor = _actor(call)
+    ticket = tickets.create(actor, chat_id, call.body)
+    return _ticket_json(ticket, {actor.subject_id: actor.name or ""})
+
+
+@endpoint(routes, "/tickets")
+def list_tickets(call: Call) -> dict[str, Any]:
+    actor = _actor(call)
+    limit = history.parse_limit(call.query.get("limit"))
+    found, next_cursor = tickets.list_page(actor, call.query.get("cursor"), limit)
+    names = _operator_names(actor.service_id)
+    return {"tickets": [_ticket_json(t, names) for t in found], "next_cursor": next_cursor}
+
+
+@endpoint(routes, "/tickets/{ticket_id}")
+def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
+    actor = _actor(call)
+    ticket = tickets.get_ticket(actor, ticket_id)
+    return _ticket_json(ticket, _operator_names(actor.service_id))
+
+
+@endpoint(routes, "/tickets/{ticket_id}/chat-history")
+def ticket_chat_history(call: Call, ticket_id: str) -> dict[str, Any]:
+    return tickets.chat_history(_actor(call), ticket_id)
+
+
+@endpoint(routes, "/history")
+def search_history(call: Call) -> dict[str, Any]:
+    actor = _actor(call)
+    search = history.parse_filter(call.query)
+    limit = history.parse_limit(call.query.get("limit"))
+    page = history.search_page(actor.service_id, search, limit, call.query.get("cursor"))
+    paths = categories.paths(actor.service_id)
+    return {
+        "chats": [chat_json(chat, category_paths=paths) for chat in page.chats],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@endpoint(routes, "/history/exports", methods=("POST",), status=202)
+def start_export(call: Call) -> dict[str, Any]:
+    job = exports.start(_actor(call), call.body, exports.launcher())
+    return {"export_id": job.export_id, "status": job.status}
+
+
+@endpoint(routes, "/history/exports/{export_id}")
+def get_export(call: Call, export_id: str) -> dict[str, Any]:
+    return exports.to_json(exports.get_job(_actor(call), export_id))
+
+
+@endpoint(routes, "/stats")
+def get_stats(call: Call) -> dict[str, Any]:
+    return stats.report(call.require_caller().service_id, call.query)
+
+
+@endpoint(routes, "/team")
+def team(call: Call) -> dict[str, Any]:
+    """Every operator's name and status, for any operator (history filters, tickets)."""
+    service_id = call.require_caller().service_id
+    return {
+        "operators": [
+            {"operator_id": op.operator_id, "name": op.name, "role": op.role, "status": op.status}
+            for op in operators.list_operators(service_id)
+        ]
+    }
+
+
+def run_export(event: dict[str, Any]) -> None:
+    """The export worker Lambda's body."""
+    export_id = event.get("export_id") if isinstance(event, dict) else None
+    if not isinstance(export_id, str):
+        raise InvalidInput("export_id", "is required")
+    exports.run(export_id)

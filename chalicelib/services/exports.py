@@ -1,0 +1,206 @@
+"""History export jobs (R-CH-4, R-CON-10): start a job, let the export worker
+(a Lambda invoked asynchronously) write the workbook to S3, poll its progress, and
+hand out a presigned link to the .xlsx."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import auth, aws, clock, config
+from chalicelib.errors import NotFound
+from chalicelib.models import Chat, ExportJob, Message
+from chalicelib.services import categories, history, messages
+from chalicelib.services.access import Actor
+from chalicelib.services.chat_json import chat_json
+
+JOB_TTL = timedelta(days=7)
+LINK_TTL_S = 3600
+PROGRESS_EVERY = 500
+CHUNK = 100  # chats whose messages are read in one go
+
+Launcher = Callable[[str], None]
+
+
+def start(actor: Actor, body: Any, launch: Launcher) -> ExportJob:
+    """Record a pending job for the search in `body`, then start the worker."""
+    search = history.parse_filter(body if body is not None else {})
+    job = ExportJob(
+        export_id=auth.new_id("ex"),
+        service_id=actor.service_id,
+        created_by=actor.subject_id,
+        search=asdict(search),
+        status="pending",
+        rows=0,
+        created_at=clock.iso(clock.now()),
+        expires_at=clock.now() + JOB_TTL,
+    )
+    job.save(condition=ExportJob.export_id.does_not_exist())
+    launch(job.export_id)
+    return job
+
+
+def get_job(actor: Actor, export_id: Any) -> ExportJob:
+    if not isinstance(export_id, str) or not export_id or len(export_id) > 100:
+        raise NotFound("no such export")
+    try:
+        job = ExportJob.get(export_id, consistent_read=True)
+    except ExportJob.DoesNotExist as exc:
+        raise NotFound("no such export") from exc
+    if job.service_id != actor.service_id:
+        raise NotFound("no such export")
+    return job
+
+
+def to_json(job: ExportJob) -> dict[str, Any]:
+    return {
+        "export_id": job.export_id,
+        "status": job.status,
+        "rows": int(job.rows or 0),
+        "url": download_url(job) if job.status == "done" else None,
+        "error": job.error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+# --- the worker ---------------------------------------------------------------------
+
+
+def bucket() -> str:
+    return os.environ.get("EXPORTS_BUCKET", "helpdesk-local-exports")
+
+
+def _s3() -> Any:
+    return aws.client("s3", endpoint_url=config.s3_endpoint())
+
+
+def download_url(job: ExportJob) -> str:
+    filename = f"chat-history-{job.created_at[:10]}-{job.export_id[-6:]}.xlsx"
+    return _s3().generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": bucket(),
+            "Key": job.s3_key,
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            ),
+        },
+        ExpiresIn=LINK_TTL_S,
+    )
+
+
+def _chunks(chats: Iterator[Chat], size: int) -> Iterator[list[Chat]]:
+    chunk: list[Chat] = []
+    for chat in chats:
+        chunk.append(chat)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _messages_of(chunk: list[Chat]) -> dict[str, list[Message]]:
+    """The messages of a few chats by BatchGetItem: seqs run 1…last_seq with no
+    gap, so their keys are known, and 100 keys cost one request, not one Query
+    per chat."""
+    keys = [(chat.chat_id, seq) for chat in chunk for seq in range(1, int(chat.last_seq or 0) + 1)]
+    found: dict[str, list[Message]] = {chat.chat_id: [] for chat in chunk}
+    for message in Message.batch_get(keys):
+        found[message.chat_id].append(message)
+    for listed in found.values():
+        listed.sort(key=lambda m: int(m.seq))
+    return found
+
+
+def _with_messages(chats: Iterator[Chat]) -> Iterator[tuple[Chat, list[Message]]]:
+    """Each chat with its messages; the next chunk is read while this one is
+    written, and memory holds two chunks at most."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending: Future[tuple[list[Chat], dict[str, list[Message]]]] | None = None
+        for chunk in _chunks(chats, CHUNK):
+            ready = pending.result() if pending else None
+            pending = reader.submit(lambda c=chunk: (c, _messages_of(c)))
+            if ready:
+                yield from ((chat, ready[1][chat.chat_id]) for chat in ready[0])
+        if pending:
+            ready = pending.result()
+            yield from ((chat, ready[1][chat.chat_id]) for chat in ready[0])
+
+
+def run(export_id: str) -> None:
+    """The export worker: write every matching chat to a workbook on S3."""
+    from chalicelib.services import workbook  # openpyxl only in the worker
+
+    job = ExportJob.get(export_id, consistent_read=True)
+    if job.status != "pending":
+        return  # a retried invocation of a finished job
+    search = history.HistoryFilter(**job.search)
+    key = f"exports/{job.service_id}/{job.export_id}.xlsx"
+
+    def progress(rows: int) -> None:
+        job.update(actions=[ExportJob.rows.set(rows)])
+
+    transcript: dict[str, list[dict[str, Any]]] = {}
+    paths = categories.paths(job.service_id)
+
+    def chats_as_json() -> Iterator[dict[str, Any]]:
+        for chat, found in _with_messages(history.all_matching(job.service_id, search)):
+            transcript[chat.chat_id] = [messages.message_json(m) for m in found]
+            yield chat_json(chat, category_paths=paths)
+
+    def messages_of(chat: dict[str, Any]) -> list[dict[str, Any]]:
+        return transcript.pop(chat["chat_id"], [])
+
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as scratch:
+            rows = workbook.write_workbook(
+                scratch.name, chats_as_json(), messages_of, progress, PROGRESS_EVERY
+            )
+            _s3().upload_file(scratch.name, bucket(), key)
+    except Exception as error:
+        job.update(
+            actions=[
+                ExportJob.status.set("failed"),
+                ExportJob.error.set(type(error).__name__),
+                ExportJob.finished_at.set(clock.iso(clock.now())),
+            ]
+        )
+        raise
+    job.update(
+        actions=[
+            ExportJob.status.set("done"),
+            ExportJob.rows.set(rows),
+            ExportJob.s3_key.set(key),
+            ExportJob.finished_at.set(clock.iso(clock.now())),
+        ]
+    )
+
+
+# --- starting the worker ------------------------------------------------------------
+
+
+def launcher() -> Launcher:
+    """How a job's worker is started: an asynchronous Lambda invocation (on AWS,
+    or the local gateway's), or in-process when EXPORT_INVOKE=inline (tests)."""
+    if os.environ.get("EXPORT_INVOKE") == "inline":
+        return run
+
+    def invoke(export_id: str) -> None:
+        import json
+
+        client = aws.client("lambda", endpoint_url=config.lambda_endpoint())
+        client.invoke(
+            FunctionName=os.environ.get("EXPORT_FUNCTION", "export_worker"),
+            InvocationType="Event",
+            Payload=json.dumps({"export_id": export_id}).encode(),
+        )
+
+    return invoke

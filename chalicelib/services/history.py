@@ -1,0 +1,275 @@
+"""Chat History search (R-CH-3): every filter combined, newest first, cursor paged.
+
+Each search is a Query on one index over the period, chosen by the most selective
+filter given; the other filters are evaluated on the index's projected attributes.
+Index items are small and a request reads at most READ_BUDGET_PAGES pages' worth of
+them before it returns what it found with a cursor, so the items DynamoDB reads for
+a page stay proportional to the page, never to the service's history. The full
+chats of a page are then read with one BatchGetItem."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib import clock, config
+from chalicelib.errors import InvalidInput
+from chalicelib.models import Chat
+from chalicelib.services.chat_index import normalize_name
+
+DEFAULT_DAYS = 30
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+READ_BUDGET_PAGES = 5
+STATUSES = ("processed", "unprocessed")
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """A validated search: the period [start, end) and the optional filters."""
+
+    start: str
+    end: str
+    status: str | None = None
+    operator_id: str | None = None
+    category_id: str | None = None
+    channel: str | None = None
+    q: str | None = None
+    rating: int | None = None
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+# --- parsing ------------------------------------------------------------------------
+
+
+def _moment(value: Any, field: str, *, end_of_day: bool) -> datetime:
+    if not isinstance(value, str) or not value.strip() or len(value) > 40:
+        raise InvalidInput(field, "must be an ISO-8601 date or time")
+    try:
+        moment = clock.parse_iso(value.strip())
+    except ValueError as exc:
+        raise InvalidInput(field, "must be an ISO-8601 date or time") from exc
+    if end_of_day and len(value.strip()) == 10:
+        moment += timedelta(days=1)  # `to=2026-11-25` includes that whole day
+    return moment
+
+
+def _optional_text(params: dict[str, Any], field: str, max_len: int = 200) -> str | None:
+    value = params.get(field)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise InvalidInput(field, f"must be text of at most {max_len} characters")
+    return value.strip() or None
+
+
+def parse_filter(params: dict[str, Any], now: datetime | None = None) -> HistoryFilter:
+    """Filters from a query string (all strings) or a JSON body (export)."""
+    if not isinstance(params, dict):
+        raise InvalidInput("body", "must be a JSON object")
+    now = now or clock.now()
+    end = _moment(params["to"], "to", end_of_day=True) if params.get("to") else now
+    start = (
+        _moment(params["from"], "from", end_of_day=False)
+        if params.get("from")
+        else end - timedelta(days=DEFAULT_DAYS)
+    )
+    if start >= end:
+        raise InvalidInput("from", "must be before to")
+    status = _optional_text(params, "status")
+    if status is not None and status not in STATUSES:
+        raise InvalidInput("status", "must be processed or unprocessed")
+    rating = params.get("rating")
+    if rating in (None, ""):
+        rating = None
+    else:
+        try:
+            rating = int(rating)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("rating", "must be a score from 1 to 5") from exc
+        if isinstance(params.get("rating"), bool) or not 1 <= rating <= 5:
+            raise InvalidInput("rating", "must be a score from 1 to 5")
+    q = _optional_text(params, "q", 254)
+    return HistoryFilter(
+        start=clock.iso(start) or "",
+        end=clock.iso(end) or "",
+        status=status,
+        operator_id=_optional_text(params, "operator_id", 100),
+        category_id=_optional_text(params, "category_id", 100),
+        channel=_optional_text(params, "channel", 50),
+        q=q.casefold() if q and "@" in q else (normalize_name(q) if q else None),
+        rating=rating,
+    )
+
+
+def parse_limit(value: Any) -> int:
+    if value in (None, ""):
+        return DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("limit", f"must be an integer from 1 to {MAX_LIMIT}") from exc
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+    return limit
+
+
+# --- cursors ------------------------------------------------------------------------
+
+
+def _signature(payload: bytes) -> str:
+    key = config.token_secret().encode()
+    return hmac.new(key, b"history-cursor\0" + payload, hashlib.sha256).hexdigest()[:32]
+
+
+def encode_cursor(last_key: dict[str, Any], search: HistoryFilter) -> str:
+    payload = json.dumps({"k": last_key, "f": search.fingerprint()}, separators=(",", ":"))
+    raw = payload.encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "." + _signature(raw)
+
+
+def decode_cursor(cursor: str, search: HistoryFilter) -> dict[str, Any]:
+    """The position a cursor names; 400 if it was altered or made for other filters."""
+    try:
+        encoded, signature = cursor.split(".", 1)
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        if not hmac.compare_digest(signature, _signature(raw)):
+            raise ValueError("bad signature")
+        payload = json.loads(raw)
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor", "is not a cursor this search returned") from exc
+    if payload.get("f") != search.fingerprint() or not isinstance(payload.get("k"), dict):
+        raise InvalidInput("cursor", "belongs to a search with other filters")
+    return payload["k"]
+
+
+# --- planning and querying ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which index a search queries, with which partition key, filtering what."""
+
+    index: Any
+    hash_key: str
+    filtered: tuple[str, ...]
+
+
+def plan(service_id: str, search: HistoryFilter) -> Plan:
+    """The most selective filter picks the index; the rest are filtered."""
+    given = {
+        name
+        for name in ("q", "operator_id", "category_id", "rating", "channel", "status")
+        if getattr(search, name) is not None
+    }
+
+    def rest(chosen: str) -> tuple[str, ...]:
+        return tuple(sorted(given - {chosen}))
+
+    if search.q is not None:
+        index = Chat.history_by_email if "@" in search.q else Chat.history_by_name
+        return Plan(index, f"{service_id}#{search.q}", rest("q"))
+    if search.operator_id is not None:
+        return Plan(Chat.history_by_operator, f"{service_id}#{search.operator_id}",
+                    rest("operator_id"))
+    if search.category_id is not None:
+        return Plan(Chat.by_category, f"{service_id}#{search.category_id}", rest("category_id"))
+    if search.rating is not None:
+        return Plan(Chat.history_by_rating, f"{service_id}#{search.rating}", rest("rating"))
+    if search.channel is not None:
+        return Plan(Chat.history_by_channel, f"{service_id}#{search.channel}", rest("channel"))
+    if search.status is not None:
+        return Plan(Chat.history_by_status, f"{service_id}#{search.status}", rest("status"))
+    return Plan(Chat.by_service, service_id, ())
+
+
+def _filter_condition(service_id: str, search: HistoryFilter, names: tuple[str, ...]) -> Any:
+    condition = None
+    for name in names:
+        if name == "status":
+            clause = Chat.status_key == f"{service_id}#{search.status}"
+        elif name == "operator_id":
+            clause = Chat.operator_key == f"{service_id}#{search.operator_id}"
+        elif name == "category_id":
+            clause = Chat.category_key == f"{service_id}#{search.category_id}"
+        elif name == "rating":
+            clause = Chat.rating_key == f"{service_id}#{search.rating}"
+        elif name == "channel":
+            clause = Chat.channel_key == f"{service_id}#{search.channel}"
+        else:
+            raise AssertionError(name)
+        condition = clause if condition is None else condition & clause
+    return condition
+
+
+@dataclass
+class Page:
+    chats: list[Chat]
+    next_cursor: str | None
+    index_items_read: int
+
+
+def search_page(
+    service_id: str, search: HistoryFilter, limit: int, cursor: str | None
+) -> Page:
+    """One page of the search, newest first."""
+    start_key = decode_cursor(cursor, search) if cursor else None
+    chosen = plan(service_id, search)
+    condition = _filter_condition(service_id, search, chosen.filtered)
+    found: list[str] = []
+    read = 0
+    last_key = start_key
+    budget = limit * READ_BUDGET_PAGES
+    while len(found) < limit and read < budget:
+        results = chosen.index.query(
+            chosen.hash_key,
+            Chat.created_at.between(search.start, _just_before(search.end)),
+            filter_condition=condition,
+            scan_index_forward=False,
+            last_evaluated_key=last_key,
+            page_size=min(limit - len(found), budget - read),
+        )
+        page = next(results.page_iter)
+        read += int(page.get("ScannedCount", 0))
+        found.extend(item["chat_id"]["S"] for item in page.get("Items", []))
+        last_key = page.get("LastEvaluatedKey")
+        if last_key is None:
+            break
+    chats = _full_chats(found)
+    return Page(
+        chats=chats,
+        next_cursor=encode_cursor(last_key, search) if last_key else None,
+        index_items_read=read,
+    )
+
+
+def _just_before(end_iso: str) -> str:
+    # `between` is inclusive and times have millisecond precision: the period
+    # [start, end) ends one millisecond before `end`.
+    return clock.iso(clock.parse_iso(end_iso) - timedelta(milliseconds=1)) or end_iso
+
+
+def _full_chats(chat_ids: list[str]) -> list[Chat]:
+    if not chat_ids:
+        return []
+    by_id = {chat.chat_id: chat for chat in Chat.batch_get(chat_ids)}
+    return [by_id[chat_id] for chat_id in chat_ids if chat_id in by_id]
+
+
+def all_matching(service_id: str, search: HistoryFilter, batch: int = 100) -> Iterator[Chat]:
+    """Every chat the search matches, newest first (the export walks this)."""
+    cursor = None
+    while True:
+        page = search_page(service_id, search, batch, cursor)
+        yield from page.chats
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor

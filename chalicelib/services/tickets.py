@@ -1,0 +1,123 @@
+"""Tickets made from chats (R-TK-1, R-CON-7): channel `chat`, linked to the chat,
+the customer copied, and a "chat history" tab with the transcript."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from chalicelib import auth, clock, validate
+from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.models import Chat, Ticket
+from chalicelib.services import access, messages
+from chalicelib.services.access import Actor
+from chalicelib.services.chat_json import chat_json
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def may_file_ticket(actor: Actor, chat: Chat) -> None:
+    """A live chat is its handler's (or an admin's) to file; once ended, any
+    operator of the service may file tickets for it from Chat History."""
+    if actor.is_customer or chat.status != "ended":
+        access.require_handler(actor, chat)
+
+
+def create(actor: Actor, chat_id: str, body: Any) -> Ticket:
+    validate.body_object(body)
+    subject = validate.text(body, "subject", max_len=200, single_line=True)
+    text = validate.text(body, "body", max_len=10_000, required=False, allow_empty=True)
+    chat = access.readable_chat(actor, chat_id)
+    may_file_ticket(actor, chat)
+    customer = chat_json(chat)["customer"]
+    ticket = Ticket(
+        ticket_id=auth.new_id("tk"),
+        service_id=chat.service_id,
+        subject=subject,
+        body=text or "",
+        channel="chat",
+        chat_id=chat.chat_id,
+        customer=customer,
+        status="open",
+        created_by=actor.subject_id,
+        created_at=clock.iso(clock.now()),
+    )
+    ticket.save(condition=Ticket.ticket_id.does_not_exist())
+    return ticket
+
+
+def get_ticket(actor: Actor, ticket_id: Any) -> Ticket:
+    if not isinstance(ticket_id, str) or not ticket_id or len(ticket_id) > 100:
+        raise NotFound("no such ticket")
+    try:
+        ticket = Ticket.get(ticket_id)
+    except Ticket.DoesNotExist as exc:
+        raise NotFound("no such ticket") from exc
+    if ticket.service_id != actor.service_id or actor.is_customer:
+        raise NotFound("no such ticket")
+    return ticket
+
+
+def _cursor_key(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+        if set(key) != {"ticket_id", "service_id", "created_at"}:
+            raise ValueError("wrong keys")
+        return {name: {"S": str(key[name])} for name in key}
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor", "is not a cursor this list returned") from exc
+
+
+def _cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    plain = {name: value["S"] for name, value in last_key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def list_page(
+    actor: Actor, cursor: str | None, limit: int = PAGE_SIZE
+) -> tuple[list[Ticket], str | None]:
+    """The service's tickets, newest first, a page at a time."""
+    start_key = _cursor_key(cursor)
+    if start_key and start_key["service_id"]["S"] != actor.service_id:
+        raise InvalidInput("cursor", "is not a cursor this list returned")
+    results = Ticket.by_service.query(
+        actor.service_id,
+        scan_index_forward=False,
+        last_evaluated_key=start_key,
+        page_size=limit,
+    )
+    page = next(results.page_iter)
+    tickets = [Ticket.from_raw_data(item) for item in page.get("Items", [])]
+    return tickets, _cursor(page.get("LastEvaluatedKey"))
+
+
+def chat_history(actor: Actor, ticket_id: str) -> dict[str, Any]:
+    """The ticket's "chat history" tab: the chat and its whole transcript."""
+    ticket = get_ticket(actor, ticket_id)
+    if not ticket.chat_id:
+        raise NotFound("the ticket has no chat")
+    chat = access.readable_chat(actor, ticket.chat_id, consistent=False)
+    transcript = [messages.message_json(m) for m in messages.messages_after(chat.chat_id, 0)]
+    return {"chat": chat_json(chat), "messages": transcript}
+
+
+def to_json(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket.ticket_id,
+        "service_id": ticket.service_id,
+        "subject": ticket.subject,
+        "body": ticket.body or "",
+        "channel": ticket.channel,
+        "chat_id": ticket.chat_id,
+        "customer": ticket.customer or {},
+        "status": ticket.status,
+        "created_by": ticket.created_by,
+        "created_at": ticket.created_at,
+    }
