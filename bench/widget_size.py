@@ -1,0 +1,146 @@
+"""How big the customer widget is: the loader every host page downloads, and
+everything the chat UI loads when opened, raw / minified / gzipped.
+
+    .venv/bin/python bench/widget_size.py
+
+Targets (issue 6): the loader under 3 KB gzipped, everything under 25 KB gzipped.
+Exits 1 when a target is missed.
+
+The widget needs no build step: browsers load the files as they are. Minified
+sizes are what a deployment that minifies would serve. With esbuild installed
+(`npm install --no-save --no-package-lock --prefix widget esbuild`, or on PATH,
+or $ESBUILD) it minifies; otherwise (or with --no-esbuild) a conservative
+stand-in here only drops comments and indentation (it never renames), so its
+numbers are upper bounds.
+Gzip is level 9, per file, as a server compresses each response.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDGET = ROOT / "widget"
+LOADER = "loader.js"
+# What the chat UI loads when opened: the frame page, its CSS and every module.
+FRAME_FILES = ("frame.html", "frame.css")
+LOADER_TARGET_GZ = 3 * 1024
+TOTAL_TARGET_GZ = 25 * 1024
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    raw: int
+    minified: int
+    gzipped: int
+
+
+def esbuild() -> str | None:
+    for candidate in (
+        os.environ.get("ESBUILD"),
+        str(WIDGET / "node_modules" / ".bin" / "esbuild"),
+        str(ROOT / "bench" / "node_modules" / ".bin" / "esbuild"),
+        shutil.which("esbuild"),
+    ):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def minify_with_esbuild(tool: str, source: str, loader: str) -> str:
+    done = subprocess.run(
+        [tool, "--minify", "--charset=utf8", f"--loader={loader}", "--log-level=error"],
+        input=source, capture_output=True, text=True, check=True,
+    )
+    return done.stdout
+
+
+_JS_TOKENS = re.compile(
+    r"""(?P<keep>'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)"""
+    r"""|(?P<block>/\*.*?\*/)|(?P<line>(?<![:\\])//[^\n]*)""",
+    re.S,
+)
+
+
+def strip_js(source: str) -> str:
+    """Comments and indentation out, strings untouched; line breaks stay (ASI)."""
+    without = _JS_TOKENS.sub(lambda m: m.group("keep") or "", source)
+    lines = (line.strip() for line in without.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def strip_css(source: str) -> str:
+    source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    source = re.sub(r"\s+", " ", source)
+    return re.sub(r"\s*([{};:,>])\s*", r"\1", source).strip()
+
+
+def strip_html(source: str) -> str:
+    source = re.sub(r"<!--.*?-->", "", source, flags=re.S)
+    return re.sub(r">\s+<", "><", source).strip()
+
+
+def minify(path: Path, tool: str | None) -> str:
+    source = path.read_text(encoding="utf-8")
+    kind = path.suffix.lstrip(".")
+    if kind == "html":
+        return strip_html(source)
+    if tool is not None:
+        return minify_with_esbuild(tool, source, "css" if kind == "css" else "js")
+    return strip_css(source) if kind == "css" else strip_js(source)
+
+
+def measure(path: Path, tool: str | None) -> Size:
+    raw = path.read_bytes()
+    small = minify(path, tool).encode()
+    return Size(path.name, len(raw), len(small), len(gzip.compress(small, compresslevel=9)))
+
+
+def chat_ui_files() -> list[Path]:
+    modules = sorted(p for p in WIDGET.glob("*.js") if p.name != LOADER)
+    return [WIDGET / name for name in FRAME_FILES] + modules
+
+
+def kb(n: int) -> str:
+    return f"{n / 1024:6.2f} KB"
+
+
+def main() -> int:
+    tool = None if "--no-esbuild" in sys.argv else esbuild()
+    method = f"esbuild ({tool})" if tool else "comment/indent stripping (no esbuild found)"
+    loader = measure(WIDGET / LOADER, tool)
+    rest = [measure(path, tool) for path in chat_ui_files()]
+    print(f"Widget sizes; minified with {method}; gzip -9 per file\n")
+    print(f"{'file':<18}{'raw':>11}{'minified':>11}{'gzipped':>11}")
+    for size in [loader, *rest]:
+        print(f"{size.name:<18}{kb(size.raw):>11}{kb(size.minified):>11}{kb(size.gzipped):>11}")
+    total = Size(
+        "everything",
+        loader.raw + sum(s.raw for s in rest),
+        loader.minified + sum(s.minified for s in rest),
+        loader.gzipped + sum(s.gzipped for s in rest),
+    )
+    print()
+    failures = []
+    for label, size, target in (
+        ("loader (every page view)", loader, LOADER_TARGET_GZ),
+        ("loader + chat UI (opened)", total, TOTAL_TARGET_GZ),
+    ):
+        ok = size.gzipped < target
+        if not ok:
+            failures.append(label)
+        print(f"{label:<27} raw {kb(size.raw)}  min {kb(size.minified)}  "
+              f"gz {kb(size.gzipped)}  target < {kb(target)}  {'ok' if ok else 'OVER'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

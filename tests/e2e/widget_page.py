@@ -1,0 +1,163 @@
+"""The customer widget as a test sees it: the launcher in the host page's
+Shadow DOM and the chat UI in its iframe."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, FrameLocator, Locator, Page, WebSocketRoute, expect
+
+SNIPPET = ('<script async src="{base}/widget/loader.js" data-widget-key="demo" '
+           'data-api="{base}/api"></script>')
+
+
+def shop_page(base_url: str, *, lang: str = "en", before: str = "", copies: int = 1) -> str:
+    """A host page on another origin with the snippet pasted as a site would
+    (absolute URLs, as GET /api/settings/widget-snippet gives them)."""
+    snippet = SNIPPET.format(base=base_url)
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<link rel="icon" href="data:,"><title>Shop</title>'
+        "<style>*{font-family:serif!important} button{background:red!important}"
+        "iframe{border:9px solid lime!important}</style></head>"
+        f"<body><h1>Another shop</h1><script>{before}</script>"
+        + snippet * copies + "</body></html>"
+    )
+
+
+class HostSite:
+    """Another site on loopback (its own port, so its own origin) whose pages a
+    test writes: the widget is embedded there as on a customer's site."""
+
+    def __init__(self, server: ThreadingHTTPServer) -> None:
+        self.pages: dict[str, str] = {}
+        self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def page(self, path: str, html: str) -> str:
+        self.pages[path] = html
+        return self.base_url + path
+
+
+@contextmanager
+def host_site() -> Iterator[HostSite]:
+    site: HostSite
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = site.pages.get(self.path.split("?")[0])
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write((body or "not found").encode())
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    site = HostSite(server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class Widget:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.host: Locator = page.locator("helpdesk-chat")
+        self.launcher: Locator = page.locator("helpdesk-chat button.launch")
+        self.iframe: Locator = page.locator("helpdesk-chat iframe")
+        self.frame: FrameLocator = page.frame_locator("helpdesk-chat iframe")
+
+    # --- the parts of the UI ---------------------------------------------------
+
+    @property
+    def title(self) -> Locator:
+        return self.frame.locator("#hdc-title")
+
+    @property
+    def status(self) -> Locator:
+        return self.frame.locator("#hdc-status")
+
+    @property
+    def log(self) -> Locator:
+        return self.frame.locator(".log")
+
+    @property
+    def messages(self) -> Locator:
+        return self.frame.locator(".log .msg")
+
+    @property
+    def input(self) -> Locator:
+        return self.frame.locator("#hdc-input")
+
+    def notice(self, text: str) -> Locator:
+        return self.frame.locator(".log .notice", has_text=text)
+
+    def action(self, name: str) -> Locator:
+        return self.frame.locator(f"[data-action={name}]")
+
+    # --- what a customer does --------------------------------------------------
+
+    def open(self) -> None:
+        self.launcher.click()
+        expect(self.iframe).to_be_visible()
+        expect(self.title).to_be_visible()
+
+    def agree_and_start(self) -> None:
+        self.action("consent").click()
+        expect(self.input).to_be_visible()
+
+    def say(self, text: str) -> None:
+        self.input.fill(text)
+        self.input.press("Enter")
+
+    def texts(self) -> list[str]:
+        return [t.strip() for t in self.frame.locator(".log .msg .bubble").all_inner_texts()]
+
+    def wait_for_text(self, text: str, timeout: float = 15000) -> None:
+        expect(self.frame.locator(".log .msg .bubble", has_text=text).first).to_be_visible(
+            timeout=timeout)
+
+    def settled(self) -> None:
+        """Nothing left in the outbox."""
+        expect(self.frame.locator(".msg.pending")).to_have_count(0, timeout=15000)
+
+    def shot(self, folder: Path, name: str, **options: Any) -> None:
+        self.page.wait_for_timeout(300)  # let transitions finish
+        self.page.screenshot(path=str(folder / f"widget-{name}.png"), **options)
+
+
+class SocketSwitch:
+    """Every WebSocket of the context goes through here, so a test can cut them
+    (as a network drop or API Gateway's limits would) and refuse new ones."""
+
+    def __init__(self, context: BrowserContext, ws_url: str) -> None:
+        self.down = False
+        self.open: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+        context.route_web_socket(lambda url: url.startswith(ws_url), self._route)
+
+    def _route(self, page_side: WebSocketRoute) -> None:
+        if self.down:
+            page_side.close(code=1011, reason="network down")
+            return
+        self.open.append((page_side, page_side.connect_to_server()))
+
+    def cut(self) -> None:
+        """Drop every open socket; new ones are refused until `restore()`."""
+        self.down = True
+        for page_side, server_side in self.open:
+            server_side.close()
+            page_side.close(code=1011, reason="network down")
+        self.open.clear()
+
+    def restore(self) -> None:
+        self.down = False

@@ -1,0 +1,503 @@
+// The chat UI inside the widget's iframe: it decides which screen to show,
+// starts and resumes the chat over the socket, and keeps the transcript exact.
+//
+// Flow (API.md): GET config → absent popup (nobody online), consent screen, or
+// straight back into an open chat (POST session returns it) → WebSocket:
+// chat.start after consent, chat.resume {after_seq} on every (re)connect, then
+// the outbox is sent one message at a time, each with its client_msg_id.
+
+import { widgetApi } from './api.js';
+import { bridge } from './bridge.js';
+import { ConversationView } from './conversation.js';
+import { show } from './dom.js';
+import { chooseLanguage, translator } from './i18n.js';
+import { rating } from './rating.js';
+import { ChatSocket } from './socket.js';
+import { storage } from './storage.js';
+import { ChatStore } from './store.js';
+import * as views from './views.js';
+
+const SESSION_FRESH_MS = 45 * 1000; // tickets live 60 s
+const ACK_WITHIN_MS = 15 * 1000;
+const RETRY_SEND_MS = 2000;
+const RETRYABLE = new Set(['rate_limited', 'busy', 'internal_error']);
+
+const params = new URLSearchParams(location.search);
+const widgetKey = params.get('key') || '';
+const saved = storage(widgetKey);
+const api = widgetApi(params.get('api') || '/api', widgetKey);
+const store = new ChatStore(saved);
+const root = document.getElementById('app');
+const host = bridge(params.get('host'), command);
+
+const state = {
+  config: null,
+  lang: 'en',
+  t: translator('en'),
+  screen: 'loading',
+  focused: null,
+  open: false,
+  user: null,
+  wantLang: null,
+  chat: null,
+  status: '',
+  session: null,
+  starting: null,
+  startFailed: false,
+  synced: false,
+  inflight: null,
+  unread: 0,
+  rating: { prompt: null, busy: false, done: false, back: 'chat' },
+};
+let conversation = null;
+
+const socket = new ChatSocket({
+  connectUrl,
+  onOpen: () => {
+    state.synced = false;
+    if (store.chatId) {
+      send({ type: 'chat.resume', id: 'resume', chat_id: store.chatId, after_seq: store.resumeAfter });
+    } else if (state.starting) {
+      send({ type: 'chat.start', id: 'start', consent: true, ...state.starting });
+    }
+  },
+  onFrame: (frame) => (FRAMES[frame.type] || (() => {}))(frame),
+  onDown: () => {
+    state.synced = false;
+    state.inflight = null;
+    setStatus(state.t('reconnecting'));
+  },
+  onFatal: () => go('unavailable'),
+});
+
+// --- the host page ------------------------------------------------------------
+
+// The loader answers `ready` with every queued command, then opened/closed.
+let greeted;
+const hostGreeted = new Promise((resolve) => {
+  greeted = resolve;
+  setTimeout(resolve, 1500); // not framed by the loader (opened directly): go on
+});
+
+function command(message) {
+  if (message.type === 'opened' || message.type === 'closed') greeted();
+  if (message.type === 'opened') {
+    state.open = true;
+    state.unread = 0;
+    host.post('unread', { count: 0 });
+    focusScreen(true);
+  } else if (message.type === 'closed') {
+    state.open = false;
+  } else if (message.type === 'identify') {
+    state.user = identity(message.value);
+  } else if (message.type === 'language' && typeof message.value === 'string') {
+    state.wantLang = message.value;
+    if (state.config) setLanguage(message.value, true);
+  } else if (message.type === 'reset') {
+    socket.stop();
+    saved.remove('visitor');
+    store.forget();
+    Object.assign(state, { user: null, chat: null, synced: false, inflight: null });
+    conversation = null;
+    host.post('chatting', { value: false });
+    if (state.config) decide();
+  }
+}
+
+function identity(value) {
+  if (!value || typeof value !== 'object') return null;
+  const user = {};
+  for (const field of ['id', 'name', 'email', 'hash']) {
+    if (value[field] != null && value[field] !== '') user[field] = String(value[field]);
+  }
+  return Object.keys(user).length ? user : null;
+}
+
+// --- screens ------------------------------------------------------------------
+
+function go(screen) {
+  state.screen = screen;
+  render();
+}
+
+function render() {
+  const t = state.t;
+  document.documentElement.lang = state.lang;
+  const compact = state.screen === 'absent';
+  const inChat = state.screen === 'chat';
+  const on = {
+    language: (code) => {
+      setLanguage(code, true);
+      root.querySelector('select.lang')?.focus(); // the menu was drawn anew
+    },
+    minimize: () => host.post('close'),
+    rate: () => openRating(null),
+    end: () => conversation?.confirmEnd(true),
+  };
+  const head = views.header(t, {
+    title: t(compact ? 'absentTitle' : 'title'),
+    status: inChat ? state.status : '',
+    languages: state.config?.languages || [],
+    lang: state.lang,
+    tools: inChat,
+    on,
+  });
+  root.className = compact ? 'compact' : 'panel';
+  show(root, head, body(t));
+  host.post('size', { height: compact ? root.scrollHeight : 0 });
+  focusScreen(false);
+}
+
+function body(t) {
+  switch (state.screen) {
+    case 'absent':
+      return views.absent(t, state.config, { recheck: boot });
+    case 'consent':
+      return views.consent(t, state.config, {
+        identified: !!(state.user && (state.user.name || state.user.email)),
+        busy: !!state.starting,
+        failed: state.startFailed,
+        start: startChat,
+      });
+    case 'chat':
+      return conversationView().el;
+    case 'rating':
+      return rating(t, { ...state.rating, submit: submitRating, back: closeRating });
+    case 'ended':
+      return views.ended(t, { rated: state.rating.done, rate: () => openRating(null), restart });
+    case 'unavailable':
+      return views.problem(t, { text: 'unavailable' });
+    case 'error':
+      return views.problem(t, { text: 'error', retry: boot });
+    default:
+      return views.loading(t);
+  }
+}
+
+/** Move focus into a screen once, when it first shows (or the chat is opened). */
+function focusScreen(force) {
+  if (!state.open || (!force && state.focused === state.screen)) return;
+  state.focused = state.screen;
+  const wanted = ['#hdc-input', '[data-action=consent]', 'input[name=score]',
+    '[data-action=inquiry]', '[data-action=restart]', '.body button', '.head button'];
+  const target = wanted.map((selector) => root.querySelector(selector)).find(Boolean);
+  target?.focus();
+}
+
+function setStatus(text) {
+  state.status = text;
+  const line = root.querySelector('#hdc-status');
+  if (line && state.screen === 'chat') line.textContent = text;
+}
+
+function conversationView() {
+  if (!conversation) {
+    conversation = new ConversationView(state.t, state.lang, {
+      send: sendText,
+      typing: () => state.synced && send({ type: 'typing', chat_id: store.chatId }),
+      leave,
+    });
+    store.ordered().forEach((m) => conversation.message(m));
+    store.outbox.forEach((item) => conversation.pending(item));
+  }
+  return conversation;
+}
+
+function setLanguage(code, chosen) {
+  const offered = state.config?.languages || [];
+  if (!offered.includes(code)) return;
+  if (chosen) saved.set('language', code);
+  state.lang = code;
+  state.t = translator(code);
+  const draft = conversation?.input.value;
+  conversation = null; // rebuilt in the new language from the store
+  host.post('label', { text: state.t('launcher') });
+  if (state.chat) setStatus(chatStatus(state.chat));
+  render();
+  if (draft) conversationView().input.value = draft;
+}
+
+// --- starting -----------------------------------------------------------------
+
+async function boot() {
+  go('loading');
+  try {
+    [state.config] = await Promise.all([api.config(), hostGreeted]);
+  } catch {
+    return go('error');
+  }
+  if (!state.config.enabled) {
+    host.post('disabled');
+    return go('unavailable');
+  }
+  const lang = chooseLanguage(state.config.languages, {
+    chosen: state.wantLang || saved.get('language'),
+    page: params.get('lang'),
+    fallback: state.config.default_language,
+  });
+  state.lang = lang;
+  state.t = translator(lang);
+  host.post('label', { text: state.t('launcher') });
+  await decide();
+}
+
+/** A returning visitor may have a chat open: ask the server before choosing. */
+async function decide() {
+  if (saved.get('visitor')) {
+    try {
+      state.session = await newSession();
+    } catch (error) {
+      return go(error.fatal ? 'unavailable' : 'error');
+    }
+    const open = state.session.open_chat;
+    if (open) return enterChat({ chat_id: open.chat_id, status: open.status }, false);
+  }
+  go(state.config.operators_online > 0 ? 'consent' : 'absent');
+}
+
+async function newSession(retried = false) {
+  const body = { language: state.lang };
+  // The host page's origin, for the service's allowed-origins check; the
+  // browser's own record of the embedding page wins over the URL parameter.
+  const ancestors = window.location.ancestorOrigins;
+  const pageOrigin = (ancestors && ancestors.length && ancestors[0]) || params.get('host');
+  if (pageOrigin) body.page_origin = pageOrigin;
+  const token = saved.get('visitor');
+  if (token) body.visitor_token = token;
+  if (state.user) body.user = state.user;
+  try {
+    const session = await api.session(body);
+    saved.set('visitor', session.visitor_token);
+    return { ...session, at: Date.now() };
+  } catch (error) {
+    if (!retried && error.code === 'bad_identity_hash' && state.user?.hash) {
+      console.warn('helpdesk chat: the identity hash was refused; continuing unverified');
+      const { hash, ...unsigned } = state.user;
+      state.user = unsigned;
+      return newSession(true);
+    }
+    if (!retried && error.status === 401 && token) {
+      saved.remove('visitor'); // from another deployment or expired: start afresh
+      return newSession(true);
+    }
+    error.fatal = error.status === 403 || error.status === 404;
+    throw error;
+  }
+}
+
+async function connectUrl() {
+  let session = state.session;
+  state.session = null;
+  if (!session || Date.now() - session.at > SESSION_FRESH_MS) session = await newSession();
+  return `${session.ws_url}?ticket=${encodeURIComponent(session.ticket)}`;
+}
+
+function startChat({ name, email }) {
+  state.starting = { page_url: pageUrl() };
+  if (name) state.starting.name = name;
+  if (email) state.starting.email = email;
+  state.startFailed = false;
+  render();
+  if (socket.isOpen) socket.onOpen();
+  else socket.start();
+}
+
+/** The host page the chat starts from (origin and path only, no query). */
+function pageUrl() {
+  const page = params.get('page') || '';
+  return /^https?:\/\//.test(page) ? page.slice(0, 2000) : undefined;
+}
+
+function enterChat(chat, live) {
+  if (store.chatId !== chat.chat_id) conversation = null;
+  store.useChat(chat.chat_id);
+  state.rating = { prompt: null, busy: false, done: false, back: 'chat' };
+  if (state.screen !== 'rating') go('chat');
+  updateChat(chat, live);
+  host.post('chatting', { value: true });
+  socket.start();
+}
+
+function restart() {
+  conversation = null;
+  state.chat = null;
+  state.rating = { prompt: null, busy: false, done: false, back: 'chat' };
+  boot();
+}
+
+// --- frames from the server ---------------------------------------------------
+
+const FRAMES = {
+  'chat.started': ({ chat }) => {
+    state.starting = null;
+    enterChat(chat, true);
+    send({ type: 'chat.resume', id: 'resume', chat_id: chat.chat_id, after_seq: store.resumeAfter });
+  },
+  'chat.history': ({ chat, messages }) => {
+    if (chat.chat_id !== store.chatId) return;
+    messages.forEach((m) => received(m, false));
+    state.synced = true;
+    updateChat(chat, false);
+    if (chat.status === 'ended' || chat.customer_left_at) return finish();
+    flush();
+  },
+  message: ({ message }) => received(message, true),
+  'message.ack': ({ client_msg_id: id, seq }) => {
+    if (state.inflight === id) state.inflight = null;
+    const message = store.acknowledge(id, seq, { role: 'customer', name: null });
+    if (message) conversation?.message(message);
+    flush();
+  },
+  'chat.queued': ({ chat_id: chatId, queue_position: position }) => {
+    if (chatId !== store.chatId || !state.chat) return;
+    updateChat({ ...state.chat, status: 'waiting', queue_position: position }, true);
+  },
+  'chat.assigned': ({ chat }) => {
+    if (chat.chat_id === store.chatId) updateChat(chat, true);
+  },
+  typing: ({ chat_id: chatId, role }) => {
+    if (chatId === store.chatId && role !== 'customer') conversation?.typingOn(operatorName());
+  },
+  'rating.requested': ({ chat_id: chatId, text }) => {
+    if (chatId === store.chatId) openRating(text);
+  },
+  'rating.saved': () => {
+    state.rating = { ...state.rating, busy: false, done: true };
+    if (!store.chatId) socket.stop(); // opened only to send the rating
+    if (state.screen === 'rating' || state.screen === 'ended') render();
+  },
+  'chat.left': ({ chat_id: chatId }) => chatId === store.chatId && finish(),
+  'chat.ended': ({ chat_id: chatId }) => chatId === store.chatId && finish(),
+  error: (frame) => failed(frame),
+};
+
+function received(message, live) {
+  if (message.client_msg_id && message.client_msg_id === state.inflight) state.inflight = null;
+  if (!store.add(message)) return;
+  conversation?.message(message);
+  if (live && !state.open && message.sender?.role !== 'customer') {
+    state.unread += 1;
+    host.post('unread', { count: state.unread });
+  }
+}
+
+function operatorName() {
+  return state.chat?.operator_name || state.t('operator');
+}
+
+function chatStatus(chat) {
+  if (chat.status === 'waiting') {
+    return chat.queue_position ? state.t('queued', { n: chat.queue_position }) : state.t('waiting');
+  }
+  if (chat.status === 'assigned' || chat.status === 'active') {
+    return state.t('withOperator', { name: operatorName() });
+  }
+  return state.t('connecting');
+}
+
+/** A newer view of the chat. An operator joining while the customer watches
+ * (`live`) is announced in the transcript, once per operator. */
+function updateChat(chat, live) {
+  const before = state.chat?.chat_id === chat.chat_id ? state.chat : {};
+  state.chat = { ...before, ...chat };
+  if (live && chat.operator_id && chat.operator_id !== before.operator_id) {
+    conversationView().notice(state.t('joined', { name: operatorName() }), chat.last_seq);
+  }
+  setStatus(chatStatus(state.chat));
+}
+
+function failed({ re, code }) {
+  if (re === 'start') {
+    state.starting = null;
+    state.startFailed = true;
+    return render();
+  }
+  if (re === 'resume') {
+    if (code === 'not_found' || code === 'forbidden') return finish();
+    return setTimeout(() => socket.isOpen && socket.onOpen(), RETRY_SEND_MS);
+  }
+  const item = store.outbox.find((entry) => entry.client_msg_id === re);
+  if (!item) return;
+  state.inflight = null;
+  if (RETRYABLE.has(code)) return setTimeout(flush, RETRY_SEND_MS);
+  store.unqueue(re);
+  conversation?.failed(re);
+  flush();
+}
+
+// --- sending ------------------------------------------------------------------
+
+function send(frame) {
+  return socket.send(frame);
+}
+
+function sendText(text) {
+  if (!store.chatId) return;
+  const item = store.queue(text);
+  conversationView().pending(item);
+  flush();
+}
+
+/** One message in flight at a time, so the server stores them in typing order. */
+function flush() {
+  if (!state.synced || state.inflight) return;
+  const item = store.outbox[0];
+  if (!item) return;
+  const frame = { type: 'message.send', id: item.client_msg_id, chat_id: item.chat_id,
+    client_msg_id: item.client_msg_id, text: item.text };
+  if (!send(frame)) return;
+  state.inflight = item.client_msg_id;
+  setTimeout(() => {
+    if (state.inflight !== item.client_msg_id) return;
+    state.inflight = null; // no answer: send it again, the server stores it once
+    flush();
+  }, ACK_WITHIN_MS);
+}
+
+function leave() {
+  if (!send({ type: 'chat.leave', id: 'leave', chat_id: store.chatId })) finish();
+}
+
+function finish() {
+  socket.stop();
+  store.forget();
+  state.synced = false;
+  state.inflight = null;
+  host.post('chatting', { value: false });
+  if (state.screen !== 'rating') go('ended');
+  else state.rating.back = 'ended';
+}
+
+// --- rating -------------------------------------------------------------------
+
+function openRating(prompt) {
+  if (state.screen === 'rating') return;
+  state.rating = { prompt, busy: false, done: false,
+    back: state.screen === 'ended' ? 'ended' : 'chat', chatId: store.chatId || state.chat?.chat_id };
+  go('rating');
+}
+
+function closeRating() {
+  go(state.rating.back === 'ended' || !store.chatId ? 'ended' : 'chat');
+}
+
+function submitRating(score, comment) {
+  const frame = { type: 'rating.submit', id: 'rating', chat_id: state.rating.chatId, score };
+  if (comment) frame.comment = comment;
+  state.rating = { ...state.rating, busy: true };
+  if (!send(frame)) {
+    socket.start(); // after the chat ended the socket is closed: reopen it to rate
+    const retry = setInterval(() => {
+      if (send(frame)) clearInterval(retry);
+    }, 300);
+    setTimeout(() => clearInterval(retry), 20000);
+  }
+  render();
+}
+
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') host.post('close');
+});
+
+host.post('ready');
+boot();

@@ -1,0 +1,44 @@
+// The satisfaction screen: a score from 1 to 5 (a radio group, so arrow keys
+// work) and an optional comment.
+
+import { h, icon } from './dom.js';
+
+export function rating(t, { prompt, busy, done, submit, back }) {
+  if (done) {
+    return h('div', { class: 'body center rating-done' },
+      h('p', { class: 'lead', role: 'status', text: t('ratingThanks') }),
+      h('button', { type: 'button', class: 'btn primary', onclick: back, text: t('back') }));
+  }
+  const labels = [];
+  const stars = [1, 2, 3, 4, 5].map((score) => {
+    const input = h('input', { type: 'radio', name: 'score', value: String(score),
+      id: `hdc-score-${score}`, class: 'sr-only', required: score === 1 });
+    const label = h('label', { for: input.id, title: t('star', { n: score }) },
+      icon('star'), h('span', { class: 'sr-only', text: t('star', { n: score }) }));
+    labels.push(label);
+    return [input, label];
+  });
+  const comment = h('textarea', { id: 'hdc-comment', rows: '3', maxlength: '1000' });
+  const form = h('form', {
+    class: 'body rating',
+    onchange: () => {
+      const chosen = Number(form.elements.score.value || 0);
+      labels.forEach((label, i) => label.classList.toggle('on', i < chosen));
+    },
+    onsubmit: (event) => {
+      event.preventDefault();
+      const score = Number(form.elements.score.value);
+      if (score >= 1) submit(score, comment.value.trim());
+    },
+  },
+  h('h2', { id: 'hdc-rating-title', text: t('ratingTitle') }),
+  prompt && h('p', { class: 'muted', text: prompt }),
+  h('fieldset', { class: 'stars' }, h('legend', { class: 'sr-only', text: t('ratingScore') }), stars),
+  h('label', { for: comment.id, text: t('ratingComment') }),
+  comment,
+  h('div', { class: 'actions' },
+    h('button', { type: 'button', class: 'btn ghost', onclick: back, text: t('back') }),
+    h('button', { type: 'submit', class: 'btn primary', 'data-action': 'submit-rating',
+      disabled: busy, text: t('ratingSubmit') })));
+  return form;
+}

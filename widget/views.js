@@ -1,0 +1,78 @@
+// The widget's screens other than the conversation: plain functions from
+// state to DOM. `t` is the translator of the current language.
+
+import { h, icon } from './dom.js';
+import { LANGUAGE_NAMES } from './i18n.js';
+
+export function header(t, { title, status, languages, lang, tools, on }) {
+  const picker = languages.length > 1 &&
+    h('select', { class: 'lang', 'aria-label': t('language'), title: t('language'),
+      onchange: (e) => on.language(e.target.value) },
+      languages.map((code) =>
+        h('option', { value: code, selected: code === lang, text: LANGUAGE_NAMES[code] || code })));
+  return h('header', { class: 'head' },
+    h('div', { class: 'head-row' },
+      h('div', { class: 'head-text' },
+        h('h1', { id: 'hdc-title', text: title }),
+        h('p', { id: 'hdc-status', class: 'status', role: 'status', text: status || '' })),
+      picker,
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('minimize'),
+        title: t('minimize'), onclick: on.minimize }, icon('close'))),
+    tools && h('div', { class: 'tools' },
+      h('button', { type: 'button', class: 'pill', 'data-action': 'rate', onclick: on.rate,
+        text: t('rate') }),
+      h('button', { type: 'button', class: 'pill', 'data-action': 'end', onclick: on.end,
+        text: t('end') })));
+}
+
+export function loading(t) {
+  return h('div', { class: 'body center' }, h('p', { class: 'muted', text: t('loading') }));
+}
+
+export function absent(t, config, { recheck }) {
+  const form = config.inquiry_form_url;
+  return h('div', { class: 'body absent' },
+    h('div', { class: 'absent-icon' }, icon('away')),
+    h('p', { text: t(form ? 'absentBody' : 'absentNoForm') }),
+    h('div', { class: 'actions' },
+      form && h('a', { class: 'btn primary', href: form, target: '_blank', rel: 'noopener',
+        'data-action': 'inquiry', text: t('inquiry') }),
+      h('button', { type: 'button', class: 'btn ghost', onclick: recheck, text: t('checkAgain') })));
+}
+
+export function consent(t, config, { identified, busy, failed, start }) {
+  const name = h('input', { id: 'hdc-name', name: 'name', autocomplete: 'name', maxlength: '100' });
+  const email = h('input', { id: 'hdc-email', name: 'email', type: 'email', autocomplete: 'email',
+    maxlength: '254' });
+  const submit = (event) => {
+    event.preventDefault();
+    start({ name: name.value.trim(), email: email.value.trim() });
+  };
+  return h('form', { class: 'body consent', onsubmit: submit },
+    h('h2', { text: t('consentTitle') }),
+    h('p', { class: 'muted', text: t('consentLead') }),
+    h('div', { class: 'consent-text', tabindex: '0', text: config.consent_text || '' }),
+    !identified && h('div', { class: 'fields' },
+      h('label', { for: 'hdc-name', text: t('nameLabel') }), name,
+      h('label', { for: 'hdc-email', text: t('emailLabel') }), email),
+    failed && h('p', { class: 'error', role: 'alert', text: t('error') }),
+    h('button', { type: 'submit', class: 'btn primary wide', 'data-action': 'consent',
+      disabled: busy, text: busy ? t('connecting') : t('consentStart') }));
+}
+
+export function ended(t, { rated, rate, restart }) {
+  return h('div', { class: 'body center ended' },
+    h('p', { class: 'lead', text: t('ended') }),
+    rated && h('p', { class: 'muted', text: t('ratingThanks') }),
+    h('div', { class: 'actions' },
+      !rated && h('button', { type: 'button', class: 'btn ghost', onclick: rate, text: t('rate') }),
+      h('button', { type: 'button', class: 'btn primary', 'data-action': 'restart',
+        onclick: restart, text: t('newChat') })));
+}
+
+export function problem(t, { text, retry }) {
+  return h('div', { class: 'body center' },
+    h('p', { class: 'lead', text: t(text) }),
+    retry && h('button', { type: 'button', class: 'btn primary', onclick: retry,
+      text: t('tryAgain') }));
+}
