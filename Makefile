@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 LOCAL_STACK := infra/local
 DYNAMODB_LOCAL := $(LOCAL_STACK)/node_modules/.installed
 
-.PHONY: install run test lint unit clean dynamodb-local
+.PHONY: install run test lint unit e2e clean dynamodb-local browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,14 +29,26 @@ $(DYNAMODB_LOCAL): $(LOCAL_STACK)/package.json $(LOCAL_STACK)/package-lock.json
 
 dynamodb-local: $(DYNAMODB_LOCAL)
 
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded
+# browser); CJK fonts so Japanese and Korean render in screenshots.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@fc-list 2>/dev/null | grep -qi "noto.*cjk" || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null || true
+
 lint: install
 	$(BIN)/ruff check .
 
 unit: install
 	$(BIN)/pytest tests/unit tests/api
 
-test: lint dynamodb-local
+test: lint dynamodb-local browser
 	$(BIN)/pytest tests
+
+e2e: install dynamodb-local browser
+	$(BIN)/pytest tests/e2e
 
 run: install dynamodb-local
 	$(BIN)/python -m infra.local

@@ -94,3 +94,10 @@ def client(aws: None) -> Iterator[Any]:
 
     with Client(app) as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in
+    the main thread for the rest of the session, which asyncio-based tests after it
+    would trip over."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))

@@ -1,0 +1,142 @@
+// The REST client: API.md's endpoints, one function each. The base URL comes from
+// config.js, overridable per browser on the login screen.
+
+import * as session from "./session.js";
+
+const API_BASE_KEY = "console.apiBase";
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    // API Gateway echoes the Authorization header in some 403s: never show a token.
+    super(redact(message || code || `HTTP ${status}`));
+    this.status = status;
+    this.code = code || "http_error";
+  }
+
+  /** The route does not exist on this backend (API Gateway answers 403 for that). */
+  get missingRoute() {
+    return (
+      this.status === 404 ||
+      (this.status === 403 && /Missing Authentication Token|Authorization header requires/i.test(this.message))
+    );
+  }
+}
+
+function redact(text) {
+  return String(text).replace(/Bearer\s+[\w.~+/=-]+/gi, "Bearer …").slice(0, 300);
+}
+
+export function defaultApiBase() {
+  return (window.CONSOLE_CONFIG && window.CONSOLE_CONFIG.apiBase) || "/api";
+}
+
+export function apiBase() {
+  return (localStorage.getItem(API_BASE_KEY) || defaultApiBase()).replace(/\/+$/, "");
+}
+
+export function setApiBase(value) {
+  const trimmed = (value || "").trim();
+  if (trimmed) localStorage.setItem(API_BASE_KEY, trimmed);
+  else localStorage.removeItem(API_BASE_KEY);
+}
+
+export function customApiBase() {
+  return localStorage.getItem(API_BASE_KEY) || "";
+}
+
+let onUnauthorized = () => {};
+export function whenUnauthorized(handler) {
+  onUnauthorized = handler;
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== null && value !== undefined && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+export async function request(method, path, body, { auth = true } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const token = session.token();
+  if (auth && token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(apiBase() + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new ApiError(0, "network_error", error.message || "network error");
+  }
+  if (response.status === 204) return null;
+  let payload = null;
+  const text = await response.text();
+  if (text) {
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = { message: text.slice(0, 200) };
+    }
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, payload?.code, payload?.message);
+    if (response.status === 401 && auth) onUnauthorized(error);
+    throw error;
+  }
+  return payload;
+}
+
+const get = (path, params) => request("GET", path + query(params));
+const post = (path, body) => request("POST", path, body ?? {});
+const put = (path, body) => request("PUT", path, body);
+const del = (path) => request("DELETE", path);
+const id = encodeURIComponent;
+
+export const api = {
+  login: (serviceId, email, password) =>
+    request("POST", "/auth/login", { service_id: serviceId, email, password }, { auth: false }),
+  logout: () => post("/auth/logout"),
+  me: () => get("/me"),
+  wsTicket: () => post("/auth/ws-ticket"),
+
+  setStatus: (status) => put("/me/status", { status }),
+  chats: () => get("/chats"),
+  chat: (chatId) => get(`/chats/${id(chatId)}`),
+  messages: (chatId, afterSeq = 0) => get(`/chats/${id(chatId)}/messages`, { after_seq: afterSeq }),
+  openChat: (chatId) => post(`/chats/${id(chatId)}/open`),
+  saveInfo: (chatId, info) => put(`/chats/${id(chatId)}/info`, info),
+  requestRating: (chatId) => post(`/chats/${id(chatId)}/rating-request`),
+  endChat: (chatId) => post(`/chats/${id(chatId)}/end`),
+  createTicket: (chatId, ticket) => post(`/chats/${id(chatId)}/tickets`, ticket),
+
+  tickets: (cursor) => get("/tickets", { cursor }),
+  ticket: (ticketId) => get(`/tickets/${id(ticketId)}`),
+  ticketChatHistory: (ticketId) => get(`/tickets/${id(ticketId)}/chat-history`),
+
+  history: (filters) => get("/history", filters),
+  startExport: (filters) => post("/history/exports", filters),
+  exportStatus: (exportId) => get(`/history/exports/${id(exportId)}`),
+  stats: (from, to) => get("/stats", { from, to }),
+
+  settings: () => get("/settings"),
+  saveSettings: (values) => put("/settings", values),
+  widgetSnippet: () => get("/settings/widget-snippet"),
+  rotateIdentitySecret: () => post("/settings/identity-secret"),
+
+  categories: () => get("/categories"),
+  createCategory: (name, parentId) => post("/categories", parentId ? { name, parent_id: parentId } : { name }),
+  updateCategory: (categoryId, fields) => put(`/categories/${id(categoryId)}`, fields),
+  deleteCategory: (categoryId) => del(`/categories/${id(categoryId)}`),
+
+  operators: () => get("/operators"),
+  createOperator: (fields) => post("/operators", fields),
+  updateOperator: (operatorId, fields) => put(`/operators/${id(operatorId)}`, fields),
+  deleteOperator: (operatorId) => del(`/operators/${id(operatorId)}`),
+};

@@ -1,0 +1,99 @@
+// Building DOM without innerHTML: every piece of text becomes a text node, so chat
+// data (names, messages, notes) can never turn into markup.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function appendChildren(parent, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+function applyProps(el, props, isSvg) {
+  let value;
+  for (const [key, prop] of Object.entries(props || {})) {
+    if (prop === null || prop === undefined || prop === false) continue;
+    if (key === "class") el.setAttribute("class", Array.isArray(prop) ? prop.filter(Boolean).join(" ") : prop);
+    else if (key === "text") el.textContent = String(prop);
+    else if (key === "dataset") Object.assign(el.dataset, prop);
+    else if (key.startsWith("on") && typeof prop === "function") el.addEventListener(key.slice(2), prop);
+    else if (key === "value") value = prop;
+    else if (!isSvg && (key === "checked" || key === "disabled" || key === "selected" || key === "readOnly")) el[key] = Boolean(prop);
+    else el.setAttribute(key, prop === true ? "" : String(prop));
+  }
+  return value;
+}
+
+/** h("button", {class: "btn", onclick}, "Label", child, [more]) */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  const value = applyProps(el, props, false);
+  appendChildren(el, children);
+  if (value !== undefined) el.value = value; // after <option>s exist
+  return el;
+}
+
+export function svg(tag, props = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  applyProps(el, props, true);
+  appendChildren(el, children);
+  return el;
+}
+
+export function clear(el) {
+  el.replaceChildren();
+  return el;
+}
+
+export function mount(el, ...children) {
+  el.replaceChildren();
+  appendChildren(el, children);
+  return el;
+}
+
+/** A labelled form field; `control` is the input element. */
+export function field(label, control, { help, wide } = {}) {
+  const id = control.id || `f-${Math.random().toString(36).slice(2, 9)}`;
+  control.id = id;
+  return h(
+    "div",
+    { class: ["field", wide && "field-wide"] },
+    h("label", { for: id }, label),
+    control,
+    help ? h("p", { class: "help" }, help) : null,
+  );
+}
+
+export function icon(name, size = 18) {
+  const paths = ICONS[name] || [];
+  return svg(
+    "svg",
+    { class: "icon", width: size, height: size, viewBox: "0 0 24 24", "aria-hidden": "true", fill: "none",
+      stroke: "currentColor", "stroke-width": 1.8, "stroke-linecap": "round", "stroke-linejoin": "round" },
+    paths.map((d) => svg("path", { d })),
+  );
+}
+
+const ICONS = {
+  chat: ["M4 5h16a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H9l-5 4v-4H4a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1z"],
+  history: ["M3 12a9 9 0 1 0 3-6.7", "M3 4v5h5", "M12 7v5l3 3"],
+  ticket: ["M4 7h16v3a2 2 0 0 0 0 4v3H4v-3a2 2 0 0 0 0-4z", "M14 7v10"],
+  stats: ["M4 20V10", "M10 20V4", "M16 20v-7", "M22 20H2"],
+  settings: ["M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z", "M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"],
+  tree: ["M4 4h6v4H4z", "M14 10h6v4h-6z", "M14 17h6v4h-6z", "M7 8v11h7", "M7 12h7"],
+  users: ["M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2", "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z", "M22 21v-2a4 4 0 0 0-3-3.9", "M16 3.1a4 4 0 0 1 0 7.8"],
+  logout: ["M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4", "M16 17l5-5-5-5", "M21 12H9"],
+  send: ["M22 2L11 13", "M22 2l-7 20-4-9-9-4z"],
+  star: ["M12 2l3.1 6.3 6.9 1-5 4.9 1.2 6.8L12 17.8 5.8 21l1.2-6.8-5-4.9 6.9-1z"],
+  close: ["M18 6L6 18", "M6 6l12 12"],
+  download: ["M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4", "M7 10l5 5 5-5", "M12 15V3"],
+  copy: ["M9 9h11v11H9z", "M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1"],
+  end: ["M18 6L6 18", "M6 6l12 12"],
+  plus: ["M12 5v14", "M5 12h14"],
+  up: ["M18 15l-6-6-6 6"],
+  down: ["M6 9l6 6 6-6"],
+  edit: ["M12 20h9", "M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z"],
+  trash: ["M3 6h18", "M8 6V4h8v2", "M19 6l-1 14H6L5 6"],
+  search: ["M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16z", "M21 21l-4.3-4.3"],
+};

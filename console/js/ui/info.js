@@ -1,0 +1,124 @@
+// Customer info and inquiry info of one chat, with Save (R-CON-5, R-CON-6). Used by
+// the chat screen and by the Chat History detail panel. It knows when it has edits
+// that are not saved yet, so the screens can warn before those edits are lost.
+
+import { api } from "../api.js";
+import { h } from "../dom.js";
+import { t } from "../i18n.js";
+import { categoryPicker } from "./categories.js";
+import { toast, toastError } from "./toast.js";
+
+function snapshot(chat) {
+  const customer = chat.customer || {};
+  return {
+    name: customer.name || "",
+    email: customer.email || "",
+    notes: customer.notes || "",
+    category_id: chat.inquiry?.category_id || null,
+  };
+}
+
+export function channelLabel(channel) {
+  if (!channel) return t("common.none");
+  const key = `channel.${channel}`;
+  const label = t(key);
+  return label === key ? channel : label;
+}
+
+export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onDirty = () => {} } = {}) {
+  let saved = snapshot(chat);
+  let wasDirty = false;
+  const changed = () => {
+    const dirty = isDirty();
+    status.hidden = !dirty;
+    if (dirty !== wasDirty) {
+      wasDirty = dirty;
+      onDirty(dirty);
+    }
+  };
+  const input = (name, type = "text") =>
+    h("input", { name, type, value: saved[name], disabled: !editable, oninput: changed, autocomplete: "off" });
+  const name = input("name");
+  const email = input("email", "email");
+  const notes = h("textarea", { name: "notes", rows: 3, value: saved.notes, disabled: !editable, oninput: changed });
+  const picker = categoryPicker(tree, saved.category_id, { onChange: changed, disabled: !editable });
+  const customer = chat.customer || {};
+  const readOnly = (label, value) =>
+    h("div", { class: "field" }, h("span", { class: "label" }, label), h("div", { class: "readonly" }, value || t("common.none")));
+  const status = h("span", { class: "unsaved", hidden: true }, t("info.unsaved"));
+  const saveButton = h("button", { class: "btn btn-primary", type: "submit", disabled: !editable, "data-action": "save" }, t("info.save"));
+
+  const values = () => ({
+    name: name.value.trim(),
+    email: email.value.trim(),
+    notes: notes.value,
+    category_id: picker.value(),
+  });
+
+  function isDirty() {
+    const now = values();
+    return Object.keys(now).some((key) => (now[key] || "") !== (saved[key] || ""));
+  }
+
+  async function save() {
+    const now = values();
+    saveButton.disabled = true;
+    try {
+      const updated = await api.saveInfo(chat.chat_id, {
+        customer: { name: now.name, email: now.email, notes: now.notes },
+        inquiry: { category_id: now.category_id },
+      });
+      chat = updated || chat;
+      saved = updated ? snapshot(updated) : now;
+      changed();
+      toast(t("info.saved"), { kind: "success" });
+      onSaved(chat);
+    } catch (error) {
+      toastError(error);
+    } finally {
+      saveButton.disabled = !editable;
+    }
+  }
+
+  const ratingText = (rating) =>
+    rating ? `${"★".repeat(rating.score)}${"☆".repeat(5 - rating.score)} ${rating.comment || ""}`.trim() : t("info.noRating");
+  const ratingEl = h("div", { class: "readonly", "data-field": "rating" }, ratingText(chat.rating));
+  const el = h(
+    "form",
+    {
+      class: "info-panel",
+      "aria-label": t("info.customer"),
+      onsubmit: (event) => {
+        event.preventDefault();
+        save();
+      },
+    },
+    h("section", { class: "info-section" },
+      h("h3", {}, t("info.customer"),
+        customer.verified === undefined ? null
+          : h("span", { class: ["badge", customer.verified ? "badge-ok" : "badge-muted"] },
+            customer.verified ? t("chat.verified") : t("chat.unverified"))),
+      h("div", { class: "field" }, h("label", {}, t("info.name"), name)),
+      h("div", { class: "field" }, h("label", {}, t("info.email"), email)),
+      h("div", { class: "field" }, h("label", {}, t("info.notes"), notes)),
+      h("div", { class: "field-row" }, readOnly(t("info.ip"), customer.ip), readOnly(t("info.device"), customer.device))),
+    h("section", { class: "info-section" },
+      h("h3", {}, t("info.inquiry")),
+      readOnly(t("info.channel"), channelLabel(chat.inquiry?.channel)),
+      h("div", { class: "field" }, h("span", { class: "label" }, t("info.category")), picker.el),
+      chat.operator_name ? readOnly(t("info.operator"), chat.operator_name) : null,
+      h("div", { class: "field" }, h("span", { class: "label" }, t("info.rating")), ratingEl)),
+    h("div", { class: "info-actions" }, status, saveButton),
+  );
+  el.querySelector("[data-level]")?.setAttribute("name", "category");
+
+  return {
+    el,
+    isDirty,
+    save,
+    chat: () => chat,
+    showRating(rating) {
+      ratingEl.textContent = ratingText(rating);
+    },
+  };
+}

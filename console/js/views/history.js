@@ -1,0 +1,345 @@
+// Chat History (R-CON-10, R-CH-3, R-CH-4): search by every condition, a paged list,
+// a detail panel to edit info, create tickets and read the transcript, and Export.
+
+import { api } from "../api.js";
+import { h, icon } from "../dom.js";
+import { formatTime, t } from "../i18n.js";
+import * as session from "../session.js";
+import * as store from "../store.js";
+import { flatOptions, indexTree, pathLabel } from "../ui/categories.js";
+import { channelLabel, infoPanel } from "../ui/info.js";
+import { createTicketFor } from "../ui/tickets.js";
+import { toast, toastError } from "../ui/toast.js";
+import { transcript } from "../ui/transcript.js";
+import { customerName } from "./chats.js";
+
+const EXPORT_POLL_MS = 1000;
+const FILTERS = ["from", "to", "status", "operator_id", "category_id", "channel", "q", "rating", "limit"];
+
+export function isoDate(date) {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 10);
+}
+
+/** Whole local days as UTC times, so "to" includes its day in the operator's time zone. */
+export function periodQuery(fromDate, toDate) {
+  const start = fromDate ? new Date(`${fromDate}T00:00:00`) : null;
+  const end = toDate ? new Date(`${toDate}T23:59:59.999`) : null;
+  const iso = (date) => (date && !Number.isNaN(date.getTime()) ? date.toISOString().replace(/\.\d{3}Z$/, "Z") : "");
+  return { from: iso(start), to: iso(end) };
+}
+
+export function defaultPeriod(days = 30) {
+  const today = new Date();
+  return { from: isoDate(new Date(today.getTime() - (days - 1) * 86400000)), to: isoDate(today) };
+}
+
+function defaultFilters() {
+  const today = new Date();
+  return {
+    from: isoDate(new Date(today.getTime() - 29 * 86400000)),
+    to: isoDate(today),
+    status: "",
+    operator_id: "",
+    category_id: "",
+    channel: "",
+    q: "",
+    rating: "",
+    limit: "50",
+  };
+}
+
+// Kept while the console is open, so coming back to the screen keeps the search.
+let remembered = { filters: defaultFilters(), cursors: [null], page: 0 };
+
+export function render(container, params, { mayLeave }) {
+  const cleanups = [];
+  let filters = { ...remembered.filters };
+  let cursors = [...remembered.cursors]; // cursors[i] fetches page i
+  let page = remembered.page;
+  let nextCursor = null;
+  let detail = null; // {chatId, info}
+  let tree = [];
+  let categoryIndex = new Map();
+  let exportTimer = null;
+
+  const controls = {};
+  const control = (name, el) => {
+    controls[name] = el;
+    el.name = name;
+    return el;
+  };
+  const labelled = (key, el, extra) => h("div", { class: ["field", extra] }, h("label", {}, t(key), el));
+  const anyOption = () => h("option", { value: "" }, t("history.any"));
+
+  const operatorSelect = control("operator_id", h("select", {}, anyOption()));
+  const categorySelect = control("category_id", h("select", {}, anyOption()));
+  const form = h(
+    "form",
+    { class: "filters card", "data-testid": "history-filters", onsubmit: (event) => { event.preventDefault(); search(); } },
+    labelled("history.from", control("from", h("input", { type: "date" }))),
+    labelled("history.to", control("to", h("input", { type: "date" }))),
+    labelled("history.status", control("status", h("select", {}, anyOption(),
+      h("option", { value: "processed" }, t("history.processed")),
+      h("option", { value: "unprocessed" }, t("history.unprocessed"))))),
+    labelled("history.operator", operatorSelect),
+    labelled("history.category", categorySelect),
+    labelled("history.channel", control("channel", h("select", {}, anyOption(),
+      h("option", { value: "widget" }, channelLabel("widget"))))),
+    labelled("history.rating", control("rating", h("select", {}, anyOption(),
+      [5, 4, 3, 2, 1].map((score) => h("option", { value: String(score) }, "★".repeat(score)))))),
+    labelled("history.q", control("q", h("input", { type: "search", autocomplete: "off", placeholder: t("history.qPlaceholder") }))),
+    control("limit", h("input", { type: "hidden" })),
+    h("div", { class: "filter-actions" },
+      h("button", { class: "btn btn-primary", type: "submit", "data-action": "search" }, icon("search"), h("span", {}, t("history.search"))),
+      h("button", { class: "btn", type: "button", onclick: reset }, t("history.reset")),
+      h("button", { class: "btn", type: "button", "data-action": "export", onclick: startExport }, icon("download"), h("span", {}, t("history.export")))),
+  );
+
+  const progressBar = h("div", { class: "progress-bar" });
+  const progressText = h("span", { class: "small" });
+  const downloadLink = h("a", { class: "btn btn-primary", hidden: true, "data-testid": "export-download", download: "", target: "_blank", rel: "noopener" }, icon("download"), h("span", {}, t("history.download")));
+  const progress = h("div", { class: "export-progress card", "data-testid": "export-progress", hidden: true },
+    h("div", { class: "progress", role: "progressbar", "aria-label": t("history.export") }, progressBar),
+    h("div", { class: "export-row" }, progressText, downloadLink));
+
+  const tbody = h("tbody", {});
+  const table = h("table", { class: "table table-clickable table-nowrap", "data-testid": "history-table" },
+    h("thead", {}, h("tr", {},
+      [t("history.started"), t("history.customer"), t("info.email"), t("history.operator"), t("history.category"),
+        t("history.channel"), t("history.status"), t("history.rating")].map((label) => h("th", {}, label)))),
+    tbody);
+  const pageLabel = h("span", { class: "muted small" });
+  const prevButton = h("button", { class: "btn btn-sm", type: "button", onclick: () => turn(-1) }, t("history.prev"));
+  const nextButton = h("button", { class: "btn btn-sm", type: "button", "data-action": "next", onclick: () => turn(1) }, t("history.next"));
+  const pager = h("div", { class: "pager" }, prevButton, pageLabel, nextButton);
+  const message = h("div", { class: "list-message muted" });
+  const panel = h("aside", { class: "side-panel", "data-testid": "history-detail", hidden: true });
+
+  container.append(
+    h("div", { class: "page page-with-panel" },
+      h("div", { class: "page-main" },
+        h("header", { class: "page-head" }, h("h1", {}, t("history.title"))),
+        form, progress,
+        h("div", { class: "card table-card" }, table, message, pager)),
+      panel),
+  );
+
+  function fillForm() {
+    for (const name of FILTERS) controls[name].value = filters[name] ?? "";
+  }
+
+  function readForm() {
+    return Object.fromEntries(FILTERS.map((name) => [name, controls[name].value]));
+  }
+
+  function query() {
+    return { ...filters, ...periodQuery(filters.from, filters.to) };
+  }
+
+  async function loadOptions() {
+    tree = await store.categories().catch(() => []);
+    categoryIndex = indexTree(tree);
+    categorySelect.replaceChildren(anyOption(), ...flatOptions(tree).map(([id, label]) => h("option", { value: id }, label)));
+    const me = session.operator() || {};
+    let operators = [{ operator_id: me.operator_id, name: `${t("history.me")} (${me.name || me.email || ""})` }];
+    if (session.isAdmin()) {
+      try {
+        operators = (await api.operators()).operators;
+      } catch {
+        // keep "me"
+      }
+    }
+    operatorSelect.replaceChildren(anyOption(), ...operators.map((op) => h("option", { value: op.operator_id }, op.name || op.email)));
+    fillForm();
+  }
+
+  function remember() {
+    remembered = { filters: { ...filters }, cursors: [...cursors], page };
+  }
+
+  async function search() {
+    filters = readForm();
+    cursors = [null];
+    page = 0;
+    await load();
+  }
+
+  function reset() {
+    filters = defaultFilters();
+    fillForm();
+    search();
+  }
+
+  async function turn(step) {
+    if (step > 0 && !nextCursor) return;
+    if (step > 0) cursors[page + 1] = nextCursor;
+    page = Math.max(0, page + step);
+    await load();
+  }
+
+  async function load() {
+    remember();
+    message.textContent = t("common.loading");
+    try {
+      const result = await api.history({ ...query(), cursor: cursors[page] || "" });
+      nextCursor = result.next_cursor || null;
+      paintRows(result.chats || []);
+      message.textContent = result.chats?.length ? "" : t("history.empty");
+    } catch (error) {
+      tbody.replaceChildren();
+      nextCursor = null;
+      message.textContent = error.missingRoute ? t("common.unavailable", { message: `HTTP ${error.status}` }) : t("common.error", { message: error.message });
+    }
+    pageLabel.textContent = t("history.page", { page: page + 1 });
+    prevButton.disabled = page === 0;
+    nextButton.disabled = !nextCursor;
+  }
+
+  function paintRows(chats) {
+    tbody.replaceChildren(
+      ...chats.map((chat) =>
+        h(
+          "tr",
+          {
+            class: detail?.chatId === chat.chat_id ? "selected" : null,
+            "data-chat-id": chat.chat_id,
+            tabindex: 0,
+            onclick: () => openDetail(chat),
+            onkeydown: (event) => { if (event.key === "Enter") openDetail(chat); },
+          },
+          h("td", { class: "nowrap" }, formatTime(chat.created_at)),
+          h("td", { class: "strong" }, customerName(chat)),
+          h("td", {}, chat.customer?.email || t("common.none")),
+          h("td", {}, chat.operator_name || t("common.none")),
+          h("td", {}, pathLabel(categoryIndex, chat.inquiry?.category_id, chat.inquiry?.category_path)),
+          h("td", {}, channelLabel(chat.inquiry?.channel)),
+          h("td", {}, h("span", { class: ["pill", chat.processed ? "pill-ok" : "pill-muted"] },
+            chat.processed ? t("history.processed") : t("history.unprocessed"))),
+          h("td", { class: "nowrap" }, chat.rating ? t("history.stars", { score: chat.rating.score }) : t("common.none")),
+        ),
+      ),
+    );
+  }
+
+  async function openDetail(summary) {
+    if (detail?.chatId === summary.chat_id) return;
+    if (detail?.info?.isDirty() && !(await mayLeave())) return;
+    detail = { chatId: summary.chat_id, info: null };
+    for (const row of tbody.querySelectorAll("tr")) row.classList.toggle("selected", row.dataset.chatId === summary.chat_id);
+    panel.hidden = false;
+    let chat = summary;
+    try {
+      chat = await api.chat(summary.chat_id);
+    } catch {
+      // the row's copy will do
+    }
+    if (detail?.chatId !== summary.chat_id) return;
+    const info = infoPanel(chat, tree, {
+      onSaved: (updated) => {
+        chat = updated;
+        load();
+      },
+    });
+    detail.info = info;
+    const messages = transcript();
+    panel.replaceChildren(
+      h("header", { class: "panel-head" },
+        h("div", {}, h("h2", {}, customerName(chat)),
+          h("div", { class: "muted small" }, `${formatTime(chat.created_at)} · ${chat.operator_name || t("common.none")}`)),
+        h("button", { class: "btn btn-ghost btn-icon", type: "button", "aria-label": t("history.close"), onclick: closeDetail }, icon("close"))),
+      h("div", { class: "panel-body" },
+        info.el,
+        h("div", { class: "panel-actions" },
+          h("button", { class: "btn", type: "button", "data-action": "ticket", onclick: () => createTicketFor(chat).catch(toastError) },
+            icon("ticket"), h("span", {}, t("chat.createTicket")))),
+        h("section", { class: "info-section" }, h("h3", {}, t("history.transcript")), messages.el)),
+    );
+    try {
+      messages.addAll((await api.messages(chat.chat_id, 0)).messages);
+    } catch (error) {
+      toastError(error);
+    }
+  }
+
+  async function closeDetail() {
+    if (detail?.info?.isDirty() && !(await mayLeave())) return;
+    detail = null;
+    panel.hidden = true;
+    panel.replaceChildren();
+    for (const row of tbody.querySelectorAll("tr.selected")) row.classList.remove("selected");
+  }
+
+  async function startExport() {
+    filters = readForm();
+    remember();
+    const { limit, ...conditions } = query();
+    clearTimeout(exportTimer);
+    progress.hidden = false;
+    progress.classList.add("running");
+    progress.classList.remove("done", "failed");
+    progressBar.style.width = "";
+    downloadLink.hidden = true;
+    progressText.textContent = t("history.exporting", { rows: 0 });
+    try {
+      const job = await api.startExport(conditions);
+      poll(job.export_id);
+    } catch (error) {
+      exportFailed(error.message);
+    }
+  }
+
+  async function poll(exportId) {
+    let job;
+    try {
+      job = await api.exportStatus(exportId);
+    } catch (error) {
+      exportFailed(error.message);
+      return;
+    }
+    if (job.status === "done") {
+      progress.classList.remove("running");
+      progress.classList.add("done");
+      progressBar.style.width = "100%";
+      progressText.textContent = t("history.exportDone", { rows: job.rows ?? 0 });
+      downloadLink.href = new URL(job.url, location.href).href;
+      downloadLink.hidden = false;
+      startDownload(downloadLink.href);
+      return;
+    }
+    if (job.status === "failed") {
+      exportFailed();
+      return;
+    }
+    if (job.total) {
+      progress.classList.remove("running");
+      progressBar.style.width = `${Math.min(99, Math.round((100 * (job.rows || 0)) / job.total))}%`;
+    }
+    progressText.textContent = t("history.exporting", { rows: job.rows ?? 0 });
+    exportTimer = setTimeout(() => poll(exportId), EXPORT_POLL_MS);
+  }
+
+  // A hidden frame downloads the file without leaving the console, also when the
+  // URL is on another origin (a presigned S3 URL), where <a download> is ignored.
+  function startDownload(url) {
+    const frame = h("iframe", { class: "download-frame", src: url, title: t("history.download"), hidden: true });
+    document.body.append(frame);
+    setTimeout(() => frame.remove(), 60000);
+  }
+
+  function exportFailed(detailText) {
+    progress.classList.remove("running");
+    progress.classList.add("failed");
+    progressText.textContent = detailText ? `${t("history.exportFailed")} (${detailText})` : t("history.exportFailed");
+    toast(t("history.exportFailed"), { kind: "error" });
+  }
+
+  fillForm();
+  loadOptions().then(load);
+  cleanups.push(() => clearTimeout(exportTimer));
+
+  return {
+    isDirty: () => Boolean(detail?.info?.isDirty()),
+    destroy: () => cleanups.forEach((cleanup) => cleanup()),
+  };
+}

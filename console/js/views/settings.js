@@ -1,0 +1,133 @@
+// Admin: settings (R-SET-1…5, 7), the widget snippet to copy, the identity secret.
+
+import { api } from "../api.js";
+import { h, icon } from "../dom.js";
+import { t } from "../i18n.js";
+import { confirmDialog } from "../ui/dialog.js";
+import { toast, toastError } from "../ui/toast.js";
+
+const WIDGET_LANGUAGES = [["ja", "日本語"], ["en", "English"], ["ko", "한국어"]];
+
+export function render(container) {
+  let loaded = null;
+  const form = h("form", { class: "settings-form", "data-testid": "settings-form" }, h("p", { class: "muted" }, t("common.loading")));
+  const snippetBox = h("pre", { class: "snippet", "data-testid": "widget-snippet" }, t("common.loading"));
+  const secretOut = h("div", { class: "secret", hidden: true });
+
+  container.append(
+    h("div", { class: "page page-settings" },
+      h("header", { class: "page-head" }, h("h1", {}, t("settings.title"))),
+      h("div", { class: "settings-grid" },
+      form,
+      h("div", { class: "settings-side" },
+      h("section", { class: "card" },
+        h("div", { class: "card-head" }, h("h2", {}, t("settings.snippet")),
+          h("button", { class: "btn btn-sm", type: "button", "data-action": "copy", onclick: copySnippet }, icon("copy"), h("span", {}, t("settings.copy")))),
+        h("p", { class: "help" }, t("settings.snippetHelp")),
+        snippetBox),
+      h("section", { class: "card" },
+        h("div", { class: "card-head" }, h("h2", {}, t("settings.identity")),
+          h("button", { class: "btn btn-sm btn-danger-outline", type: "button", onclick: rotate }, t("settings.rotate"))),
+        h("p", { class: "help" }, t("settings.identityHelp")),
+        secretOut)))),
+  );
+
+  const controls = {};
+  const text = (name, attrs = {}) => (controls[name] = h("input", { name, type: "text", ...attrs }));
+  const area = (name, rows = 3) => (controls[name] = h("textarea", { name, rows }));
+  const check = (name) => (controls[name] = h("input", { name, type: "checkbox" }));
+  const labelled = (label, el, help) => h("div", { class: "field" }, h("label", {}, label, el), help ? h("p", { class: "help" }, help) : null);
+  const toggle = (label, el) => h("label", { class: "toggle" }, el, h("span", {}, label));
+
+  function build(values) {
+    const languageBoxes = WIDGET_LANGUAGES.map(([code, label]) =>
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "languages", value: code, checked: (values.languages || []).includes(code) }), label));
+    controls.default_language = h("select", { name: "default_language" }, WIDGET_LANGUAGES.map(([code, label]) => h("option", { value: code }, label)));
+    form.replaceChildren(
+      h("section", { class: "card" },
+        h("h2", {}, t("settings.chat")),
+        toggle(t("settings.chatEnabled"), check("chat_enabled")),
+        labelled(t("settings.greeting"), area("greeting"), t("settings.greetingHelp")),
+        labelled(t("settings.ratingMessage"), area("rating_message"), t("settings.ratingMessageHelp")),
+        "consent_text" in values ? labelled(t("settings.consentText"), area("consent_text")) : null),
+      h("section", { class: "card" },
+        h("h2", {}, t("settings.assignment")),
+        toggle(t("settings.sticky"), check("sticky_assignment")),
+        h("div", { class: "field-row" },
+          labelled(t("settings.maxChats"), text("max_chats_per_operator", { type: "number", min: 1, max: 50 })),
+          labelled(t("settings.unopenedTimeout"), text("unopened_timeout_s", { type: "number", min: 15, max: 3600 })))),
+      h("section", { class: "card" },
+        h("h2", {}, t("settings.widget")),
+        labelled(t("settings.inquiryUrl"), text("inquiry_form_url", { type: "url", placeholder: "https://" }), t("settings.inquiryUrlHelp")),
+        h("div", { class: "field" }, h("span", { class: "label" }, t("settings.languages")), h("div", { class: "checks" }, languageBoxes)),
+        labelled(t("settings.defaultLanguage"), controls.default_language),
+        labelled(t("settings.origins"), area("allowed_origins", 3), t("settings.originsHelp"))),
+      h("div", { class: "form-actions" }, h("button", { class: "btn btn-primary", type: "submit", "data-action": "save" }, t("settings.save"))),
+    );
+    for (const [name, el] of Object.entries(controls)) {
+      if (!(name in values)) continue;
+      if (el.type === "checkbox") el.checked = Boolean(values[name]);
+      else if (name === "allowed_origins") el.value = (values[name] || []).join("\n");
+      else el.value = values[name] ?? "";
+    }
+  }
+
+  function read() {
+    const values = {};
+    for (const [name, el] of Object.entries(controls)) {
+      if (!loaded || !(name in loaded)) continue;
+      if (el.type === "checkbox") values[name] = el.checked;
+      else if (el.type === "number") values[name] = Number(el.value);
+      else if (name === "allowed_origins") values[name] = el.value.split(/\s+/).map((s) => s.trim()).filter(Boolean);
+      else values[name] = el.value;
+    }
+    values.languages = [...form.querySelectorAll("input[name=languages]:checked")].map((el) => el.value);
+    return values;
+  }
+
+  function isDirty() {
+    if (!loaded) return false;
+    const now = read();
+    return Object.keys(now).some((key) => JSON.stringify(now[key]) !== JSON.stringify(loaded[key]));
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      loaded = await api.saveSettings(read());
+      build(loaded);
+      toast(t("settings.saved"), { kind: "success" });
+    } catch (error) {
+      toastError(error);
+    }
+  });
+
+  async function copySnippet() {
+    try {
+      await navigator.clipboard.writeText(snippetBox.textContent);
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(snippetBox);
+      const selection = getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      document.execCommand("copy");
+    }
+    toast(t("settings.copied"), { kind: "success" });
+  }
+
+  async function rotate() {
+    if (!(await confirmDialog({ title: t("settings.rotate"), message: t("settings.rotateConfirm"), confirmLabel: t("settings.rotate"), danger: true }))) return;
+    try {
+      const { identity_secret: secret } = await api.rotateIdentitySecret();
+      secretOut.replaceChildren(h("p", { class: "help" }, t("settings.rotated")), h("code", { class: "secret-value" }, secret));
+      secretOut.hidden = false;
+    } catch (error) {
+      toastError(error);
+    }
+  }
+
+  api.settings().then((values) => { loaded = values; build(values); }).catch(toastError);
+  api.widgetSnippet().then(({ snippet }) => { snippetBox.textContent = snippet; }).catch((error) => { snippetBox.textContent = error.message; });
+  return { isDirty };
+}

@@ -1,0 +1,143 @@
+"""What the console's browser tests share: a customer driven over the WebSocket API
+(as the widget would be), the console's sign-in, and a check that a backend route
+exists yet (API Gateway answers 403 "Missing Authentication Token" when it does not)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+from websockets.sync.client import ClientConnection, connect
+
+from tests.e2e.operator_client import DEMO_PASSWORD, DEMO_SERVICE, ApiCallFailed, rest
+
+Frame = dict[str, Any]
+VIEWPORT = {"width": 1440, "height": 900}
+
+
+class Customer:
+    """A widget customer of the demo service, over `POST /widget/demo/session` and
+    the WebSocket; every frame it receives is collected in the background."""
+
+    def __init__(self, api_url: str, widget_key: str = DEMO_SERVICE) -> None:
+        session = rest(api_url, "POST", f"/widget/{widget_key}/session", {})
+        self.visitor_token: str = session["visitor_token"]
+        self.frames: queue.Queue[Frame] = queue.Queue()
+        self.seen: list[Frame] = []
+        self.chat: dict[str, Any] = {}
+        self.socket: ClientConnection = connect(
+            f"{session['ws_url']}?ticket={session['ticket']}", open_timeout=15, legacy=True
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(Exception):
+            for raw in self.socket:
+                self.frames.put(json.loads(raw))
+
+    @property
+    def chat_id(self) -> str:
+        return str(self.chat["chat_id"])
+
+    def send(self, frame: Frame) -> None:
+        self.socket.send(json.dumps(frame))
+
+    def wait_for(self, kind: str, where: Callable[[Frame], bool] = lambda f: True,
+                 timeout: float = 20.0) -> Frame:
+        """The first frame of this type (seen before or arriving) that matches."""
+        for frame in self.seen:
+            if frame.get("type") == kind and where(frame):
+                self.seen.remove(frame)
+                return frame
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                frame = self.frames.get(timeout=max(0.05, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if frame.get("type") == kind and where(frame):
+                return frame
+            self.seen.append(frame)
+        raise AssertionError(f"no {kind!r} frame within {timeout} s; saw {self.seen[-10:]}")
+
+    def start(self, name: str, email: str | None = None) -> dict[str, Any]:
+        frame: Frame = {"type": "chat.start", "id": "start", "consent": True, "name": name}
+        if email:
+            frame["email"] = email
+        self.send(frame)
+        self.chat = self.wait_for("chat.started", lambda f: f.get("re") == "start")["chat"]
+        return self.chat
+
+    def say(self, text: str) -> int:
+        client_msg_id = uuid.uuid4().hex
+        self.send({"type": "message.send", "id": client_msg_id, "chat_id": self.chat_id,
+                   "client_msg_id": client_msg_id, "text": text})
+        ack = self.wait_for("message.ack", lambda f: f.get("client_msg_id") == client_msg_id)
+        return int(ack["seq"])
+
+    def typing(self) -> None:
+        self.send({"type": "typing", "chat_id": self.chat_id})
+
+    def wait_for_message(self, text: str, timeout: float = 20.0) -> Frame:
+        return self.wait_for(
+            "message", lambda f: (f.get("message") or {}).get("text") == text, timeout
+        )["message"]
+
+    def rate(self, score: int, comment: str = "") -> None:
+        self.send({"type": "rating.submit", "id": "rate", "chat_id": self.chat_id,
+                   "score": score, "comment": comment})
+        self.wait_for("rating.saved", lambda f: f.get("re") == "rate")
+
+    def leave(self) -> None:
+        self.send({"type": "chat.leave", "id": "leave", "chat_id": self.chat_id})
+        self.wait_for("chat.left", lambda f: f.get("re") == "leave")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.socket.close()
+
+
+def route_exists(api_url: str, path: str, token: str) -> bool:
+    """False while the backend has no such route (issue 5's endpoints, say)."""
+    try:
+        rest(api_url, "GET", path, token=token)
+    except ApiCallFailed as error:
+        text = str(error)
+        if error.status == 403 and (
+            "Missing Authentication Token" in text or "Authorization header requires" in text
+        ):
+            return False
+    return True
+
+
+def sign_in(page: Page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    """The console's login screen, as an operator would fill it in."""
+    page.goto(base_url + "/console/")
+    page.get_by_label("Service ID").fill(DEMO_SERVICE)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("operator-name")).to_be_visible()
+    expect(page.get_by_test_id("connection")).to_have_text("Connected")
+
+
+def shoot(page: Page, folder: Path, name: str) -> None:
+    """docs/screenshots/console-<name>.png: the screen itself, without the caret and
+    the passing notices (toasts) of the steps before."""
+    page.evaluate(
+        """() => {
+            document.activeElement && document.activeElement.blur();
+            document.querySelectorAll('.toast').forEach((toast) => toast.remove());
+        }"""
+    )
+    page.wait_for_timeout(150)
+    page.screenshot(path=str(folder / f"console-{name}.png"))
