@@ -138,14 +138,18 @@ def measure_pages(meter: Meter) -> list[tuple[str, int, int, float, float, int]]
 
 
 _EXPORT = """
-import json, os, resource, sys, time
+import json, os, sys, time
 sys.path.insert(0, {root!r})
 from chalicelib.services import exports, history
 from chalicelib.models import ExportJob
 from chalicelib import clock
 from dataclasses import asdict
 {body}
-print(json.dumps({{"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+# VmHWM: this process's peak resident memory (ru_maxrss would carry the parent's
+# peak across exec on Linux).
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmHWM:"))
+print(json.dumps({{"rss_mb": peak_kb / 1024,
                   "seconds": time.perf_counter() - started, "rows": rows}}))
 """
 

@@ -6,43 +6,39 @@ from __future__ import annotations
 
 import contextlib
 import json
-import queue
-import threading
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.operator_client import DEMO_PASSWORD, DEMO_SERVICE, ApiCallFailed, rest
+from tests.e2e.operator_client import (
+    DEMO_PASSWORD,
+    DEMO_SERVICE,
+    ApiCallFailed,
+    FrameInbox,
+    rest,
+)
 
 Frame = dict[str, Any]
 VIEWPORT = {"width": 1440, "height": 900}
 
 
-class Customer:
+class Customer(FrameInbox):
     """A widget customer of the demo service, over `POST /widget/demo/session` and
     the WebSocket; every frame it receives is collected in the background."""
 
     def __init__(self, api_url: str, widget_key: str = DEMO_SERVICE) -> None:
         session = rest(api_url, "POST", f"/widget/{widget_key}/session", {})
+        super().__init__()
         self.visitor_token: str = session["visitor_token"]
-        self.frames: queue.Queue[Frame] = queue.Queue()
-        self.seen: list[Frame] = []
         self.chat: dict[str, Any] = {}
         self.socket: ClientConnection = connect(
             f"{session['ws_url']}?ticket={session['ticket']}", open_timeout=15, legacy=True
         )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.listen(self.socket)
 
-    def _read(self) -> None:
-        with contextlib.suppress(Exception):
-            for raw in self.socket:
-                self.frames.put(json.loads(raw))
 
     @property
     def chat_id(self) -> str:
@@ -51,23 +47,6 @@ class Customer:
     def send(self, frame: Frame) -> None:
         self.socket.send(json.dumps(frame))
 
-    def wait_for(self, kind: str, where: Callable[[Frame], bool] = lambda f: True,
-                 timeout: float = 20.0) -> Frame:
-        """The first frame of this type (seen before or arriving) that matches."""
-        for frame in self.seen:
-            if frame.get("type") == kind and where(frame):
-                self.seen.remove(frame)
-                return frame
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                frame = self.frames.get(timeout=max(0.05, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if frame.get("type") == kind and where(frame):
-                return frame
-            self.seen.append(frame)
-        raise AssertionError(f"no {kind!r} frame within {timeout} s; saw {self.seen[-10:]}")
 
     def start(self, name: str, email: str | None = None) -> dict[str, Any]:
         frame: Frame = {"type": "chat.start", "id": "start", "consent": True, "name": name}

@@ -48,45 +48,20 @@ def rest(
     return json.loads(raw) if raw else None
 
 
-class Operator:
-    """One signed-in account of the demo service."""
+class FrameInbox:
+    """The frames a WebSocket client receives, collected by a background reader."""
 
-    def __init__(self, api_url: str, email: str = OPERATOR_EMAIL,
-                 password: str = DEMO_PASSWORD) -> None:
-        self.api_url = api_url
-        login = rest(api_url, "POST", "/auth/login",
-                     {"service_id": DEMO_SERVICE, "email": email, "password": password})
-        self.token: str = login["token"]
-        self.operator_id: str = login["operator"]["operator_id"]
-        self.name: str = login["operator"]["name"]
+    def __init__(self) -> None:
         self.frames: queue.Queue[Frame] = queue.Queue()
         self.seen: list[Frame] = []
-        self.socket: ClientConnection | None = None
-        self._reader: threading.Thread | None = None
-        self._closing = contextlib.ExitStack()
 
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        return rest(self.api_url, method, path, body, self.token)
+    def listen(self, socket: ClientConnection) -> None:
+        def read() -> None:
+            with contextlib.suppress(Exception):
+                for raw in socket:
+                    self.frames.put(json.loads(raw))
 
-    def set_status(self, status: str) -> None:
-        self.call("PUT", "/me/status", {"status": status})
-
-    def connect(self) -> None:
-        ticket = self.call("POST", "/auth/ws-ticket")
-        self.socket = self._closing.enter_context(
-            connect(f"{ticket['ws_url']}?ticket={ticket['ticket']}", open_timeout=15))
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.socket is not None
-        with contextlib.suppress(Exception):
-            for raw in self.socket:
-                self.frames.put(json.loads(raw))
-
-    def send(self, frame: Frame) -> None:
-        assert self.socket is not None, "connect() first"
-        self.socket.send(json.dumps(frame))
+        threading.Thread(target=read, daemon=True).start()
 
     def wait_for(self, kind: str, where: Callable[[Frame], bool] = lambda f: True,
                  timeout: float = 20.0) -> Frame:
@@ -105,6 +80,40 @@ class Operator:
                 return frame
             self.seen.append(frame)
         raise AssertionError(f"no {kind!r} frame within {timeout} s; saw {self.seen[-10:]}")
+
+
+class Operator(FrameInbox):
+    """One signed-in account of the demo service."""
+
+    def __init__(self, api_url: str, email: str = OPERATOR_EMAIL,
+                 password: str = DEMO_PASSWORD) -> None:
+        self.api_url = api_url
+        login = rest(api_url, "POST", "/auth/login",
+                     {"service_id": DEMO_SERVICE, "email": email, "password": password})
+        self.token: str = login["token"]
+        self.operator_id: str = login["operator"]["operator_id"]
+        self.name: str = login["operator"]["name"]
+        super().__init__()
+        self.socket: ClientConnection | None = None
+        self._closing = contextlib.ExitStack()
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        return rest(self.api_url, method, path, body, self.token)
+
+    def set_status(self, status: str) -> None:
+        self.call("PUT", "/me/status", {"status": status})
+
+    def connect(self) -> None:
+        ticket = self.call("POST", "/auth/ws-ticket")
+        self.socket = self._closing.enter_context(
+            connect(f"{ticket['ws_url']}?ticket={ticket['ticket']}", open_timeout=15))
+        self.listen(self.socket)
+
+
+    def send(self, frame: Frame) -> None:
+        assert self.socket is not None, "connect() first"
+        self.socket.send(json.dumps(frame))
+
 
     def say(self, chat_id: str, text: str) -> int:
         """Send a message over the WebSocket; returns its seq."""
