@@ -11,6 +11,7 @@ import signal
 from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from chalice import Chalice
 
 from infra.local import static
@@ -25,6 +26,14 @@ log = logging.getLogger("local.gateway")
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload limit
 SHUTDOWN_GRACE_S = 5.0
 
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Logs method, path, status and time, never the query string: WebSocket
+    tickets travel there (`/ws?ticket=…`), and secrets stay out of logs."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('"%s %s" %s %.3fs', request.method, request.path, response.status, time)
 
 class Gateway:
     """Everything served on the one port, and how it starts and stops."""
@@ -52,7 +61,7 @@ class Gateway:
         """Listen until `until` is set, then close every socket and stop."""
         runner = web.AppRunner(
             self.application(),
-            access_log_format='"%r" %s %Tfs',
+            access_log_class=PathOnlyAccessLogger,
             shutdown_timeout=SHUTDOWN_GRACE_S,
         )
         await runner.setup()

@@ -193,6 +193,20 @@ def test_a_used_ticket_is_refused_at_the_handshake(stack, admin_token):
         asyncio.run(connect_twice())
 
 
+def test_tickets_and_tokens_never_reach_the_log(stack, admin_token):
+    ticket = stack.ws_ticket(admin_token)
+
+    async def connect_once() -> None:
+        async with websockets.connect(ws_url(stack, ticket)):
+            pass
+
+    asyncio.run(connect_once())
+    stack.call("GET", "/api/me", token=admin_token)
+    log = stack.log()
+    assert '"GET /ws"' in log  # the request is logged, without its query string
+    assert ticket not in log and admin_token not in log
+
+
 def test_a_frame_over_128_kb_closes_the_socket_with_1009(stack, admin_token):
     ticket = stack.ws_ticket(admin_token)
 
