@@ -136,6 +136,7 @@ export const api = {
   deleteCategory: (categoryId) => del(`/categories/${id(categoryId)}`),
 
   operators: () => get("/operators"),
+  team: () => get("/team"),
   createOperator: (fields) => post("/operators", fields),
   updateOperator: (operatorId, fields) => put(`/operators/${id(operatorId)}`, fields),
   deleteOperator: (operatorId) => del(`/operators/${id(operatorId)}`),

@@ -143,12 +143,11 @@ export function render(container, params, { mayLeave }) {
     categorySelect.replaceChildren(anyOption(), ...flatOptions(tree).map(([id, label]) => h("option", { value: id }, label)));
     const me = session.operator() || {};
     let operators = [{ operator_id: me.operator_id, name: `${t("history.me")} (${me.name || me.email || ""})` }];
-    if (session.isAdmin()) {
-      try {
-        operators = (await api.operators()).operators;
-      } catch {
-        // keep "me"
-      }
+    try {
+      // Every operator's name, readable by any operator (GET /team).
+      operators = (await api.team()).operators;
+    } catch {
+      // keep "me"
     }
     operatorSelect.replaceChildren(anyOption(), ...operators.map((op) => h("option", { value: op.operator_id }, op.name || op.email)));
     fillForm();
