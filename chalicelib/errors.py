@@ -49,6 +49,11 @@ class TooLarge(DomainError):
     status = 413
 
 
+class Unavailable(DomainError):
+    code = "unavailable"
+    status = 503
+
+
 class TooManyRequests(DomainError):
     code = "rate_limited"
     status = 429

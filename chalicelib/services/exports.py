@@ -4,6 +4,7 @@ hand out a presigned link to the .xlsx."""
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -13,11 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import auth, aws, clock, config
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, Unavailable
 from chalicelib.models import Chat, ExportJob, Message
 from chalicelib.services import categories, history, messages
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
+
+log = logging.getLogger("helpdesk.exports")
 
 JOB_TTL = timedelta(days=7)
 LINK_TTL_S = 3600
@@ -41,7 +44,17 @@ def start(actor: Actor, body: Any, launch: Launcher) -> ExportJob:
         expires_at=clock.now() + JOB_TTL,
     )
     job.save(condition=ExportJob.export_id.does_not_exist())
-    launch(job.export_id)
+    try:
+        launch(job.export_id)
+    except Exception as error:
+        # The job must not sit "pending" forever when its worker never started.
+        log.exception("could not start the export worker for %s", job.export_id)
+        job.update(actions=[
+            ExportJob.status.set("failed"),
+            ExportJob.error.set("worker_not_started"),
+            ExportJob.finished_at.set(clock.iso(clock.now())),
+        ])
+        raise Unavailable("the export could not be started; try again") from error
     return job
 
 

@@ -276,3 +276,26 @@ def test_another_service_sees_none_of_it(desk, client):
     assert_error(outsider.get(f"/history/exports/{job['export_id']}"), 404)
     assert outsider.get("/stats")[1]["chats"] == 0
     assert [o["name"] for o in outsider.get("/team")[1]["operators"]] == ["Admin"]
+
+
+def test_an_export_whose_worker_cannot_start_fails_cleanly(desk, monkeypatch):
+    from chalicelib.errors import Unavailable
+    from chalicelib.models import ExportJob
+    from chalicelib.services import exports
+    from chalicelib.services.access import Actor
+
+    api = _operator(desk)
+    monkeypatch.delenv("EXPORT_INVOKE")  # moto has no export_worker function to invoke
+    body = assert_error(api.post("/history/exports", {}), 503, "unavailable")
+    assert "try again" in body["message"]
+    tried = []
+
+    def broken_launcher(export_id):
+        tried.append(export_id)
+        raise ConnectionError("Lambda unreachable")
+
+    actor = Actor(service_id="acme", role="operator", subject_id=api.operator_id)
+    with pytest.raises(Unavailable):
+        exports.start(actor, {}, broken_launcher)
+    job = ExportJob.get(tried[0])
+    assert (job.status, job.error) == ("failed", "worker_not_started")
