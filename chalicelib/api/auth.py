@@ -23,7 +23,7 @@ def health(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/auth/login", methods=("POST",), who="public")
 def login(call: Call) -> dict[str, Any]:
-    token, expires_at, operator = sessions.login(call.body)
+    token, expires_at, operator = sessions.login(call.body, call.source_ip)
     return {
         "token": token,
         "expires_at": clock.iso(expires_at),

@@ -3,6 +3,7 @@ who am I, and WebSocket tickets for the console."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from chalicelib import auth, clock, config, validate
 from chalicelib.errors import NotAuthenticated, NotFound, TooManyRequests
 from chalicelib.models import Operator, Token
-from chalicelib.services import operators, tenants
+from chalicelib.services import operators, ratelimit, tenants
 
 # Failed logins for one account: the first FREE_FAILURES are free; after that each
 # attempt must wait 2, 4, 8 … seconds (capped at MAX_DELAY_S) after the last
@@ -66,13 +67,14 @@ def _record_failure(key: str) -> None:
         record.update(actions=[Token.until.set(clock.epoch() + delay)])
 
 
-def login(body: Any) -> tuple[str, datetime, Operator]:
+def login(body: Any, ip: str | None = None) -> tuple[str, datetime, Operator]:
     validate.body_object(body)
     service_id = validate.text(body, "service_id", max_len=100, single_line=True)
     email = validate.text(body, "email", max_len=254, single_line=True).lower()
     password = validate.text(body, "password", max_len=operators.MAX_PASSWORD)
     key = _failure_key(service_id, email)
     _check_throttle(key)
+    ratelimit.check(ratelimit.failed_logins(), ip, time.time())
     operator = None
     try:
         tenants.get_service(service_id)
@@ -82,6 +84,7 @@ def login(body: Any) -> tuple[str, datetime, Operator]:
     password_hash = operator.password_hash if operator else auth.dummy_password_hash()
     if not auth.verify_password(password_hash, password) or operator is None:
         _record_failure(key)
+        ratelimit.take(ratelimit.failed_logins(), ip, time.time(), refuse=False)
         raise NotAuthenticated("wrong service, email or password", "bad_credentials")
     Token(token_key=key).delete()
     token, expires_at = auth.issue_operator_token(service_id, operator.operator_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -12,7 +13,7 @@ from pynamodb.exceptions import PutError
 from chalicelib import auth, clock, config, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
 from chalicelib.models import Chat, Customer, Operator, Service
-from chalicelib.services import settings, tenants
+from chalicelib.services import ratelimit, settings, tenants
 
 
 def operators_online(service_id: str) -> int:
@@ -70,6 +71,7 @@ def _user(body: dict[str, Any], service: Service) -> dict[str, Any] | None:
 def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | None) -> dict:
     validate.body_object(body)
     service = tenants.service_for_widget_key(widget_key)
+    ratelimit.take(ratelimit.widget_sessions(), ip, time.time())
     current = settings.current(service)
     if not current["chat_enabled"]:
         raise NotAllowed("chat is disabled for this service", "chat_disabled")

@@ -150,3 +150,17 @@ def test_passwords_are_stored_as_argon2id(aws, tenant):
     stored = Operator.get(tenant.service_id, tenant.admin_id).password_hash
     assert stored.startswith("$argon2id$") and "m=19456,t=2,p=1" in stored
     assert ADMIN_PASSWORD not in stored
+
+
+def test_many_failures_from_one_address_are_slowed_but_successes_cost_nothing(
+    client, tenant, monkeypatch
+):
+    monkeypatch.setenv("LOGIN_FAILURES_BURST", "3")
+    api = Api(client)
+    for _ in range(5):
+        assert api.post("/auth/login", _login_body(tenant))[0] == 200
+    for n in range(3):
+        body = _login_body(tenant, email=f"nobody{n}@acme.test", password="wrong-password")
+        assert_error(api.post("/auth/login", body), 401)
+    # The address has used its failures: any further attempt waits.
+    assert_error(api.post("/auth/login", _login_body(tenant)), 429, "rate_limited")

@@ -170,3 +170,13 @@ def test_widget_frame_origin_is_admitted_at_connect_only(aws, tenant, monkeypatc
     assert settings.origin_allowed(service, "https://SHOP.acme.test/")
     assert not settings.origin_allowed(service, "https://evil.test")
     assert not settings.origin_allowed(service, None)
+
+
+def test_one_address_may_open_60_sessions_at_once_but_not_unlimited(public, tenant):
+    path = f"/widget/{tenant.widget_key}/session"
+    for _ in range(60):
+        assert public.post(path, {})[0] == 200
+    # The allowance refills at 2 a second, far slower than these requests arrive.
+    answers = [public.post(path, {}) for _ in range(40)]
+    refused = [body for status, body in answers if status == 429]
+    assert refused and refused[0] == {"code": "rate_limited", "message": refused[0]["message"]}

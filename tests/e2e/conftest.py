@@ -119,6 +119,9 @@ def start_local_stack(extra_env: dict[str, str] | None = None) -> tuple[LocalSta
         LOCAL_DIR=str(data_dir / "state"),
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # Every browser and scripted customer here comes from one loopback address,
+        # hundreds of sessions a run: the per-IP limit is tested elsewhere.
+        WIDGET_SESSIONS_BURST="5000",
         **(extra_env or {}),
     )
     base_url = f"http://127.0.0.1:{port}"

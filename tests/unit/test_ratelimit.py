@@ -1,0 +1,65 @@
+"""Per-IP limits on the public doors: a burst, then a steady rate; concurrent
+requests cannot share one allowance; each IP has its own."""
+
+import threading
+
+import pytest
+
+from chalicelib.errors import TooManyRequests
+from chalicelib.services import ratelimit
+
+LIMIT = ratelimit.Limit("test", per_minute=60, burst=5)
+
+
+def test_a_burst_then_one_per_interval(aws):
+    for _ in range(5):
+        ratelimit.take(LIMIT, "203.0.113.1", now=1000.0)
+    with pytest.raises(TooManyRequests) as refused:
+        ratelimit.take(LIMIT, "203.0.113.1", now=1000.0)
+    assert refused.value.retry_after_s == 1
+    ratelimit.take(LIMIT, "203.0.113.1", now=1001.0)  # one second buys one more
+    with pytest.raises(TooManyRequests):
+        ratelimit.take(LIMIT, "203.0.113.1", now=1001.5)
+
+
+def test_within_the_rate_is_never_limited(aws):
+    for n in range(200):
+        ratelimit.take(LIMIT, "203.0.113.1", now=1000.0 + n)
+
+
+def test_each_address_has_its_own_allowance(aws):
+    for _ in range(5):
+        ratelimit.take(LIMIT, "203.0.113.1", now=1000.0)
+    ratelimit.take(LIMIT, "203.0.113.2", now=1000.0)
+
+
+def test_check_spends_nothing_and_recording_never_refuses(aws):
+    for _ in range(20):
+        ratelimit.take(LIMIT, "198.51.100.7", now=1000.0, refuse=False)
+    with pytest.raises(TooManyRequests):
+        ratelimit.check(LIMIT, "198.51.100.7", now=1000.0)
+    ratelimit.check(LIMIT, "198.51.100.8", now=1000.0)
+
+
+def test_no_address_means_no_limit(aws):
+    for _ in range(10):
+        ratelimit.take(LIMIT, None, now=1000.0)
+
+
+def test_concurrent_requests_cannot_share_an_allowance(aws):
+    admitted, refused = [], []
+
+    def one() -> None:
+        try:
+            ratelimit.take(LIMIT, "203.0.113.9", now=1000.0)
+            admitted.append(1)
+        except TooManyRequests:
+            refused.append(1)
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(admitted) <= 5
+    assert len(admitted) + len(refused) == 12
