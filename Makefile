@@ -55,3 +55,48 @@ run: install dynamodb-local
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# --- AWS (docs/deploy.md) -------------------------------------------------------------
+# `make package` writes build/package-$(STAGE)/sam.yaml + deployment.zip: the whole
+# stack in one CloudFormation template. `make deploy STAGE=dev DEPLOY_BUCKET=…` uploads
+# the code to DEPLOY_BUCKET (an S3 bucket you own), deploys the stack with the AWS CLI
+# and your credentials, then puts the console and the widget in the site bucket.
+STAGE       ?= dev
+STACK       ?= helpdesk-chat-$(STAGE)
+PACKAGE_DIR  = build/package-$(STAGE)
+DEPLOY_BUCKET ?=
+TOKEN_SECRET_PARAMETER ?=
+CFN_DEPLOY   = aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml \
+	--stack-name $(STACK) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+	--no-fail-on-empty-changeset
+
+.PHONY: package deploy
+
+package: install
+	$(BIN)/python -m infra.package --stage $(STAGE) --out $(PACKAGE_DIR)
+
+deploy:
+	@command -v aws >/dev/null 2>&1 || { \
+		echo "make deploy: the AWS CLI (aws) is not installed; see docs/deploy.md" >&2; exit 1; }
+	@aws sts get-caller-identity >/dev/null 2>&1 || { \
+		echo "make deploy: no usable AWS credentials (aws sts get-caller-identity failed);" \
+			"configure a profile or AWS_* variables and a region; see docs/deploy.md" >&2; exit 1; }
+	@test -n "$(DEPLOY_BUCKET)" || { \
+		echo "make deploy: set DEPLOY_BUCKET=<an S3 bucket of yours for the code package>" >&2; \
+		exit 1; }
+	@case "$(STAGE)" in dev|prod) ;; *) \
+		echo "make deploy: STAGE must be dev or prod (.chalice/config.json)" >&2; exit 1;; esac
+	$(MAKE) package STAGE=$(STAGE)
+	aws cloudformation package --template-file $(PACKAGE_DIR)/sam.yaml \
+		--s3-bucket $(DEPLOY_BUCKET) --s3-prefix $(STACK) \
+		--output-template-file $(PACKAGE_DIR)/packaged.yaml
+	$(CFN_DEPLOY) $(if $(TOKEN_SECRET_PARAMETER),--parameter-overrides TokenSecretParameter=$(TOKEN_SECRET_PARAMETER))
+	@url=$$($(BIN)/python -m infra.deploy api-url --stack $(STACK)) && \
+		if [ -n "$$url" ]; then \
+			echo "setting ApiBaseUrl=$$url"; \
+			$(CFN_DEPLOY) --parameter-overrides ApiBaseUrl=$$url; \
+		fi
+	$(BIN)/python -m infra.deploy site --stack $(STACK)
+	@aws cloudformation describe-stacks --stack-name $(STACK) \
+		--query "Stacks[0].Outputs[?starts_with(OutputKey, 'Site') || ends_with(OutputKey, 'URL')]" \
+		--output table
