@@ -7,7 +7,6 @@ from chalicelib.errors import Conflict, InvalidInput, NotAllowed
 from chalicelib.models import Chat, Connection, Message, Token
 from chalicelib.services import chats, messages
 from tests.chat_helpers import (
-    RecordingPusher,
     add_operator,
     as_operator,
     connect_customer,
@@ -15,11 +14,6 @@ from tests.chat_helpers import (
     later,
     start_chat,
 )
-
-
-@pytest.fixture
-def push():
-    return RecordingPusher()
 
 
 @pytest.fixture

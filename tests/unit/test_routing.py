@@ -5,7 +5,6 @@ import pytest
 from chalicelib.models import Chat, Customer, Operator
 from chalicelib.services import chats, presence, routing
 from tests.chat_helpers import (
-    RecordingPusher,
     add_customer,
     add_operator,
     as_operator,
@@ -14,11 +13,6 @@ from tests.chat_helpers import (
     later,
     start_chat,
 )
-
-
-@pytest.fixture
-def push():
-    return RecordingPusher()
 
 
 def _set_sticky(service_id, on):

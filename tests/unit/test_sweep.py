@@ -1,11 +1,9 @@
 """Nothing is left stuck (R-RT-3, R-RT-4): the minute sweep and presence."""
 
-import pytest
 
 from chalicelib.models import Chat, Operator
 from chalicelib.services import chats, connections, presence, sweep
 from tests.chat_helpers import (
-    RecordingPusher,
     add_operator,
     as_operator,
     connect_customer,
@@ -13,11 +11,6 @@ from tests.chat_helpers import (
     later,
     start_chat,
 )
-
-
-@pytest.fixture
-def push():
-    return RecordingPusher()
 
 
 def _status(chat):
