@@ -5,6 +5,9 @@ save, end or request a rating; a customer only ever sees their own chat)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, NotAllowed, NotFound
 from chalicelib.models import Chat, Connection
@@ -54,16 +57,29 @@ class Actor:
         )
 
 
+Owned = TypeVar("Owned", bound=Model)
+
+
+def owned_item(
+    model: type[Owned], item_id: object, actor: Actor, noun: str, *, consistent: bool = True
+) -> Owned:
+    """An item keyed by its own id that belongs to the actor's service; NotFound
+    for a malformed id, a missing item and another service's item alike, so a
+    caller never learns that another service's id exists."""
+    if not isinstance(item_id, str) or not item_id or len(item_id) > 100:
+        raise NotFound(f"no such {noun}")
+    try:
+        item = model.get(item_id, consistent_read=consistent)
+    except model.DoesNotExist as exc:
+        raise NotFound(f"no such {noun}") from exc
+    if getattr(item, "service_id", None) != actor.service_id:
+        raise NotFound(f"no such {noun}")
+    return item
+
+
 def readable_chat(actor: Actor, chat_id: object, *, consistent: bool = True) -> Chat:
     """The chat if the actor may see it; NotFound otherwise (never a hint it exists)."""
-    if not isinstance(chat_id, str) or not chat_id or len(chat_id) > 100:
-        raise NotFound("no such chat")
-    try:
-        chat = Chat.get(chat_id, consistent_read=consistent)
-    except Chat.DoesNotExist as exc:
-        raise NotFound("no such chat") from exc
-    if chat.service_id != actor.service_id:
-        raise NotFound("no such chat")
+    chat = owned_item(Chat, chat_id, actor, "chat", consistent=consistent)
     if actor.is_customer and chat.customer_id != actor.subject_id:
         raise NotFound("no such chat")
     return chat

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import auth, aws, clock, config
-from chalicelib.errors import NotFound, Unavailable
+from chalicelib.errors import Unavailable
 from chalicelib.models import Chat, ExportJob, Message
-from chalicelib.services import categories, history, messages
+from chalicelib.services import access, categories, history, messages
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
 
@@ -59,15 +59,7 @@ def start(actor: Actor, body: Any, launch: Launcher) -> ExportJob:
 
 
 def get_job(actor: Actor, export_id: Any) -> ExportJob:
-    if not isinstance(export_id, str) or not export_id or len(export_id) > 100:
-        raise NotFound("no such export")
-    try:
-        job = ExportJob.get(export_id, consistent_read=True)
-    except ExportJob.DoesNotExist as exc:
-        raise NotFound("no such export") from exc
-    if job.service_id != actor.service_id:
-        raise NotFound("no such export")
-    return job
+    return access.owned_item(ExportJob, export_id, actor, "export")
 
 
 def to_json(job: ExportJob) -> dict[str, Any]:

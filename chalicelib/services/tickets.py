@@ -49,15 +49,9 @@ def create(actor: Actor, chat_id: str, body: Any) -> Ticket:
 
 
 def get_ticket(actor: Actor, ticket_id: Any) -> Ticket:
-    if not isinstance(ticket_id, str) or not ticket_id or len(ticket_id) > 100:
+    if actor.is_customer:
         raise NotFound("no such ticket")
-    try:
-        ticket = Ticket.get(ticket_id)
-    except Ticket.DoesNotExist as exc:
-        raise NotFound("no such ticket") from exc
-    if ticket.service_id != actor.service_id or actor.is_customer:
-        raise NotFound("no such ticket")
-    return ticket
+    return access.owned_item(Ticket, ticket_id, actor, "ticket", consistent=False)
 
 
 def _cursor_key(cursor: str | None) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ tests never download a browser. Both are general: any e2e test may use them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -146,6 +147,17 @@ def start_local_stack(extra_env: dict[str, str] | None = None) -> tuple[LocalSta
     return stack, stop
 
 
+@contextlib.contextmanager
+def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[LocalStack]:
+    """A stack of its own (e.g. with a gateway that drops sockets early), stopped
+    and cleaned up however the block ends."""
+    stack, stop = start_local_stack(extra_env)
+    try:
+        yield stack
+    finally:
+        stop()
+
+
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
     """The whole product on loopback, for the whole test session."""
@@ -155,13 +167,8 @@ def local_stack() -> Iterator[LocalStack]:
         yield LocalStack(base_url, base_url + "/api",
                          base_url.replace("http", "ws", 1) + "/ws", Path(), Path())
         return
-    if not (ROOT / "infra" / "local" / "__main__.py").exists():
-        pytest.skip("the local stack (infra/local) is not there yet")
-    stack, stop = start_local_stack()
-    try:
+    with running_stack() as stack:
         yield stack
-    finally:
-        stop()
 
 
 @pytest.fixture(scope="session")

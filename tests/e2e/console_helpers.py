@@ -1,6 +1,5 @@
 """What the console's browser tests share: a customer driven over the WebSocket API
-(as the widget would be), the console's sign-in, and a check that a backend route
-exists yet (API Gateway answers 403 "Missing Authentication Token" when it does not)."""
+(as the widget would be), the console's sign-in and screenshots."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from websockets.sync.client import ClientConnection, connect
 from tests.e2e.operator_client import (
     DEMO_PASSWORD,
     DEMO_SERVICE,
-    ApiCallFailed,
     FrameInbox,
     rest,
 )
@@ -83,19 +81,6 @@ class Customer(FrameInbox):
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.socket.close()
-
-
-def route_exists(api_url: str, path: str, token: str) -> bool:
-    """False while the backend has no such route (issue 5's endpoints, say)."""
-    try:
-        rest(api_url, "GET", path, token=token)
-    except ApiCallFailed as error:
-        text = str(error)
-        if error.status == 403 and (
-            "Missing Authentication Token" in text or "Authorization header requires" in text
-        ):
-            return False
-    return True
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:

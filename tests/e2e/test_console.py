@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LocalStack, start_local_stack
-from tests.e2e.console_helpers import VIEWPORT, Customer, route_exists, shoot, sign_in
+from tests.e2e.conftest import LocalStack, running_stack
+from tests.e2e.console_helpers import VIEWPORT, Customer, shoot, sign_in
 from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, Operator
 
 pytestmark = pytest.mark.e2e
@@ -109,13 +109,6 @@ def go_online(page: Page) -> None:
 
 def chat_item(page: Page, name: str) -> Any:
     return page.get_by_test_id("chat-list").locator(".chat-item", has_text=name)
-
-
-def needs(stack: LocalStack, accounts: dict[str, Operator], *paths: str) -> None:
-    token = accounts["operator"].token
-    missing = [path for path in paths if not route_exists(stack.api_url, path, token)]
-    if missing:
-        pytest.skip(f"the backend has no {', '.join(missing)} yet (issue 5)")
 
 
 def category_ids(accounts: dict[str, Operator]) -> dict[str, str]:
@@ -349,11 +342,8 @@ def test_a_second_tab_signs_in_by_itself_and_gets_the_same_events(
 def dropping_stack() -> Iterator[LocalStack]:
     """A stack of its own whose gateway drops a WebSocket after 3 s without a frame
     (API Gateway does so after 10 minutes)."""
-    stack, stop = start_local_stack({"LOCAL_WS_IDLE_TIMEOUT_S": "3"})
-    try:
+    with running_stack({"LOCAL_WS_IDLE_TIMEOUT_S": "3"}) as stack:
         yield stack
-    finally:
-        stop()
 
 
 def test_the_socket_reconnects_by_itself_and_catches_up(
@@ -526,7 +516,6 @@ def test_a_ticket_from_a_chat_shows_its_chat_history_tab(
     local_stack: LocalStack, quiet: dict[str, Operator], console: Console, customers: Any,
     screenshots: Path,
 ) -> None:
-    needs(local_stack, quiet, "/tickets")
     page = console.tab()
     sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
     go_online(page)
@@ -590,7 +579,6 @@ def test_chat_history_finds_a_chat_by_its_filters_and_exports_it(
     local_stack: LocalStack, quiet: dict[str, Operator], console: Console, customers: Any,
     screenshots: Path,
 ) -> None:
-    needs(local_stack, quiet, "/history", "/tickets")
     operator = quiet["operator"]
     operator.connect()
     categories = category_ids(quiet)
@@ -642,7 +630,6 @@ def test_chat_history_finds_a_chat_by_its_filters_and_exports_it(
 def test_statistics_show_the_period_and_a_chart_per_day(
     local_stack: LocalStack, quiet: dict[str, Operator], console: Console, screenshots: Path
 ) -> None:
-    needs(local_stack, quiet, "/stats")
     page = console.tab()
     sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
     page.get_by_role("link", name="Statistics").click()

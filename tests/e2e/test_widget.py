@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LocalStack, start_local_stack
+from tests.e2e.conftest import LocalStack, running_stack
 from tests.e2e.operator_client import ADMIN_EMAIL, Operator
 from tests.e2e.widget_page import HostSite, SocketSwitch, Widget, host_site, shop_page
 
@@ -268,11 +268,8 @@ def test_messages_typed_while_offline_are_sent_once_when_the_socket_returns(
 def cutting_stack() -> Iterator[LocalStack]:
     """Another stack whose gateway cuts every WebSocket after 4 seconds, as API
     Gateway does after 2 hours."""
-    stack, stop = start_local_stack({"LOCAL_WS_MAX_DURATION_S": "4"})
-    try:
+    with running_stack({"LOCAL_WS_MAX_DURATION_S": "4"}) as stack:
         yield stack
-    finally:
-        stop()
 
 
 def test_the_chat_goes_on_while_the_gateway_cuts_every_socket(
