@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 LOCAL_STACK := infra/local
 DYNAMODB_LOCAL := $(LOCAL_STACK)/node_modules/.installed
 
-.PHONY: install run test lint unit e2e clean dynamodb-local browser
+.PHONY: install run test lint unit e2e soak bench clean dynamodb-local browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,25 @@ test: lint dynamodb-local browser
 
 e2e: install dynamodb-local browser
 	$(BIN)/pytest tests/e2e
+
+# The load-and-fault suite at full size (`make test` runs it short): minutes of many
+# customers and operators over real WebSockets, with sockets killed, operators
+# going offline and the gateway restarted; prints what was lost (must be 0).
+soak: install dynamodb-local
+	SOAK=1 $(BIN)/pytest tests/reliability -s
+
+# Every benchmark with every figure (docs/performance.md); esbuild for the widget
+# sizes comes from bench/package.json.
+BENCH_TOOLS := bench/node_modules/.installed
+$(BENCH_TOOLS): bench/package.json bench/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd bench && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm not found: widget sizes are upper bounds (no esbuild)"; \
+	fi
+
+bench: install dynamodb-local $(BENCH_TOOLS)
+	$(BIN)/python -m bench
 
 run: install dynamodb-local
 	$(BIN)/python -m infra.local

@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -65,6 +66,22 @@ class Tally:
             f"{label:<34} {self.total / per:>6.2f} requests  "
             f"{self.read_units / per:>6.2f} RCU  {self.write_units / per:>6.2f} WCU   ({ops})"
         )
+
+
+@dataclass
+class Traffic:
+    """What one chat costs besides DynamoDB: frames in (one Lambda invocation each),
+    frames out (replies and pushes, each a WebSocket message) and the time the
+    handlers took, for the cost model (bench/cost.py)."""
+
+    frames_in: int = 0
+    frames_out: int = 0
+    rest_calls: int = 0
+    handler_seconds: float = 0.0
+
+    @property
+    def invocations(self) -> int:
+        return self.frames_in + self.rest_calls
 
 
 class Meter:
@@ -139,7 +156,7 @@ def dynamodb(endpoint: str | None, use_moto: bool) -> Iterator[str]:
             server.stop()
 
 
-def run(meter: Meter) -> dict[str, Tally]:
+def run(meter: Meter, traffic: Traffic | None = None) -> dict[str, Tally]:
     from chalicelib.api import ws
     from chalicelib.services import chats
     from tests.chat_helpers import (
@@ -154,20 +171,31 @@ def run(meter: Meter) -> dict[str, Tally]:
 
     make_tenant("bench")
     push = RecordingPusher()
+    traffic = traffic if traffic is not None else Traffic()
     operator = add_operator("bench", "Bench Operator")
     console = connect_operator(operator)
     customer = connect_customer("bench")
 
     def frame(actor: Any, body: dict[str, Any], at: float) -> dict[str, Any]:
+        started = time.perf_counter()
         reply = ws.handle_frame(actor.connection_id, json.dumps(body), now=later(at), push=push)
+        traffic.handler_seconds += time.perf_counter() - started
+        traffic.frames_in += 1
         assert reply is not None and reply["type"] != "error", reply
         return reply
+
+    def rest(call: Any, *args: Any, **kwargs: Any) -> None:
+        """An operator REST call (open, end) made through its service, timed."""
+        started = time.perf_counter()
+        call(*args, **kwargs)
+        traffic.handler_seconds += time.perf_counter() - started
+        traffic.rest_calls += 1
 
     tallies: dict[str, Tally] = {}
     with meter.measure() as tallies["chat.start (customer frame)"]:
         chat_id = frame(customer, {"type": "chat.start", "consent": True}, 1)["chat"]["chat_id"]
     with meter.measure() as tallies["open (operator service)"]:
-        chats.open_chat(as_operator(operator), chat_id, now=later(2))
+        rest(chats.open_chat, as_operator(operator), chat_id, now=later(2))
     for side, who in (("customer", customer), ("operator", console)):
         with meter.measure() as tallies[f"message.send ({side}), per message"]:
             for n in range(MESSAGES_EACH_WAY):
@@ -176,13 +204,15 @@ def run(meter: Meter) -> dict[str, Tally]:
     with meter.measure() as tallies["rating.submit (customer frame)"]:
         frame(customer, {"type": "rating.submit", "chat_id": chat_id, "score": 5}, 60)
     with meter.measure() as tallies["end (operator service)"]:
-        chats.end(as_operator(operator), chat_id, now=later(61), push=push)
+        rest(chats.end, as_operator(operator), chat_id, now=later(61), push=push)
     whole = Tally()
     for part in tallies.values():
         whole.requests.update(part.requests)
         whole.read_units += part.read_units
         whole.write_units += part.write_units
     tallies["whole chat"] = whole
+    # Every frame in gets a reply; every push is one more WebSocket message out.
+    traffic.frames_out = traffic.frames_in + sum(len(sent) for sent in push.sent.values())
     return tallies
 
 
