@@ -1,0 +1,30 @@
+"""The cost model of bench/cost.py: measured quantities times the stated prices."""
+
+import pytest
+
+from bench.cost import MIN_BILLED_SECONDS, per_thousand_chats
+from bench.message_path import Traffic
+
+
+def _by_item(lines):
+    return {line.item: line for line in lines}
+
+
+def test_each_line_is_quantity_times_price_for_a_thousand_chats():
+    traffic = Traffic(frames_in=42, frames_out=87, rest_calls=2, handler_seconds=44 * 0.025)
+    lines = _by_item(per_thousand_chats(489, 93.5, traffic))
+    assert lines["DynamoDB write request units"].quantity == 489_000
+    assert lines["DynamoDB write request units"].cost == pytest.approx(0.61125)
+    assert lines["DynamoDB read request units"].cost == pytest.approx(93_500 * 0.25 / 1e6)
+    assert lines["WebSocket messages"].quantity == 129_000
+    # 2 operator REST calls measured + widget config, session and two ws-tickets.
+    assert lines["REST requests"].quantity == 6_000
+    # 44 invocations measured + 4 REST + 4 connects/disconnects, 25 ms at 512 MB each.
+    assert lines["Lambda requests"].quantity == 52_000
+    assert lines["Lambda compute (GB-s)"].quantity == pytest.approx(52_000 * 0.025 * 0.5)
+
+
+def test_a_handler_faster_than_a_millisecond_is_billed_a_millisecond():
+    traffic = Traffic(frames_in=10, frames_out=10, rest_calls=0, handler_seconds=0.0001)
+    compute = _by_item(per_thousand_chats(0, 0, traffic))["Lambda compute (GB-s)"]
+    assert compute.quantity == pytest.approx(1000 * 18 * MIN_BILLED_SECONDS * 0.5)
