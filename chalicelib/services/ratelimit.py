@@ -3,10 +3,13 @@ logins (API.md: normal use is never limited; one IP may open at least 60 widget
 sessions a minute; successful logins are never limited).
 
 A generic cell-rate algorithm: each (limit, subject) keeps one number, the
-theoretical arrival time of its next request, in a Token record updated with a
-condition on the value read, so concurrent requests cannot both spend the same
-allowance. A limit of `per_minute` with `burst` admits `burst` requests at once and
-then one every 60/per_minute seconds."""
+theoretical arrival time of its next request, in a Token record. Spending is one
+conditional UpdateItem that adds the interval on the server (`until = until + T`
+while `until` is within the tolerance), so concurrent requests are applied one
+after another by DynamoDB and never fight over a value they read: a burst of
+simultaneous requests from one address is admitted up to exactly its allowance.
+A limit of `per_minute` with `burst` admits `burst` requests at once and then one
+every 60/per_minute seconds."""
 
 from __future__ import annotations
 
@@ -14,13 +17,16 @@ import math
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import TooManyRequests
 from chalicelib.models import Token
 
 ATTEMPTS = 5
+# A record outlives the last moment it could matter by this much (DynamoDB TTL).
+KEEP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -82,22 +88,33 @@ def take(limit: Limit, subject: str | None, now: float, *, refuse: bool = True) 
     (or, with refuse=False, just record the request)."""
     if not subject:
         return
+    record = Token(token_key=_key(limit, subject))
+    expires = datetime.fromtimestamp(now + limit.tolerance_s + limit.interval_s, UTC) + KEEP
     for _ in range(ATTEMPTS):
-        record = _read(limit, subject)
-        previous = float(record.until) if record and record.until is not None else None
-        next_at = max(previous or 0.0, now)
+        # Busy: the next arrival time is ahead of now; add one interval to it.
+        busy = Token.until > now
         if refuse:
-            _refuse_if_over(limit, next_at, now)
-        spent = next_at + limit.interval_s
-        fresh = Token(
-            token_key=_key(limit, subject),
-            until=spent,
-            expires_at=datetime.fromtimestamp(spent, UTC) + timedelta(minutes=5),
-        )
-        same = Token.until.does_not_exist() if previous is None else Token.until == previous
-        try:
-            fresh.save(condition=same)
-        except PutError:
-            continue  # another request spent it meanwhile: read again
-        return
+            busy = busy & (Token.until <= now + limit.tolerance_s)
+        if _spend(record, [Token.until.set(Token.until + limit.interval_s)], busy, expires):
+            return
+        # Idle (no record, or its time has passed): start again from now.
+        idle = Token.until.does_not_exist() | (Token.until <= now)
+        if _spend(record, [Token.until.set(now + limit.interval_s)], idle, expires):
+            return
+        if refuse:
+            current = _read(limit, subject)
+            if current is not None and current.until is not None:
+                _refuse_if_over(limit, float(current.until), now)
+        # Otherwise another request moved the record between the two: try again.
     raise TooManyRequests("too many requests from this address; try again", retry_after_s=1)
+
+
+def _spend(record: Token, actions: list[Any], condition: Any, expires: datetime) -> bool:
+    """One conditional update; False when its condition did not hold."""
+    try:
+        record.update(actions=[*actions, Token.expires_at.set(expires)], condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
