@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from chalicelib.models import Token
 TICKET_TTL_S = 60
 VISITOR_TOKEN_TTL_S = 365 * 24 * 3600
 _ALGORITHM = "HS256"
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def new_id(prefix: str) -> str:
@@ -84,7 +86,7 @@ def _verify(token: str, kind: str) -> dict[str, Any]:
         )
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated("the token has expired", "token_expired") from exc
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, UnicodeEncodeError) as exc:  # a lone surrogate: not a token
         raise NotAuthenticated("the token is not valid", "invalid_token") from exc
     if claims.get("typ") != kind:
         raise NotAuthenticated("the token is not valid", "invalid_token")
@@ -117,12 +119,16 @@ def issue_operator_token(service_id: str, operator_id: str) -> tuple[str, dateti
 def verify_operator_token(token: str) -> TokenClaims:
     """Check signature, expiry and that the session has not been revoked."""
     claims = _verify(token, "operator")
-    session_id = str(claims.get("sid", ""))
+    session_id = claims.get("sid")
+    if not all(isinstance(claims.get(name), str) and claims[name]
+               for name in ("sid", "sub", "svc")):
+        raise NotAuthenticated("the token is not valid", "invalid_token")
     try:
         session = Token.get(f"session#{session_id}", consistent_read=True)
     except Token.DoesNotExist as exc:
         raise NotAuthenticated("the token has been revoked", "token_revoked") from exc
-    if session.payload.get("operator_id") != claims.get("sub"):
+    payload = session.payload or {}
+    if (payload.get("operator_id"), payload.get("service_id")) != (claims["sub"], claims["svc"]):
         raise NotAuthenticated("the token is not valid", "invalid_token")
     return TokenClaims(
         service_id=str(claims["svc"]),
@@ -158,9 +164,10 @@ def verify_visitor_token(token: str, service_id: str) -> str | None:
         claims = _verify(token, "visitor")
     except NotAuthenticated:
         return None
-    if claims.get("svc") != service_id:
+    customer_id = claims.get("sub")
+    if claims.get("svc") != service_id or not isinstance(customer_id, str) or not customer_id:
         return None
-    return str(claims["sub"])
+    return customer_id
 
 
 # --- WebSocket tickets ----------------------------------------------------------
@@ -168,7 +175,7 @@ def verify_visitor_token(token: str, service_id: str) -> str | None:
 
 def _ticket_key(ticket: str) -> str:
     # Only a digest is stored: a leaked table dump holds no usable ticket.
-    return "ticket#" + hashlib.sha256(ticket.encode()).hexdigest()
+    return "ticket#" + hashlib.sha256(ticket.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def issue_ticket(payload: dict[str, Any]) -> str:
@@ -185,7 +192,7 @@ def issue_ticket(payload: dict[str, Any]) -> str:
 
 def consume_ticket(ticket: str) -> dict[str, Any]:
     """Use a ticket up: an atomic conditional delete lets exactly one caller have it."""
-    if not ticket or len(ticket) > 200:
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 200:
         raise NotAuthenticated("a valid ticket is required", "invalid_ticket")
     record = Token.take(_ticket_key(ticket), clock.epoch())
     if record is None:
@@ -198,4 +205,13 @@ def identity_hash(secret: str, user_id: str) -> str:
 
 
 def identity_hash_ok(secret: str, user_id: str, given: str) -> bool:
-    return hmac.compare_digest(identity_hash(secret, user_id), given.strip().lower())
+    """Whether `given` is the hex HMAC of `user_id`. Anything that is not 64 hex
+    digits is simply wrong (compare_digest refuses non-ASCII text)."""
+    candidate = given.strip().lower() if isinstance(given, str) else ""
+    if not _HEX_SHA256.fullmatch(candidate):
+        return False
+    try:
+        expected = identity_hash(secret, user_id)
+    except UnicodeEncodeError:  # a lone surrogate: no host page signed that
+        return False
+    return hmac.compare_digest(expected, candidate)

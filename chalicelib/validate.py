@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from chalicelib.errors import InvalidInput
 
@@ -21,6 +21,15 @@ def body_object(body: Any, field: str = "body") -> dict[str, Any]:
 
 def _control_chars(value: str) -> bool:
     return any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogates(value: str) -> bool:
+    """JSON's `\\ud800` escapes decode to halves of a pair that UTF-8 cannot hold:
+    such a string could be neither stored nor sent back."""
+    return _LONE_SURROGATE.search(value) is not None
 
 
 def text(
@@ -48,6 +57,8 @@ def text(
         raise InvalidInput(field, f"must be at most {max_len} characters")
     if _control_chars(value) or (single_line and ("\n" in value or "\r" in value)):
         raise InvalidInput(field, "contains control characters")
+    if lone_surrogates(value):
+        raise InvalidInput(field, "contains characters that are not valid Unicode")
     return value
 
 
@@ -105,10 +116,23 @@ def http_url(value: Any, field: str, *, max_len: int = 2048) -> str:
         raise InvalidInput(field, "must be a string")
     if len(value) > max_len:
         raise InvalidInput(field, f"must be at most {max_len} characters")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+    parts = _url_parts(value)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or any(c.isspace() for c in value) or lone_surrogates(value):
         raise InvalidInput(field, "must be an http or https URL")
     return value
+
+
+def _url_parts(value: str) -> SplitResult | None:
+    """The URL's parts, or None when it cannot be one: a broken IPv6 literal
+    ("http://[") or a port that is not a number from 1 to 65535."""
+    try:
+        parts = urlsplit(value)
+        if parts.port == 0:
+            return None
+    except ValueError:
+        return None
+    return parts
 
 
 def origin(value: Any, field: str) -> str:

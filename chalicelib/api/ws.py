@@ -147,23 +147,45 @@ def _rate_limited(allowance: Allowance | None) -> DomainError:
 def _parse(raw: str | bytes | None) -> tuple[Frame, DomainError | None]:
     if raw is None:
         return {}, InvalidInput("frame", "must be a JSON object")
-    if len(raw) > MAX_FRAME_BYTES:
+    if _size(raw) > MAX_FRAME_BYTES:
         return {}, TooLarge(f"a frame is at most {MAX_FRAME_BYTES} bytes")
     try:
         frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: `[[[[…` nested deeper than the parser goes.
         return {}, InvalidInput("frame", "is not valid JSON")
     if not isinstance(frame, dict):
         return {}, InvalidInput("frame", "must be a JSON object")
+    if not _valid_unicode(frame):
+        return frame, InvalidInput("frame", "contains text that is not valid Unicode")
     if not isinstance(frame.get("type"), str):
         return frame, InvalidInput("type", "is required")
     return frame, None
+
+
+def _size(raw: str | bytes) -> int:
+    """The frame's size in UTF-8 bytes, as the limit is counted."""
+    if isinstance(raw, bytes) or len(raw) > MAX_FRAME_BYTES:
+        return len(raw)  # a character is at least one byte
+    return len(raw.encode("utf-8", "surrogatepass"))
+
+
+def _valid_unicode(frame: Frame) -> bool:
+    """False when a string holds a lone surrogate (a `\\ud800` escape): it could
+    be neither stored nor echoed back in a reply."""
+    try:
+        json.dumps(frame, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 def _frame_id(frame: Frame) -> Any:
     value = frame.get("id")
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
+    if isinstance(value, str) and validate.lone_surrogates(value):
+        return None  # it could not be sent back in `re`
     return value[:100] if isinstance(value, str) else value
 
 

@@ -55,6 +55,8 @@ def _user(body: dict[str, Any], service: Service) -> dict[str, Any] | None:
     user_id = None if user_id is None else str(user_id)
     if user_id is not None and not 1 <= len(user_id) <= 200:
         raise InvalidInput("user.id", "must be 1 to 200 characters")
+    if user_id is not None and validate.lone_surrogates(user_id):
+        raise InvalidInput("user.id", "contains characters that are not valid Unicode")
     name = validate.text(user, "name", max_len=100, required=False, single_line=True)
     email = validate.email(user, "email", required=False) if user.get("email") else None
     given_hash = user.get("hash")
