@@ -18,7 +18,10 @@ from chalicelib.services.sessions import Caller
 log = logging.getLogger("helpdesk.api")
 
 MAX_BODY_BYTES = 256 * 1024
-CONTENT_TYPES = ["application/json", "text/plain"]
+CONTENT_TYPES = ("application/json", "text/plain")
+# Chalice would refuse other media types itself, in its own error shape; every
+# type reaches the view instead, which refuses them in API.md's.
+_ANY_CONTENT_TYPE = ["*/*"]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -51,6 +54,23 @@ class Call:
         return self.caller
 
 
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+def check_content_type(header: str | None) -> None:
+    """Bodies are JSON, sent as application/json or text/plain (what a browser
+    may send without a CORS preflight); no header means JSON."""
+    if not header or "*/*" in header:
+        return
+    media_type = header.split(";", 1)[0].strip().lower()
+    if media_type not in CONTENT_TYPES:
+        raise UnsupportedMediaType(
+            f"the body must be JSON (application/json), not {media_type[:100]}"
+        )
+
+
 def parse_json(raw: bytes | str | None) -> Any:
     if raw is None or raw in (b"", ""):
         return {}
@@ -58,7 +78,8 @@ def parse_json(raw: bytes | str | None) -> Any:
         raise TooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: `[[[[…` nested deeper than the parser goes.
         raise InvalidInput("body", "is not valid JSON") from exc
 
 
@@ -113,6 +134,7 @@ def endpoint(
                     headers=headers,
                     source_ip=((request.context or {}).get("identity") or {}).get("sourceIp"),
                 )
+                check_content_type(headers.get("content-type"))
                 if who != "public":
                     call.caller = sessions.authenticate(headers.get("authorization"))
                     if who == "admin" and not call.caller.is_admin:
@@ -130,7 +152,9 @@ def endpoint(
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
-        blueprint.route(path, methods=list(methods), cors=True, content_types=CONTENT_TYPES)(view)
+        blueprint.route(
+            path, methods=list(methods), cors=True, content_types=_ANY_CONTENT_TYPE
+        )(view)
         return handler
 
     return decorate

@@ -22,7 +22,8 @@ def _actor(call: Call) -> Actor:
 
 def _after_seq(call: Call) -> int:
     raw = call.query.get("after_seq", "0")
-    if not raw.isdigit() or len(raw) > 10:
+    # isascii: "²".isdigit() is true, but int("²") fails.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
         raise InvalidInput("after_seq", "must be a whole number")
     return int(raw)
 

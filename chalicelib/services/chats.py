@@ -409,8 +409,9 @@ def save_info(actor: Actor, chat_id: str, body: Any) -> Chat:
     is Chat History's edit (R-CON-9)."""
     validate.body_object(body)
     validate.only_fields(body, ("customer", "inquiry"))
-    customer_body = validate.body_object(body.get("customer") or {}, "customer")
-    inquiry_body = validate.body_object(body.get("inquiry") or {}, "inquiry")
+    # Absent or null means "no change"; anything else must be an object.
+    customer_body = validate.body_object(_or_empty(body.get("customer")), "customer")
+    inquiry_body = validate.body_object(_or_empty(body.get("inquiry")), "inquiry")
     validate.only_fields(customer_body, ("name", "email", "notes"))
     validate.only_fields(inquiry_body, ("category_id",))
     changes = _customer_changes(customer_body)
@@ -464,6 +465,10 @@ def save_info(actor: Actor, chat_id: str, body: Any) -> Chat:
 
 
 _UNCHANGED: Any = object()
+
+
+def _or_empty(value: Any) -> Any:
+    return {} if value is None else value
 
 
 def _customer_attribute(field: str) -> Any:

@@ -28,6 +28,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 READ_BUDGET_PAGES = 5
 STATUSES = ("processed", "unprocessed")
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,21 @@ def _moment(value: Any, field: str, *, end_of_day: bool) -> datetime:
         raise InvalidInput(field, "must be an ISO-8601 date or time")
     try:
         moment = clock.parse_iso(value.strip())
+        if end_of_day and len(value.strip()) == 10:
+            moment += timedelta(days=1)  # `to=2026-11-25` includes that whole day
     except ValueError as exc:
         raise InvalidInput(field, "must be an ISO-8601 date or time") from exc
-    if end_of_day and len(value.strip()) == 10:
-        moment += timedelta(days=1)  # `to=2026-11-25` includes that whole day
+    except OverflowError as exc:  # e.g. the day after 9999-12-31
+        raise InvalidInput(field, "is out of range") from exc
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        # Keeps every derived time (a day later, 30 days earlier) a 4-digit year.
+        raise InvalidInput(field, f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
     return moment
+
+
+def _given(params: dict[str, Any], field: str) -> bool:
+    """Whether a filter was given: absent, null and "" all mean "not given"."""
+    return params.get(field) not in (None, "")
 
 
 def _optional_text(params: dict[str, Any], field: str, max_len: int = 200) -> str | None:
@@ -76,12 +87,11 @@ def parse_filter(params: dict[str, Any], now: datetime | None = None) -> History
     if not isinstance(params, dict):
         raise InvalidInput("body", "must be a JSON object")
     now = now or clock.now()
-    end = _moment(params["to"], "to", end_of_day=True) if params.get("to") else now
-    start = (
-        _moment(params["from"], "from", end_of_day=False)
-        if params.get("from")
-        else end - timedelta(days=DEFAULT_DAYS)
-    )
+    end = _moment(params["to"], "to", end_of_day=True) if _given(params, "to") else now
+    if _given(params, "from"):
+        start = _moment(params["from"], "from", end_of_day=False)
+    else:
+        start = end - timedelta(days=DEFAULT_DAYS)
     if start >= end:
         raise InvalidInput("from", "must be before to")
     status = _optional_text(params, "status")
@@ -93,7 +103,7 @@ def parse_filter(params: dict[str, Any], now: datetime | None = None) -> History
     else:
         try:
             rating = int(rating)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidInput("rating", "must be a score from 1 to 5") from exc
         if isinstance(params.get("rating"), bool) or not 1 <= rating <= 5:
             raise InvalidInput("rating", "must be a score from 1 to 5")

@@ -58,7 +58,8 @@ def _user(body: dict[str, Any], service: Service) -> dict[str, Any] | None:
     if user_id is not None and validate.lone_surrogates(user_id):
         raise InvalidInput("user.id", "contains characters that are not valid Unicode")
     name = validate.text(user, "name", max_len=100, required=False, single_line=True)
-    email = validate.email(user, "email", required=False) if user.get("email") else None
+    given_email = user.get("email") not in (None, "")
+    email = validate.email(user, "email", required=False) if given_email else None
     given_hash = user.get("hash")
     verified = False
     if given_hash is not None:

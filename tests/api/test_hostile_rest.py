@@ -22,6 +22,7 @@ BODIES = [
     json.dumps({"text": "\ud800", "name": "\u0000\u202e<script>alert(1)</script>"}),
     json.dumps({"customer": "x", "inquiry": [], "from": "not-a-date", "rating": "NaN"}),
     "{" * 5000,
+    "[" * 100_000,
 ]
 IDS = ["nope", "%00", "..%2F..%2Fetc", "x" * 300, "ch_' OR 1=1 --", "%F0%9F%98%80"]
 QUERIES = ["?from=%00&to=1e309", "?limit=-5&cursor=%%%", "?after_seq=99999999999999",

@@ -172,6 +172,10 @@ def test_save_stores_customer_and_inquiry_info(desk):
     # Fields left out keep their value.
     assert api.put(f"/chats/{chat_id}/info", {"customer": {"notes": "VIP"}})[1]["customer"][
         "name"] == "Kim Lee"
+    # Only an absent or null part means "no change": any other non-object is refused.
+    for wrong in (False, 0, "", []):
+        assert_error(api.put(f"/chats/{chat_id}/info", {"customer": wrong}), 400)
+        assert_error(api.put(f"/chats/{chat_id}/info", {"inquiry": wrong}), 400)
 
 
 def test_a_category_in_use_by_a_chat_cannot_be_deleted(desk):

@@ -133,7 +133,8 @@ def test_unsigned_data_never_overwrites_a_verified_identity(public, tenant):
 @pytest.mark.parametrize(
     "body",
     [{"user": "me"}, {"user": {"id": ["x"]}}, {"user": {"hash": "ab"}},
-     {"user": {"id": "u", "email": "bad"}}, {"language": "fr"}, {"visitor_token": 5}],
+     {"user": {"id": "u", "email": "bad"}}, {"user": {"email": 0}}, {"user": {"email": []}},
+     {"language": "fr"}, {"visitor_token": 5}],
 )
 def test_bad_session_body_is_400(public, tenant, body):
     assert_error(public.post(f"/widget/{tenant.widget_key}/session", body), 400)

@@ -1,0 +1,328 @@
+"""docs/openapi.yaml stays true: it is a valid OpenAPI document, it lists exactly
+the app's routes, and the app's real answers to a day of realistic use (and to
+its mistakes) are the statuses and bodies the document promises."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import schemathesis
+
+from chalicelib import auth, aws
+from tests.api.helpers import Api, login
+from tests.api.openapi_doc import (
+    DOC_PATH,
+    PREFIX,
+    app_operations,
+    document,
+    documented_operations,
+    operation_for,
+    response_problems,
+)
+from tests.api.ws_gateway import Desk
+from tests.conftest import ADMIN_PASSWORD, make_tenant
+
+# --- (a) a valid OpenAPI document -----------------------------------------------------
+
+
+def test_the_document_is_valid_openapi():
+    schema = schemathesis.openapi.from_path(DOC_PATH)
+    schema.validate()
+    assert schema.specification.version.startswith("3.")
+    assert len(list(schema.get_all_operations())) == len(documented_operations())
+
+
+def test_the_validator_refuses_a_broken_document():
+    broken = copy.deepcopy(document())
+    broken["paths"]["/api/health"]["get"]["responses"] = {"200": {"content": 7}}
+    with pytest.raises(Exception, match=r"content|description"):
+        schemathesis.openapi.from_dict(broken).validate()
+
+
+def test_every_operation_says_who_may_call_it():
+    doc = document()
+    for method, path in documented_operations():
+        operation = doc["paths"][path][method.lower()]
+        role = operation.get("x-role")
+        assert role in ("public", "operator", "admin"), (method, path)
+        public = operation.get("security") == []
+        assert public == (role == "public"), (method, path, "security does not match x-role")
+        responses = operation["responses"]
+        if role != "public":
+            assert "401" in responses, (method, path)
+        if role == "admin":
+            assert "403" in responses, (method, path)
+
+
+def test_every_error_response_is_the_error_shape():
+    doc = document()
+    for method, path in documented_operations():
+        for status, response in doc["paths"][path][method.lower()]["responses"].items():
+            if int(status) < 400:
+                continue
+            if "$ref" in response:
+                response = doc["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+
+
+# --- (b) the document and the app list the same operations -------------------------
+
+
+def test_every_route_of_the_app_is_documented():
+    missing = app_operations() - documented_operations()
+    assert not missing, f"routes without documentation: {sorted(missing)}"
+
+
+def test_every_documented_operation_is_a_route_of_the_app():
+    extra = documented_operations() - app_operations()
+    assert not extra, f"documented but not served: {sorted(extra)}"
+
+
+# --- (c) real responses conform -----------------------------------------------------
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str]
+    body: bytes | str | None
+
+
+class RecordingHttp:
+    """chalice.test's HTTP client, remembering every exchange."""
+
+    def __init__(self, http: Any, exchanges: list[Exchange]) -> None:
+        self.http = http
+        self.exchanges = exchanges
+
+    def request(self, method: str, path: str, headers: Any = None, body: Any = b"") -> Any:
+        response = self.http.request(method, path, headers=headers, body=body)
+        self.exchanges.append(
+            Exchange(method, PREFIX + path, response.status_code, dict(response.headers),
+                     response.body)
+        )
+        return response
+
+
+class RecordingClient:
+    def __init__(self, client: Any, exchanges: list[Exchange]) -> None:
+        self.http = RecordingHttp(client.http, exchanges)
+        self.lambda_ = client.lambda_
+
+
+@pytest.fixture
+def exchanges() -> list[Exchange]:
+    return []
+
+
+@pytest.fixture
+def desk(client, tenant, monkeypatch, exchanges) -> Iterator[Desk]:
+    monkeypatch.setenv(
+        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
+    )
+    monkeypatch.setenv("EXPORT_INVOKE", "inline")
+    monkeypatch.setenv("EXPORTS_BUCKET", "openapi-exports")
+    monkeypatch.setenv("WIDGET_SESSIONS_BURST", "40")
+    aws.client("s3").create_bucket(Bucket="openapi-exports")
+    yield Desk(RecordingClient(client, exchanges), tenant)
+
+
+def _ok(result: tuple[int, Any], status: int = 200) -> Any:
+    assert result[0] == status, result
+    return result[1]
+
+
+def _admin_day(desk: Desk) -> None:
+    """Settings, categories, operators and the widget's doors, as an admin sets up."""
+    admin, public, key = desk.admin, desk.public, desk.tenant.widget_key
+    _ok(public.get("/health"))
+    _ok(public.post("/auth/login", {"service_id": "acme", "email": "x@y.z", "password": "p"}), 401)
+    _ok(public.post("/auth/login", {"email": 3}), 400)
+    _ok(public.post("/auth/login", "x" * (300 * 1024)), 413)
+    _ok(admin.get("/me"))
+    _ok(admin.post("/auth/ws-ticket"))
+    _ok(admin.put("/me/status", {"status": "break"}))
+    _ok(admin.put("/me/status", {"status": "asleep"}), 400)
+    settings = _ok(admin.get("/settings"))
+    _ok(admin.put("/settings", {**settings, "greeting": "Welcome!", "consent_text": "OK?"}))
+    _ok(admin.put("/settings", {"colour": "red"}), 400)
+    _ok(admin.get("/settings/widget-snippet"))
+    secret = _ok(admin.post("/settings/identity-secret"))["identity_secret"]
+
+    root = _ok(admin.post("/categories", {"name": "Billing"}), 201)
+    child = _ok(admin.post("/categories", {"name": "Refunds", "parent_id": root["category_id"]}),
+                201)
+    leaf = _ok(admin.post("/categories", {"name": "Late", "parent_id": child["category_id"]}), 201)
+    _ok(admin.post("/categories", {"name": "Too deep", "parent_id": leaf["category_id"]}), 400)
+    _ok(admin.post("/categories", {"name": "Shipping"}), 201)
+    _ok(admin.get("/categories"))
+    _ok(admin.put(f"/categories/{child['category_id']}", {"name": "Refund", "position": 0}))
+    _ok(admin.put("/categories/nope", {"name": "x"}), 404)
+    _ok(admin.delete(f"/categories/{root['category_id']}"), 409)
+    _ok(admin.delete(f"/categories/{leaf['category_id']}"), 204)
+
+    created = _ok(admin.post("/operators", {"email": "temp@acme.test", "name": "Temp",
+                                            "password": "temporary-pw-1", "role": "operator"}),
+                  201)
+    _ok(admin.post("/operators", {"email": "temp@acme.test", "name": "Again",
+                                  "password": "temporary-pw-1", "role": "operator"}), 409)
+    _ok(admin.get("/operators"))
+    _ok(admin.get(f"/operators/{created['operator_id']}"))
+    _ok(admin.put(f"/operators/{created['operator_id']}", {"max_chats": 3, "name": "Tempo"}))
+    _ok(admin.put(f"/operators/{desk.tenant.admin_id}", {"role": "operator"}), 409)
+    _ok(admin.get("/operators/nope"), 404)
+    temp = login(desk.client, "acme", "temp@acme.test", "temporary-pw-1")
+    _ok(temp.get("/settings"), 403)
+    _ok(temp.get("/team"))
+    _ok(admin.delete(f"/operators/{created['operator_id']}"), 204)
+    _ok(temp.get("/me"), 401)
+    _ok(Api(desk.client, "not-a-token").get("/chats"), 401)
+
+    _ok(public.get(f"/widget/{key}/config"))
+    _ok(public.get("/widget/no-such-key/config"), 404)
+    user = {"id": "u-1", "name": "Signed In", "email": "signed@example.jp",
+            "hash": auth.identity_hash(secret, "u-1")}
+    assert _ok(public.post(f"/widget/{key}/session", {"user": user, "language": "en"}))["verified"]
+    _ok(public.post(f"/widget/{key}/session", {"user": {**user, "hash": "00"}}), 401)
+    _ok(public.post(f"/widget/{key}/session", {"language": "fr"}), 400)
+    _ok(public.post("/widget/no-such-key/session", {}), 404)
+    _ok(admin.put("/settings", {"allowed_origins": ["https://shop.example.com"]}))
+    _ok(public.post(f"/widget/{key}/session", {"page_origin": "https://evil.example"}), 403)
+    _ok(admin.put("/settings", {"allowed_origins": []}))
+
+
+def _chat_day(desk: Desk) -> None:
+    """A chat from start to ticket, History, export and statistics."""
+    admin, key = desk.admin, desk.tenant.widget_key
+    operator, console = desk.operator(max_chats=3)
+    customer = desk.customer()
+    chat_id = customer.request({"type": "chat.start", "consent": True, "name": "Hanako",
+                                "email": "hanako@example.jp"})["chat"]["chat_id"]
+    resumed = _ok(desk.public.post(f"/widget/{key}/session",
+                                   {"visitor_token": customer.visitor_token}))
+    assert resumed["open_chat"]["chat_id"] == chat_id
+    assert _ok(operator.get("/chats"))["in_chat"] == 1
+    _ok(operator.get(f"/chats/{chat_id}"))
+    _ok(operator.post(f"/chats/{chat_id}/open"))
+    customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "c1",
+                      "text": "My order is late"})
+    console.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "o1",
+                     "text": "Sorry to hear that!"})
+    _ok(operator.get(f"/chats/{chat_id}/messages?after_seq=1"))
+    _ok(operator.get(f"/chats/{chat_id}/messages?after_seq=x"), 400)
+    category_id = _ok(admin.get("/categories"))["categories"][0]["category_id"]
+    _ok(operator.put(f"/chats/{chat_id}/info", {"customer": {"notes": "VIP", "email": ""},
+                                                 "inquiry": {"category_id": category_id}}))
+    _ok(operator.put(f"/chats/{chat_id}/info", {"inquiry": {"category_id": "nope"}}), 400)
+    _ok(admin.delete(f"/categories/{category_id}"), 409)
+    _ok(operator.post(f"/chats/{chat_id}/rating-request"), 204)
+    customer.request({"type": "rating.submit", "chat_id": chat_id, "score": 4})
+    other, _ = desk.operator()
+    _ok(other.post(f"/chats/{chat_id}/end"), 403)
+    _ok(other.post(f"/chats/{chat_id}/tickets", {"subject": "Late order"}), 403)
+    ticket = _ok(operator.post(f"/chats/{chat_id}/tickets", {"subject": "Late order",
+                                                              "body": "Check courier"}), 201)
+    _ok(operator.post(f"/chats/{chat_id}/tickets", {"subject": ""}), 400)
+    ended = _ok(operator.post(f"/chats/{chat_id}/end"))
+    assert ended["status"] == "ended"
+    _ok(operator.post(f"/chats/{chat_id}/open"), 409)
+    _ok(operator.post(f"/chats/{chat_id}/rating-request"), 409)
+    _ok(operator.get("/chats/nope"), 404)
+
+    _ok(operator.get("/tickets?limit=1"))
+    _ok(operator.get("/tickets?cursor=garbage"), 400)
+    _ok(operator.get(f"/tickets/{ticket['ticket_id']}"))
+    _ok(operator.get(f"/tickets/{ticket['ticket_id']}/chat-history"))
+    _ok(operator.get("/tickets/nope"), 404)
+    _ok(operator.get("/tickets/nope/chat-history"), 404)
+    assert _ok(operator.get("/history?status=processed&q=Hanako&rating=4"))["chats"]
+    _ok(operator.get("/history?limit=500"), 400)
+    job = _ok(operator.post("/history/exports", {"status": "processed"}), 202)
+    assert _ok(operator.get(f"/history/exports/{job['export_id']}"))["status"] == "done"
+    _ok(operator.post("/history/exports", {"rating": 9}), 400)
+    _ok(operator.get("/history/exports/nope"), 404)
+    _ok(operator.get("/stats"))
+    _ok(operator.get("/stats?from=2020-01-01&to=2026-01-01"), 400)
+    _ok(operator.put("/me/status", {"status": "offline"}))
+    _ok(operator.post("/auth/logout"), 204)
+    _ok(operator.get("/me"), 401)
+
+
+def _mistakes(desk: Desk) -> None:
+    """Requests that once answered 500: odd digits, years out of range, a body
+    in another media type (Chalice's own 415 was not the error shape)."""
+    admin = desk.admin
+    _ok(admin.get("/chats/nope/messages?after_seq=%C2%B2"), 400)  # "²".isdigit()
+    for query in ("to=9999-12-31", "to=0001-01-01T00:00:00", "from=0001-01-01T00:00:00%2B01:00"):
+        _ok(admin.get(f"/history?{query}"), 400)
+        _ok(admin.get(f"/stats?{query}"), 400)
+    _ok(admin.post("/history/exports", '{"rating": 1e999}'), 400)
+    _ok(admin.post("/history/exports", {"to": {}}), 400)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    _ok(desk.public.post("/auth/login", "service_id=acme", headers=form), 415)
+    _ok(admin.post("/auth/login", "{}", headers={"Content-Type": "text/plain"}), 400)
+
+
+def _limits(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 429s and the 503 the document promises, with their headers."""
+    public, key = desk.public, desk.tenant.widget_key
+    for _ in range(5):
+        _ok(public.post("/auth/login", {"service_id": "acme", "email": desk.tenant.admin_email,
+                                        "password": "wrong-password"}), 401)
+    _ok(public.post("/auth/login", {"service_id": "acme", "email": desk.tenant.admin_email,
+                                    "password": ADMIN_PASSWORD}), 429)
+    monkeypatch.setenv("WIDGET_SESSIONS_BURST", "1")
+    monkeypatch.setenv("WIDGET_SESSIONS_PER_MINUTE", "1")
+    while public.post(f"/widget/{key}/session", {})[0] == 200:
+        pass
+    monkeypatch.delenv("EXPORT_INVOKE")  # the worker Lambda does not exist here
+    _ok(desk.admin.post("/history/exports", {}), 503)
+
+
+def test_real_responses_are_what_the_document_promises(desk, exchanges, monkeypatch):
+    make_tenant("other")
+    _admin_day(desk)
+    _chat_day(desk)
+    _mistakes(desk)
+    _limits(desk, monkeypatch)
+
+    problems, answered = [], set()
+    for exchange in exchanges:
+        operation = operation_for(exchange.method, exchange.path)
+        assert operation is not None, (exchange.method, exchange.path, "not documented")
+        answered.add((operation, exchange.status))
+        for problem in response_problems(operation, exchange.status, exchange.headers,
+                                         exchange.body):
+            problems.append(f"{exchange.method} {exchange.path} → {exchange.status}: {problem}")
+    assert not problems, "\n".join(problems)
+    succeeded = {operation for operation, status in answered if status < 300}
+    assert succeeded == documented_operations(), (
+        "operations never seen succeeding here: "
+        f"{sorted(documented_operations() - succeeded)}"
+    )
+    for status in (400, 401, 403, 404, 409, 413, 415, 429, 503):
+        assert any(got == status for _, got in answered), status
+
+
+def test_a_response_off_the_document_is_caught():
+    health = ("GET", "/api/health")
+    json_type = {"Content-Type": "application/json"}
+    assert response_problems(health, 200, json_type, json.dumps({"ok": True})) == []
+    assert response_problems(health, 200, json_type, json.dumps({"ok": True, "extra": 1}))
+    assert response_problems(health, 418, json_type, "{}")
+    chats = ("GET", "/api/chats")
+    assert response_problems(chats, 401, json_type, json.dumps({"code": "x", "message": "y"})) == []
+    assert response_problems(chats, 401, json_type, json.dumps({"Code": "x", "Message": "y"}))
+    login_op = ("POST", "/api/auth/login")
+    error = json.dumps({"code": "rate_limited", "message": "wait"})
+    assert response_problems(login_op, 429, json_type, error)  # no Retry-After
+    assert response_problems(login_op, 429, {**json_type, "Retry-After": "3"}, error) == []
+
