@@ -31,6 +31,7 @@ log = logging.getLogger("helpdesk.realtime")
 Frame = Mapping[str, Any]
 
 CONNECTION_TTL = timedelta(hours=2)  # API Gateway closes every socket within 2 h
+CONNECTING_GRACE = timedelta(seconds=10)  # a push may find a socket still connecting
 FRAME_INTERVAL_S = 1.0  # sustained rate: one frame a second (60 a minute)
 FRAME_BURST = 60  # frames allowed at once before the rate applies
 
@@ -175,11 +176,17 @@ def detach(connection_id: str, chat_ids: Iterable[str]) -> None:
             continue
 
 
-def close_connection(connection_id: str) -> Connection | None:
-    """Delete the record and detach it from its chats; the record as it was."""
+def close_connection(
+    connection_id: str, *, connected_before: datetime | None = None
+) -> Connection | None:
+    """Delete the record and detach it from its chats; the record as it was.
+    With `connected_before`, only a connection opened before then is closed."""
+    condition = Connection.connection_id.exists()
+    if connected_before is not None:
+        condition = condition & (Connection.connected_at < clock.iso(connected_before))
     try:
         response = Connection._get_connection().delete_item(
-            connection_id, condition=Connection.connection_id.exists(), return_values="ALL_OLD"
+            connection_id, condition=condition, return_values="ALL_OLD"
         )
     except DeleteError:
         return None
@@ -196,8 +203,12 @@ def close_connection(connection_id: str) -> Connection | None:
 
 
 def forget(connection_id: str) -> None:
-    """A push found the socket gone: API Gateway may never report its disconnect."""
-    close_connection(connection_id)
+    """A push found the socket gone: API Gateway may never report its disconnect.
+    A socket still inside its handshake is "gone" too (API Gateway answers
+    GoneException until `$connect` has returned, and a reconnecting console joins
+    its chats during `$connect`), so a connection younger than CONNECTING_GRACE is
+    kept: its client resumes from its last seq once open."""
+    close_connection(connection_id, connected_before=clock.now() - CONNECTING_GRACE)
 
 
 # --- frame allowance ------------------------------------------------------------

@@ -175,7 +175,9 @@ class WebSocketApi:
                 await connection.close(WSCloseCode.UNSUPPORTED_DATA, "Binary frames unsupported")
             elif message.type is WSMsgType.PING:
                 connection.touch()
-                await socket.pong(message.data)
+                # The client may be gone already; its close arrives next.
+                with contextlib.suppress(ConnectionResetError):
+                    await socket.pong(message.data)
             elif message.type is WSMsgType.PONG:
                 connection.touch()
             else:  # CLOSE, CLOSING, CLOSED, ERROR (too big: aiohttp closed it with 1009)

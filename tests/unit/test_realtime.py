@@ -4,7 +4,7 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib import aws as clients
-from chalicelib import realtime
+from chalicelib import clock, realtime
 from chalicelib.models import Connection
 from tests.chat_helpers import NOW
 
@@ -75,3 +75,23 @@ def test_the_endpoint_comes_from_the_setting_or_the_event(monkeypatch):
 def test_closing_a_connection_twice_is_harmless(connection):
     assert realtime.close_connection("c1").subject_id == "cu_1"
     assert realtime.close_connection("c1") is None
+
+
+def _gone(connection_id):
+    return lambda pushed_to, frame: pushed_to != connection_id
+
+
+def test_a_push_finding_an_old_socket_gone_forgets_it(aws):
+    realtime.open_connection("old-1", service_id="acme", role="customer", subject_id="cu_1",
+                             name=None, ip=None, device=None, now=NOW)
+    realtime.deliver(_gone("old-1"), ["old-1"], {"type": "pong"})
+    assert realtime.get_connection("old-1") is None
+
+
+def test_a_push_finding_a_socket_still_connecting_keeps_it(aws):
+    # API Gateway answers Gone until $connect returns; a console that rejoins its
+    # chats during $connect must not lose its connection to a push in that window.
+    realtime.open_connection("new-1", service_id="acme", role="operator", subject_id="op_1",
+                             name=None, ip=None, device=None, now=clock.now())
+    realtime.deliver(_gone("new-1"), ["new-1"], {"type": "pong"})
+    assert realtime.get_connection("new-1") is not None
