@@ -97,6 +97,30 @@ def failed_tables(writes: TransactWrite, error: Exception) -> dict[str, str]:
     return failed
 
 
+def read_together(*wanted: tuple[type[Model], str]) -> list[Model | None]:
+    """Items of different tables, each by its hash key, in one consistent
+    BatchGetItem (the WebSocket frame path reads its connection and its chat at
+    once); None for an item that does not exist, in the order asked."""
+    request: dict[str, Any] = {}
+    for model, key in wanted:
+        attribute = model._hash_key_attribute()
+        table = request.setdefault(model.Meta.table_name, {"Keys": [], "ConsistentRead": True})
+        table["Keys"].append({attribute.attr_name: {attribute.attr_type: attribute.serialize(key)}})
+    connection = Service._get_connection().connection
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    while request:
+        response = connection.dispatch("BatchGetItem", {"RequestItems": request})
+        for model, _ in wanted:
+            name, attribute = model.Meta.table_name, model._hash_key_attribute()
+            for raw in response.get("Responses", {}).get(name, []):
+                found[(name, raw[attribute.attr_name][attribute.attr_type])] = raw
+        request = response.get("UnprocessedKeys") or {}
+    return [
+        model.from_raw_data(raw) if (raw := found.get((model.Meta.table_name, key))) else None
+        for model, key in wanted
+    ]
+
+
 def reset_connections() -> None:
     """Drop cached connections, so the next call uses the current endpoint."""
     for model in _ALL_MODELS:

@@ -23,7 +23,7 @@ from chalicelib.errors import (
     TooLarge,
     TooManyRequests,
 )
-from chalicelib.models import Connection
+from chalicelib.models import Chat, Connection, read_together
 from chalicelib.realtime import Allowance, FrameRaced, Pusher
 from chalicelib.services import chats, connections, messages
 from chalicelib.services.access import Actor
@@ -90,14 +90,17 @@ class FrameCall:
     now: datetime
     push: Pusher
     allowance: Allowance
+    chat: Chat | None = None  # the frame's chat, read with the connection (reads_chat)
 
 
 @dataclass(frozen=True)
 class Route:
     handler: Callable[[FrameCall], Frame | None]
     # The handler stores the frame allowance inside its own transaction (the
-    # message path keeps to three DynamoDB requests); others store it first.
+    # message path keeps to two DynamoDB requests); others store it first.
     spends_in_transaction: bool = False
+    # The frame's chat is read in the same request as the connection.
+    reads_chat: bool = False
 
 
 def handle_frame(
@@ -106,15 +109,16 @@ def handle_frame(
     """The reply (or error) frame for one client frame, or None when there is none."""
     frame, problem = _parse(raw)
     frame_id = _frame_id(frame)
+    route = None if problem else ROUTES.get(str(frame.get("type")))
+    chat_id = frame.get("chat_id") if route is not None and route.reads_chat else None
     for _ in range(MAX_FRAME_RACES):
-        connection = realtime.get_connection(connection_id)
+        connection, chat = _read(connection_id, chat_id)
         if connection is None:
             return error_frame(frame_id, NotAuthenticated("this connection is not known",
                                                           "unknown_connection"))
         allowance = realtime.allowance(connection, now.timestamp())
         if not allowance.allowed:
             return error_frame(frame_id, _rate_limited(allowance))
-        route = None if problem else ROUTES.get(str(frame.get("type")))
         in_transaction = route is not None and route.spends_in_transaction
         if not in_transaction and not realtime.spend(allowance):
             continue  # another frame of this connection spent it first: look again
@@ -122,7 +126,8 @@ def handle_frame(
             return error_frame(frame_id, problem)
         if route is None:
             return error_frame(frame_id, InvalidInput("type", "is not a known frame type"))
-        call = FrameCall(Actor.on_connection(connection), connection, frame, now, push, allowance)
+        call = FrameCall(Actor.on_connection(connection), connection, frame, now, push, allowance,
+                         chat)
         try:
             reply = route.handler(call)
         except FrameRaced:
@@ -137,6 +142,15 @@ def handle_frame(
             reply = {**reply, "re": frame_id}
         return reply
     return error_frame(frame_id, _rate_limited(None))
+
+
+def _read(connection_id: str, chat_id: Any) -> tuple[Connection | None, Chat | None]:
+    """The connection, and the frame's chat in the same request when it names a
+    plausible one (who may see it is checked later, as for any chat read)."""
+    if not isinstance(chat_id, str) or not 0 < len(chat_id) <= 100:
+        return realtime.get_connection(connection_id), None
+    connection, chat = read_together((Connection, connection_id), (Chat, chat_id))
+    return connection, chat  # type: ignore[return-value]
 
 
 def _rate_limited(allowance: Allowance | None) -> DomainError:
@@ -243,6 +257,7 @@ def send_message(call: FrameCall) -> Frame:
             now=call.now,
             push=call.push,
             also=lambda writes: realtime.spend_in(writes, call.allowance),
+            read=call.chat,
         )
     except DomainError:
         realtime.spend(call.allowance)
@@ -282,7 +297,7 @@ def ping(call: FrameCall) -> Frame:
 ROUTES: dict[str, Route] = {
     "chat.start": Route(start_chat),
     "chat.resume": Route(resume_chat),
-    "message.send": Route(send_message, spends_in_transaction=True),
+    "message.send": Route(send_message, spends_in_transaction=True, reads_chat=True),
     "typing": Route(typing),
     "rating.submit": Route(submit_rating),
     "chat.leave": Route(leave_chat),

@@ -79,7 +79,13 @@ def owned_item(
 
 def readable_chat(actor: Actor, chat_id: object, *, consistent: bool = True) -> Chat:
     """The chat if the actor may see it; NotFound otherwise (never a hint it exists)."""
-    chat = owned_item(Chat, chat_id, actor, "chat", consistent=consistent)
+    return readable(actor, owned_item(Chat, chat_id, actor, "chat", consistent=consistent))
+
+
+def readable(actor: Actor, chat: Chat | None) -> Chat:
+    """readable_chat's checks on a chat already read (None: it does not exist)."""
+    if chat is None or chat.service_id != actor.service_id:
+        raise NotFound("no such chat")
     if actor.is_customer and chat.customer_id != actor.subject_id:
         raise NotFound("no such chat")
     return chat

@@ -137,13 +137,19 @@ def send(
     now: datetime,
     push: Pusher,
     also: ExtraWrites | None = None,
+    read: Chat | None = None,
 ) -> Sent:
-    """Store a customer's or operator's message and push it to both sides."""
+    """Store a customer's or operator's message and push it to both sides.
+    `read`: the chat as the caller already read it (consistently, just now), used
+    for the first attempt; the transaction's conditions catch any change since."""
     text = checked_text(text)
     client_msg_id = checked_client_msg_id(client_msg_id)
     for attempt in range(MAX_ATTEMPTS):
         _backoff(attempt)
-        chat = access.readable_chat(actor, chat_id)
+        if attempt == 0 and read is not None and read.chat_id == chat_id:
+            chat = access.readable(actor, read)
+        else:
+            chat = access.readable_chat(actor, chat_id)
         sender_condition = _may_send(actor, chat)
         extra_actions: list[Any] = []
         extra_condition = None

@@ -1,8 +1,12 @@
 """Messages (R-CH-2) on the services: stored before acked, gapless seq,
 idempotent client ids, pushes to both sides, gone connections dropped."""
 
-import pytest
+import json
 
+import pytest
+from pynamodb.connection import base
+
+from chalicelib.api import ws
 from chalicelib.errors import Conflict, InvalidInput, NotAllowed
 from chalicelib.models import Chat, Connection, Message, Token
 from chalicelib.services import chats, messages
@@ -126,3 +130,29 @@ def test_system_messages_take_the_next_seq(conversation, push):
     message = messages.post_system(chat.chat_id, "Please rate us", now=later(9), push=push)
     assert (message.seq, message.sender_role) == (3, "system")
     assert push.frames(customer.connection_id, "message")[-1]["message"]["seq"] == 3
+
+
+def test_a_message_frame_costs_two_dynamodb_requests(conversation, push, monkeypatch):
+    """The connection and the chat in one BatchGetItem, then one transaction."""
+    chat, customer, _, _ = conversation
+    sent_operations = []
+    original = base.Connection._make_api_call
+
+    def counted(connection, operation, kwargs):
+        sent_operations.append(operation)
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(base.Connection, "_make_api_call", counted)
+    frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": "m1", "text": "hi"}
+    reply = ws.handle_frame(customer.connection_id, json.dumps(frame), now=later(5), push=push)
+    assert reply["type"] == "message.ack"
+    assert sent_operations == ["BatchGetItem", "TransactWriteItems"]
+
+
+def test_a_message_frame_for_another_customers_chat_is_not_found(conversation, push, tenant):
+    chat, _, _, _ = conversation
+    stranger = connect_customer("acme")
+    frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": "x", "text": "hi"}
+    reply = ws.handle_frame(stranger.connection_id, json.dumps(frame), now=later(5), push=push)
+    assert (reply["type"], reply["code"]) == ("error", "not_found")
+    assert [m.client_msg_id for m in Message.query(chat.chat_id)] == [None]  # the greeting
