@@ -15,7 +15,10 @@ from chalicelib.models import Customer, Operator, transaction
 from chalicelib.services import chats, operators, presence
 from chalicelib.services.access import Actor
 
-NOW = datetime(2026, 11, 25, 7, 0, 0, tzinfo=UTC)
+# The tests' "now", to the minute. Records they write expire (TTL) hours or days
+# after it, as in use; DynamoDB Local deletes expired items as AWS does, so a
+# fixed date would have them deleted under a test once that date has passed.
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 _ids = itertools.count(1)
 
 
