@@ -46,6 +46,7 @@ CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 EXPORTS_PREFIX = "exports"
 EXPORT_WORKER = "ExportWorker"
 EXPORT_FUNCTION_NAME = "${AWS::StackName}-export-worker"
+ROUTE_RESPONSE = "WebsocketMessageRouteResponse"
 EXPORT_EXPIRY_DAYS = 7  # chalicelib/services/exports.py JOB_TTL
 # CloudFront's managed "CachingOptimized" cache policy.
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -414,6 +415,31 @@ def outputs() -> dict[str, Any]:
     return result
 
 
+def two_way_message_route(chalice_resources: dict[str, Any]) -> dict[str, Any]:
+    """Make `$default` two-way: with a route response, API Gateway sends the body
+    the message handler returns to the sender, so a frame's reply costs no
+    `@connections` post (chalicelib/api/ws.py answers that way). The deployment
+    must come after the route response, or the stage would lack it."""
+    route = "WebsocketMessageRoute"
+    if route not in chalice_resources:
+        raise SystemExit(f"chalice package made no {route}")
+    deployment = chalice_resources["WebsocketAPIDeployment"]
+    return {
+        route: {"Properties": {"RouteResponseSelectionExpression": "$default"}},
+        ROUTE_RESPONSE: {
+            "Type": "AWS::ApiGatewayV2::RouteResponse",
+            "Properties": {
+                "ApiId": _ref("WebsocketAPI"),
+                "RouteId": _ref(route),
+                "RouteResponseKey": "$default",
+            },
+        },
+        "WebsocketAPIDeployment": {
+            "DependsOn": sorted({*deployment.get("DependsOn", []), ROUTE_RESPONSE}),
+        },
+    }
+
+
 def merge_template(
     chalice_resources: dict[str, Any], access: list[dict[str, str]]
 ) -> dict[str, Any]:
@@ -459,6 +485,7 @@ def merge_template(
             **tables,
             **storage_resources(),
             **role_policies(role_ids, access),
+            **two_way_message_route(chalice_resources),
             EXPORT_WORKER: {"Properties": {"FunctionName": _sub(EXPORT_FUNCTION_NAME)}},
         },
         "Outputs": outputs(),

@@ -188,18 +188,38 @@ class WebSocketApi:
                 return
 
     async def _run_default(self, connection: Connection, body: str) -> None:
+        """Run `$default`. The route is two-way (it has a `$default` route response,
+        as infra/package.py deploys it), so the body the handler answers with is
+        sent back to the client."""
         function = self.runtime.websocket_function("$default")
         if function is None:
             await self._send_gateway_error(connection, "Forbidden")
             return
         event = events.message_event(connection.peer, body)
         try:
-            await asyncio.wait_for(self.runtime.invoke(function, event), INTEGRATION_TIMEOUT_S)
+            answer = await asyncio.wait_for(
+                self.runtime.invoke(function, event), INTEGRATION_TIMEOUT_S
+            )
         except TimeoutError:
             await self._send_gateway_error(connection, "Endpoint request timed out")
+            return
         except Exception:
             log.exception("$default failed on %s", connection.peer.connection_id)
             await self._send_gateway_error(connection, "Internal server error")
+            return
+        reply = answer.get("body") if isinstance(answer, dict) else None
+        if isinstance(reply, str) and reply:
+            await self._send_route_response(connection, reply)
+
+    async def _send_route_response(self, connection: Connection, reply: str) -> None:
+        if len(reply.encode()) > MAX_MESSAGE_BYTES:
+            log.warning("route response to %s over %d bytes dropped",
+                        connection.peer.connection_id, MAX_MESSAGE_BYTES)
+            await self._send_gateway_error(connection, "Internal server error")
+            return
+        # The client may have gone meanwhile; its close arrives next.
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await connection.socket.send_str(reply)
 
     async def _send_gateway_error(self, connection: Connection, message: str) -> None:
         """What API Gateway sends the client when the route fails."""

@@ -1,7 +1,9 @@
 """The WebSocket side of API Gateway, in-process: `$connect`, `$default` and
 `$disconnect` events shaped as AWS sends them, through the app's real Lambda
 handlers; what the app posts to a connection is read back from moto's
-`@connections` API (which records every post)."""
+`@connections` API (which records every post). `$default` is two-way, as
+deployed: the body the handler answers with is sent to the sender, recorded
+here in the same stream as the posts, in the order the client would see them."""
 
 from __future__ import annotations
 
@@ -22,9 +24,13 @@ BROWSER_UA = (
 _ids = itertools.count(1)
 
 
+def _backend() -> Any:
+    return apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+
+
 def posted(connection_id: str) -> list[dict[str, Any]]:
-    """Every frame the app posted to a connection, in order."""
-    backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    """Every frame sent to a connection (posts and route responses), in order."""
+    backend = _backend()
     if connection_id not in backend.connections:
         return []
     data = backend.connections[connection_id].data.decode()
@@ -68,7 +74,11 @@ class Socket:
             "body": body,
             "isBase64Encoded": False,
         }
-        self.client.lambda_.invoke("ws_message", event)
+        answer = self.client.lambda_.invoke("ws_message", event).payload
+        assert answer["statusCode"] == 200, answer
+        reply = answer.get("body")
+        if reply:  # the route response, after whatever the handler pushed
+            _backend().post_to_connection(reply.encode(), self.connection_id)
 
     def send(self, frame: dict[str, Any]) -> None:
         self.send_raw(json.dumps(frame))

@@ -107,6 +107,29 @@ def test_every_lambda_has_every_table_and_the_bucket_in_its_environment(
     assert [e["Properties"]["Schedule"] for e in sweep.values()] == ["rate(1 minute)"]
 
 
+def test_message_route_is_two_way_so_replies_ride_the_route_response(
+    template: dict[str, Any],
+) -> None:
+    """chalicelib/api/ws.py answers a frame with the handler's body, which API
+    Gateway only sends back when `$default` has a route response."""
+    resources = template["Resources"]
+    route = resources["WebsocketMessageRoute"]["Properties"]
+    assert route["RouteKey"] == "$default"
+    assert route["RouteResponseSelectionExpression"] == "$default"
+    response = resources[package.ROUTE_RESPONSE]
+    assert response["Type"] == "AWS::ApiGatewayV2::RouteResponse"
+    assert response["Properties"] == {
+        "ApiId": {"Ref": "WebsocketAPI"},
+        "RouteId": {"Ref": "WebsocketMessageRoute"},
+        "RouteResponseKey": "$default",
+    }
+    depends = resources["WebsocketAPIDeployment"]["DependsOn"]
+    assert package.ROUTE_RESPONSE in depends
+    assert {"WebsocketConnectRoute", "WebsocketMessageRoute", "WebsocketDisconnectRoute"} <= set(
+        depends
+    )
+
+
 def test_token_secret_is_generated_or_an_ssm_parameter(template: dict[str, Any]) -> None:
     secret = template["Resources"]["TokenSecret"]
     assert secret["Condition"] == "CreateTokenSecret"

@@ -2,9 +2,10 @@
 local gateway on its own (LOCAL_APP=tests.integration.echo_app:app).
 
 REST stays the product's own (login, WebSocket tickets). `$connect` accepts only
-a valid ticket, `$default` pushes each frame back through `@connections` with
-what the handlers were given, `$disconnect` leaves a note in the tokens table,
-and `echo_worker` is a Lambda function to invoke asynchronously."""
+a valid ticket, `$default` pushes each frame back through `@connections` (or
+answers it in the route response) with what the handlers were given,
+`$disconnect` leaves a note in the tokens table, and `echo_worker` is a Lambda
+function to invoke asynchronously."""
 
 from __future__ import annotations
 
@@ -64,6 +65,11 @@ def echo_message(event: Any) -> dict[str, Any]:
         "connect": connect,
         "request_context": event.to_dict()["requestContext"],
     }
+    if frame.get("via") == "route-response-none":
+        return {"statusCode": 200}
+    if frame.get("via") == "route-response":
+        # `$default` is two-way: the body answered is sent to the sender.
+        return {"statusCode": 200, "body": json.dumps(reply)}
     if frame.get("via") == "chalice":
         app.websocket_api.send(event.connection_id, json.dumps(reply))
     else:

@@ -169,6 +169,22 @@ def test_chalice_websocket_api_send_reaches_the_socket(stack, admin_token):
     assert asyncio.run(talk())["frame"]["via"] == "chalice"
 
 
+def test_the_default_route_is_two_way_the_answered_body_reaches_the_sender(stack, admin_token):
+    ticket = stack.ws_ticket(admin_token)
+
+    async def talk() -> tuple[dict[str, Any], list[Any]]:
+        async with websockets.connect(ws_url(stack, ticket)) as socket:
+            reply = await echo(socket, {"type": "hello", "via": "route-response"})
+            # A handler that answers without a body sends nothing back.
+            await socket.send(json.dumps({"type": "quiet", "via": "route-response-none"}))
+            late = await echo(socket, {"type": "after", "via": "route-response"})
+            return reply, [late]
+
+    reply, later = asyncio.run(talk())
+    assert reply["type"] == "echo" and reply["frame"]["type"] == "hello"
+    assert [frame["frame"]["type"] for frame in later] == ["after"]
+
+
 @pytest.mark.parametrize("ticket", ["not-a-ticket", ""])
 def test_a_bad_ticket_is_refused_at_the_handshake(stack, ticket):
     async def connect() -> None:
