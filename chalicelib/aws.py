@@ -16,12 +16,19 @@ def _session() -> Any:
 
 
 @functools.cache
-def _client(service: str, endpoint_url: str | None, region: str) -> Any:
-    return _session().client(service, endpoint_url=endpoint_url, region_name=region)
+def _client(service: str, endpoint_url: str | None, region: str, pool_size: int) -> Any:
+    from botocore.config import Config
+
+    return _session().client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        config=Config(max_pool_connections=pool_size),
+    )
 
 
 def client(service: str, endpoint_url: str | None = None) -> Any:
-    return _client(service, endpoint_url, config.region())
+    return _client(service, endpoint_url, config.region(), config.http_pool_size())
 
 
 def reset() -> None:

@@ -47,6 +47,14 @@ def dynamodb_endpoint() -> str | None:
     return os.environ.get("DYNAMODB_ENDPOINT") or None
 
 
+def http_pool_size() -> int:
+    """HTTP connections each AWS client keeps open. A Lambda container runs one
+    request at a time, so the default of 10 is plenty on AWS; the local gateway
+    runs many at once in one process and sets more, or requests beyond the pool
+    would each open (and throw away) a connection of their own."""
+    return max(1, int(os.environ.get("AWS_HTTP_POOL_SIZE") or 10))
+
+
 def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 

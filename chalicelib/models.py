@@ -11,6 +11,7 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -32,7 +33,8 @@ _ALL_MODELS: list[type[Model]] = []
 
 
 class _TableMeta(type):
-    """Meta classes whose table name, host and region follow the configuration."""
+    """Meta classes whose table name, host, region and connection pool follow the
+    configuration."""
 
     @property
     def table_name(cls) -> str:
@@ -45,6 +47,10 @@ class _TableMeta(type):
     @property
     def region(cls) -> str:
         return config.region()
+
+    @property
+    def max_pool_connections(cls) -> int:
+        return config.http_pool_size()
 
 
 def _meta(key: str) -> type:
@@ -95,30 +101,6 @@ def failed_tables(writes: TransactWrite, error: Exception) -> dict[str, str]:
             table = keys.get(item.get("TableName", ""), item.get("TableName", ""))
             failed.setdefault(table, reason.code)
     return failed
-
-
-def read_together(*wanted: tuple[type[Model], str]) -> list[Model | None]:
-    """Items of different tables, each by its hash key, in one consistent
-    BatchGetItem (the WebSocket frame path reads its connection and its chat at
-    once); None for an item that does not exist, in the order asked."""
-    request: dict[str, Any] = {}
-    for model, key in wanted:
-        attribute = model._hash_key_attribute()
-        table = request.setdefault(model.Meta.table_name, {"Keys": [], "ConsistentRead": True})
-        table["Keys"].append({attribute.attr_name: {attribute.attr_type: attribute.serialize(key)}})
-    connection = Service._get_connection().connection
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    while request:
-        response = connection.dispatch("BatchGetItem", {"RequestItems": request})
-        for model, _ in wanted:
-            name, attribute = model.Meta.table_name, model._hash_key_attribute()
-            for raw in response.get("Responses", {}).get(name, []):
-                found[(name, raw[attribute.attr_name][attribute.attr_type])] = raw
-        request = response.get("UnprocessedKeys") or {}
-    return [
-        model.from_raw_data(raw) if (raw := found.get((model.Meta.table_name, key))) else None
-        for model, key in wanted
-    ]
 
 
 def reset_connections() -> None:
@@ -374,12 +356,14 @@ class Chat(Model):
     consent = JSONAttribute(null=True)
     rating = JSONAttribute(null=True)
     last_seq = NumberAttribute(default=0)
-    # Who hears this chat: the WebSocket connections of each side, kept here so a
-    # message is pushed without looking connections up. Every change bumps
-    # `conns_version`, which a message write checks, so a connection that joins
-    # (and then reads the history) never misses a message written meanwhile.
-    customer_conns = UnicodeSetAttribute(null=True)
-    operator_conns = UnicodeSetAttribute(null=True)
+    # Who hears this chat and who speaks in it: its WebSocket connections, each
+    # with who is on the other end (`role`, `subject`, `name`) and, once it has
+    # sent a message here, its frame allowance in this chat (`tat`). Kept here so
+    # a message is authenticated, rate limited, stored and pushed from this one
+    # item (chalicelib/realtime.py reads it). Every change of who is listening
+    # bumps `conns_version`, which a message write checks, so a connection that
+    # joins (and then reads the history) never misses a message written meanwhile.
+    listeners = MapAttribute(null=True)
     conns_version = NumberAttribute(default=0)
     # Sparse sweep index keys: set while the chat needs a later look by the sweep.
     sweep_shard = UnicodeAttribute(null=True)
@@ -522,7 +506,7 @@ class DailyStats(Model):
 
     Meta = _meta("stats")
     service_id = UnicodeAttribute(hash_key=True)
-    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD
+    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD#<shard> (services/stats.py)
     chats = NumberAttribute(default=0)
     processed = NumberAttribute(default=0)
     first_response_sum_s = NumberAttribute(default=0)

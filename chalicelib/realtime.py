@@ -8,7 +8,9 @@ whoever caused the push.
 
 Each connection also carries its frame allowance (a GCRA rate limit): 60 frames
 at once, then one a second, which never limits a client within 60 frames a
-minute (see docs/chat-engine.md for why).
+minute (see docs/chat-engine.md for why). Messages a connection sends in a chat
+it listens to spend an allowance of the same size kept in the chat's listener
+entry instead, so the message path reads and writes only the chat.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class ApiGatewayPusher:
         from botocore.exceptions import BotoCoreError, ClientError
 
         client = aws.client("apigatewaymanagementapi", endpoint_url=self.endpoint)
-        data = json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
+        data = encode(frame).encode()
         try:
             client.post_to_connection(ConnectionId=connection_id, Data=data)
         except client.exceptions.GoneException:
@@ -68,6 +70,11 @@ class ApiGatewayPusher:
             # A push is best effort: the client resumes from its last seq.
             log.warning("push to %s failed", connection_id, exc_info=True)
         return True
+
+
+def encode(frame: Frame) -> str:
+    """A frame as sent on the socket: compact JSON, UTF-8 text as is."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
 def _nowhere(connection_id: str, frame: Frame) -> bool:
@@ -139,24 +146,68 @@ def connections_of(subject_id: str) -> list[str]:
     return [c.connection_id for c in Connection.by_subject.query(subject_id)]
 
 
-def _conns_attribute(side: str) -> Any:
-    return Chat.customer_conns if side == "customer" else Chat.operator_conns
+# --- who listens to a chat ------------------------------------------------------
 
 
 def side_of(role: str) -> str:
     return "customer" if role == "customer" else "operator"
 
 
-def attach_actions(writes: TransactWrite, connection_id: str, chat_id: str, side: str) -> None:
+def listener_entry(role: str, subject_id: str, name: str | None) -> dict[str, Any]:
+    """What a chat keeps about one of its connections: who is on the other end."""
+    entry: dict[str, Any] = {"role": role, "subject": subject_id}
+    if name:
+        entry["name"] = name
+    return entry
+
+
+def listeners_of(chat: Chat) -> dict[str, dict[str, Any]]:
+    """connection id → listener entry, for every connection the chat pushes to."""
+    return chat.listeners.as_dict() if chat.listeners is not None else {}
+
+
+def listener(chat: Chat, connection_id: str | None) -> dict[str, Any] | None:
+    return listeners_of(chat).get(connection_id or "")
+
+
+def conns(chat: Chat, side: str | None = None) -> set[str]:
+    """The chat's connections: both sides', or only the `customer` or `operator` side."""
+    return {
+        connection_id
+        for connection_id, entry in listeners_of(chat).items()
+        if side is None or side_of(str(entry.get("role"))) == side
+    }
+
+
+def add_listener_actions(chat: Chat, entries: Mapping[str, dict[str, Any]]) -> list[Any]:
+    """Actions adding connections to a chat as read; use with listeners_condition
+    (a chat stored before chats kept listeners gets the whole map)."""
+    if not entries:
+        return []
+    if chat.listeners is None:
+        return [Chat.listeners.set(dict(entries))]
+    return [Chat.listeners[connection_id].set(entry) for connection_id, entry in entries.items()]
+
+
+def listeners_condition(chat: Chat) -> Any:
+    """The condition add_listener_actions relies on: the map is there (or not) as read."""
+    if chat.listeners is None:
+        return Chat.listeners.does_not_exist()
+    return Chat.listeners.exists()
+
+
+def attach_actions(
+    writes: TransactWrite, connection_id: str, chat: Chat, entry: dict[str, Any]
+) -> None:
     """Writes that make a chat push to this connection (and remember it here)."""
     writes.update(
-        Chat(chat_id=chat_id),
-        actions=[_conns_attribute(side).add({connection_id}), Chat.conns_version.add(1)],
-        condition=Chat.chat_id.exists(),
+        Chat(chat_id=chat.chat_id),
+        actions=[*add_listener_actions(chat, {connection_id: entry}), Chat.conns_version.add(1)],
+        condition=Chat.chat_id.exists() & listeners_condition(chat),
     )
     writes.update(
         Connection(connection_id=connection_id),
-        actions=[Connection.chat_ids.add({chat_id})],
+        actions=[Connection.chat_ids.add({chat.chat_id})],
         condition=Connection.connection_id.exists(),
     )
 
@@ -165,15 +216,11 @@ def detach(connection_id: str, chat_ids: Iterable[str]) -> None:
     for chat_id in chat_ids:
         try:
             Chat(chat_id=chat_id).update(
-                actions=[
-                    Chat.customer_conns.delete({connection_id}),
-                    Chat.operator_conns.delete({connection_id}),
-                    Chat.conns_version.add(1),
-                ],
-                condition=Chat.chat_id.exists(),
+                actions=[Chat.listeners[connection_id].remove(), Chat.conns_version.add(1)],
+                condition=Chat.listeners[connection_id].exists(),
             )
         except UpdateError:
-            continue
+            continue  # not (or no longer) listening there
 
 
 def close_connection(
@@ -225,18 +272,36 @@ class Allowance:
     retry_after_s: int
 
 
-def allowance(connection: Connection, now_s: float) -> Allowance:
-    previous = None if connection.rate_tat is None else float(connection.rate_tat)
+def _gcra(connection_id: str, previous: float | None, now_s: float) -> Allowance:
     tat = max(previous or now_s, now_s)
     tolerance = (FRAME_BURST - 1) * FRAME_INTERVAL_S
-    allowed = tat - now_s <= tolerance
     return Allowance(
-        connection_id=connection.connection_id,
-        allowed=allowed,
+        connection_id=connection_id,
+        allowed=tat - now_s <= tolerance,
         previous_tat=previous,
         next_tat=round(tat + FRAME_INTERVAL_S, 3),
         retry_after_s=max(1, int(tat - now_s - tolerance) + 1),
     )
+
+
+def allowance(connection: Connection, now_s: float) -> Allowance:
+    """The connection's own allowance, spent by every frame but a message sent
+    from a connection listening to its chat."""
+    previous = None if connection.rate_tat is None else float(connection.rate_tat)
+    return _gcra(connection.connection_id, previous, now_s)
+
+
+def allowance_in_chat(chat: Chat, connection_id: str, now_s: float) -> Allowance:
+    """A listening connection's allowance for the messages it sends in this chat,
+    kept in its listener entry (stored with the message, no write of its own)."""
+    tat = (listener(chat, connection_id) or {}).get("tat")
+    return _gcra(connection_id, None if tat is None else float(tat), now_s)
+
+
+def spend_in_chat(spent: Allowance) -> Any:
+    """The action storing an allowance_in_chat with the message's own chat update
+    (whose `last_seq` condition already orders every message of the chat)."""
+    return Chat.listeners[spent.connection_id]["tat"].set(spent.next_tat)
 
 
 def _allowance_condition(spent: Allowance) -> Any:

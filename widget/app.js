@@ -333,9 +333,14 @@ const FRAMES = {
     enterChat(chat, true);
     send({ type: 'chat.resume', id: 'resume', chat_id: chat.chat_id, after_seq: store.resumeAfter });
   },
-  'chat.history': ({ chat, messages }) => {
+  'chat.history': ({ chat, messages, more }) => {
     if (chat.chat_id !== store.chatId) return;
     messages.forEach((m) => received(m, false));
+    if (more && messages.length) {
+      // A long chat comes in pages that each fit one frame: ask for the next.
+      send({ type: 'chat.resume', id: 'resume', chat_id: chat.chat_id, after_seq: store.resumeAfter });
+      return;
+    }
     state.synced = true;
     updateChat(chat, false);
     if (chat.status === 'ended' || chat.customer_left_at) return finish();

@@ -23,7 +23,7 @@ from chalicelib.errors import (
     TooLarge,
     TooManyRequests,
 )
-from chalicelib.models import Chat, Connection, read_together
+from chalicelib.models import Chat, Connection
 from chalicelib.realtime import Allowance, FrameRaced, Pusher
 from chalicelib.services import chats, connections, messages
 from chalicelib.services.access import Actor
@@ -31,6 +31,9 @@ from chalicelib.services.access import Actor
 log = logging.getLogger("helpdesk.ws")
 
 MAX_FRAME_BYTES = 64 * 1024
+# API Gateway sends at most 128 KB in one frame: a history reply keeps its
+# messages to this much and says `more` (the rest of the frame is the chat).
+HISTORY_FRAME_BYTES = 96 * 1024
 MAX_FRAME_RACES = 5
 
 Frame = dict[str, Any]
@@ -71,13 +74,15 @@ def on_disconnect(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def on_message(event: dict[str, Any]) -> dict[str, Any]:
+    """The reply to a frame is the route response: API Gateway sends the body to
+    the sender (the `$default` route is two-way, see infra/package.py), which
+    saves the `@connections` post a reply would otherwise cost."""
     context = event["requestContext"]
     push = realtime.pusher(context.get("domainName"), context.get("stage"))
-    connection_id = context["connectionId"]
-    reply = handle_frame(connection_id, event.get("body"), now=clock.now(), push=push)
-    if reply is not None:
-        push(connection_id, reply)
-    return {"statusCode": 200}
+    reply = handle_frame(context["connectionId"], event.get("body"), now=clock.now(), push=push)
+    if reply is None:
+        return {"statusCode": 200}
+    return {"statusCode": 200, "body": realtime.encode(reply)}
 
 
 @dataclass(frozen=True)
@@ -85,22 +90,32 @@ class FrameCall:
     """One client frame, as its handler needs it."""
 
     actor: Actor
-    connection: Connection
+    connection: Connection | None  # None when answered as the chat's listener
     frame: Frame
     now: datetime
     push: Pusher
-    allowance: Allowance
-    chat: Chat | None = None  # the frame's chat, read with the connection (reads_chat)
+    allowance: Allowance | None  # the connection's own; None when answered as a listener
+    chat: Chat | None = None  # the frame's chat, as already read (speaks_in_chat)
+
+    @property
+    def as_listener(self) -> bool:
+        return self.connection is None
 
 
 @dataclass(frozen=True)
 class Route:
     handler: Callable[[FrameCall], Frame | None]
-    # The handler stores the frame allowance inside its own transaction (the
-    # message path keeps to two DynamoDB requests); others store it first.
+    # The handler stores the connection's frame allowance inside its own
+    # transaction; others store it first.
     spends_in_transaction: bool = False
-    # The frame's chat is read in the same request as the connection.
-    reads_chat: bool = False
+    # The frame speaks in a chat (`chat_id`): from a connection listening to it,
+    # the chat item alone says who is sending and holds the allowance, so the
+    # frame costs one read and one write (docs/chat-engine.md).
+    speaks_in_chat: bool = False
+
+
+class _OwnPath(Exception):
+    """Answer this frame the general way, from the connection's own record."""
 
 
 def handle_frame(
@@ -110,9 +125,19 @@ def handle_frame(
     frame, problem = _parse(raw)
     frame_id = _frame_id(frame)
     route = None if problem else ROUTES.get(str(frame.get("type")))
-    chat_id = frame.get("chat_id") if route is not None and route.reads_chat else None
-    for _ in range(MAX_FRAME_RACES):
-        connection, chat = _read(connection_id, chat_id)
+    chat = None
+    if route is not None and route.speaks_in_chat:
+        chat = _read_chat(frame.get("chat_id"))
+        entry = realtime.listener(chat, connection_id) if chat is not None else None
+        if chat is not None and entry is not None:
+            call = FrameCall(Actor.on_listener(chat, connection_id, entry), None, frame, now,
+                             push, None, chat)
+            try:
+                return _answer(route, call, frame_id)
+            except _OwnPath:
+                pass
+    for attempt in range(MAX_FRAME_RACES):
+        connection = realtime.get_connection(connection_id)
         if connection is None:
             return error_frame(frame_id, NotAuthenticated("this connection is not known",
                                                           "unknown_connection"))
@@ -127,30 +152,42 @@ def handle_frame(
         if route is None:
             return error_frame(frame_id, InvalidInput("type", "is not a known frame type"))
         call = FrameCall(Actor.on_connection(connection), connection, frame, now, push, allowance,
-                         chat)
+                         chat if attempt == 0 else None)
         try:
-            reply = route.handler(call)
+            return _answer(route, call, frame_id)
         except FrameRaced:
             continue
-        except DomainError as error:
-            return error_frame(frame_id, error)
-        except Exception:
-            log.exception("frame %s failed", frame.get("type"))
-            return error_frame(frame_id, DomainError("something went wrong; try again",
-                                                     "internal_error"))
-        if reply is not None and frame_id is not None:
-            reply = {**reply, "re": frame_id}
-        return reply
     return error_frame(frame_id, _rate_limited(None))
 
 
-def _read(connection_id: str, chat_id: Any) -> tuple[Connection | None, Chat | None]:
-    """The connection, and the frame's chat in the same request when it names a
-    plausible one (who may see it is checked later, as for any chat read)."""
+def _answer(route: Route, call: FrameCall, frame_id: Any) -> Frame | None:
+    """Run the frame's handler: its reply (with `re`), or the error frame."""
+    try:
+        reply = route.handler(call)
+    except (FrameRaced, _OwnPath):
+        raise
+    except TooManyRequests as error:
+        return error_frame(frame_id, error)
+    except DomainError as error:
+        if call.as_listener:
+            # Refused: answered (and its allowance spent) the connection's way.
+            raise _OwnPath from error
+        return error_frame(frame_id, error)
+    except Exception:
+        log.exception("frame %s failed", call.frame.get("type"))
+        return error_frame(frame_id, DomainError("something went wrong; try again",
+                                                 "internal_error"))
+    if reply is not None and frame_id is not None:
+        reply = {**reply, "re": frame_id}
+    return reply
+
+
+def _read_chat(chat_id: Any) -> Chat | None:
+    """The frame's chat, as sending needs it, when it names a plausible one (who
+    may see it is checked later, as for any chat read)."""
     if not isinstance(chat_id, str) or not 0 < len(chat_id) <= 100:
-        return realtime.get_connection(connection_id), None
-    connection, chat = read_together((Connection, connection_id), (Chat, chat_id))
-    return connection, chat  # type: ignore[return-value]
+        return None
+    return messages.chat_to_send_in(chat_id)
 
 
 def _rate_limited(allowance: Allowance | None) -> DomainError:
@@ -221,11 +258,13 @@ def _chat_id(frame: Frame) -> str:
 
 def start_chat(call: FrameCall) -> Frame:
     request = chats.StartRequest.checked(call.frame)
+    connection = call.connection
+    assert connection is not None  # chat.start is answered from the connection's record
     chat = chats.start(
         call.actor,
         request,
-        ip=call.connection.ip,
-        device=call.connection.device,
+        ip=connection.ip,
+        device=connection.device,
         now=call.now,
         push=call.push,
     )
@@ -233,13 +272,18 @@ def start_chat(call: FrameCall) -> Frame:
 
 
 def resume_chat(call: FrameCall) -> Frame:
+    """`chat.history`, paged to fit one frame: with `more: true` the client resumes
+    again after the last message it got."""
     chat_id = _chat_id(call.frame)
     after_seq = validate.integer(call.frame, "after_seq", low=0, high=10**9)
-    chat, history = chats.resume(call.actor, chat_id, int(after_seq or 0))
+    chat, history, more = chats.resume(
+        call.actor, chat_id, int(after_seq or 0), max_bytes=HISTORY_FRAME_BYTES
+    )
     return {
         "type": "chat.history",
         "chat": chats.to_json(chat),
         "messages": [messages.message_json(m) for m in history],
+        "more": more,
     }
 
 
@@ -248,6 +292,22 @@ def send_message(call: FrameCall) -> Frame:
     for field in ("client_msg_id", "text"):
         if field not in call.frame:
             raise InvalidInput(field, "is required")
+    if call.as_listener:
+        sent = messages.send(
+            call.actor,
+            chat_id,
+            call.frame["client_msg_id"],
+            call.frame["text"],
+            now=call.now,
+            push=call.push,
+            chat_actions=lambda chat: _spend_in_chat(call, chat),
+            read=call.chat,
+        )
+        if sent.duplicate:
+            raise _OwnPath  # a repeat spends the connection's allowance
+        return _ack(call, sent)
+    allowance = call.allowance
+    assert allowance is not None
     try:
         sent = messages.send(
             call.actor,
@@ -256,17 +316,32 @@ def send_message(call: FrameCall) -> Frame:
             call.frame["text"],
             now=call.now,
             push=call.push,
-            also=lambda writes: realtime.spend_in(writes, call.allowance),
+            also=lambda writes: realtime.spend_in(writes, allowance),
             read=call.chat,
         )
     except DomainError:
-        realtime.spend(call.allowance)
+        realtime.spend(allowance)
         raise
     if sent.duplicate:
-        realtime.spend(call.allowance)
+        realtime.spend(allowance)
+    return _ack(call, sent)
+
+
+def _spend_in_chat(call: FrameCall, chat: Chat) -> list[Any]:
+    """The sender's allowance in this chat, from the chat as read for this attempt."""
+    connection_id = call.actor.connection_id or ""
+    if realtime.listener(chat, connection_id) is None:
+        raise _OwnPath  # no longer listening: the connection's own record decides
+    allowance = realtime.allowance_in_chat(chat, connection_id, call.now.timestamp())
+    if not allowance.allowed:
+        raise _rate_limited(allowance)
+    return [realtime.spend_in_chat(allowance)]
+
+
+def _ack(call: FrameCall, sent: messages.Sent) -> Frame:
     return {
         "type": "message.ack",
-        "chat_id": chat_id,
+        "chat_id": _chat_id(call.frame),
         "client_msg_id": call.frame["client_msg_id"],
         "seq": sent.seq,
     }
@@ -297,7 +372,7 @@ def ping(call: FrameCall) -> Frame:
 ROUTES: dict[str, Route] = {
     "chat.start": Route(start_chat),
     "chat.resume": Route(resume_chat),
-    "message.send": Route(send_message, spends_in_transaction=True, reads_chat=True),
+    "message.send": Route(send_message, spends_in_transaction=True, speaks_in_chat=True),
     "typing": Route(typing),
     "rating.submit": Route(submit_rating),
     "chat.leave": Route(leave_chat),

@@ -4,8 +4,9 @@ save, end or request a rating; a customer only ever sees their own chat)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pynamodb.models import Model
 
@@ -45,6 +46,18 @@ class Actor:
             subject_id=connection.subject_id,
             name=connection.name,
             connection_id=connection.connection_id,
+        )
+
+    @classmethod
+    def on_listener(cls, chat: Chat, connection_id: str, entry: Mapping[str, Any]) -> Actor:
+        """Who is on a connection listening to the chat, as its listener entry
+        says (written from the connection record when it joined)."""
+        return cls(
+            service_id=chat.service_id,
+            role=str(entry["role"]),
+            subject_id=str(entry["subject"]),
+            name=entry.get("name"),
+            connection_id=connection_id,
         )
 
     @classmethod

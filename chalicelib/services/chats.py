@@ -31,6 +31,7 @@ from chalicelib.services import (
     categories,
     chat_index,
     messages,
+    retries,
     routing,
     settings,
     stats,
@@ -39,7 +40,7 @@ from chalicelib.services import (
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 20
 MAX_COMMENT = 1000
 MAX_NOTES = 2000
 
@@ -113,7 +114,8 @@ def start(
     current = settings.current(tenants.get_service(actor.service_id))
     if not current["chat_enabled"]:
         raise NotAllowed("chat is disabled for this service", "chat_disabled")
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        retries.backoff(attempt)
         customer = _customer(actor)
         if customer.open_chat_id:
             existing = _still_open(customer)
@@ -142,7 +144,8 @@ def start(
             with transaction() as writes:
                 writes.save(chat, condition=Chat.chat_id.does_not_exist())
                 writes.save(greeting, condition=Message.seq.does_not_exist())
-                stats.Counts(chat.service_id, chat.created_at).chat_created().add_to(writes)
+                created = stats.Counts(chat.service_id, chat.created_at, chat.chat_id)
+                created.chat_created().add_to(writes)
                 writes.update(
                     customer,
                     actions=customer_actions,
@@ -230,7 +233,9 @@ def _new_chat(
         sticky_operator_id=customer.last_operator_id if current["sticky_assignment"] else None,
         **chat_index.new_chat_keys(actor.service_id, request.channel or "widget", name, email),
         last_seq=1,
-        customer_conns={actor.connection_id} if actor.connection_id else None,
+        listeners=(
+            {actor.connection_id: listener_of(actor)} if actor.connection_id else {}
+        ),
         conns_version=1,
         created_at=created_at,
     )
@@ -243,23 +248,31 @@ def _attached(actor: Actor, chat: Chat) -> Chat:
     """The chat with the actor's connection among its listeners."""
     if not actor.connection_id or chat.status == "ended":
         return chat
-    side = chat.customer_conns if actor.is_customer else chat.operator_conns
-    if actor.connection_id in (side or ()):
-        return chat
+    if realtime.listener(chat, actor.connection_id) is not None:
+        return chat  # never rewritten: the entry holds the allowance spent there
     try:
         with transaction() as writes:
-            realtime.attach_actions(writes, actor.connection_id, chat.chat_id, actor.side)
+            realtime.attach_actions(writes, actor.connection_id, chat, listener_of(actor))
     except TransactWriteError:
         pass  # the connection closed meanwhile: nothing to attach
     return Chat.get(chat.chat_id, consistent_read=True)
 
 
-def resume(actor: Actor, chat_id: str, after_seq: int) -> tuple[Chat, list[Message]]:
-    """Re-attach a connection and return exactly the messages after `after_seq`.
+def listener_of(actor: Actor) -> dict[str, Any]:
+    return realtime.listener_entry(actor.role, actor.subject_id, actor.name)
+
+
+def resume(
+    actor: Actor, chat_id: str, after_seq: int, *, max_bytes: int | None = None
+) -> tuple[Chat, list[Message], bool]:
+    """Re-attach a connection and return the messages after `after_seq`, as many
+    as fit in `max_bytes` of JSON if given (True when more follow: resume again
+    after the last).
     The connection joins before the read, and message writes check the set of
     listeners they read, so each later message is in the read or pushed."""
     chat = _attached(actor, access.readable_chat(actor, chat_id))
-    return chat, messages.messages_after(chat.chat_id, after_seq)
+    history, more = messages.history_page(chat.chat_id, after_seq, max_bytes)
+    return chat, history, more
 
 
 def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
@@ -267,7 +280,8 @@ def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
     outright; an assigned one stays on the operator's list until End."""
     if not actor.is_customer:
         raise NotAllowed("only the customer leaves a chat", "forbidden")
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        retries.backoff(attempt)
         chat = access.readable_chat(actor, chat_id)
         if chat.status == "ended" or chat.customer_left_at:
             _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
@@ -299,7 +313,7 @@ def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
             routing.push_positions(chat.service_id, push)
         else:
             frame = {"type": "chat.customer_left", "chat_id": chat.chat_id}
-            realtime.deliver(push, chat.operator_conns or (), frame)
+            realtime.deliver(push, realtime.conns(chat, "operator"), frame)
         return chat
     raise Conflict("could not leave the chat; try again", "busy")
 
@@ -309,13 +323,13 @@ def typing(actor: Actor, chat_id: str, *, push: Pusher) -> None:
     chat = access.readable_chat(actor, chat_id, consistent=False)
     if actor.is_customer:
         access.require_customer_present(chat)
-        others = chat.operator_conns
+        others = realtime.conns(chat, "operator")
     else:
         access.require_handler(actor, chat)
         access.require_not_ended(chat)
-        others = chat.customer_conns
+        others = realtime.conns(chat, "customer")
     frame = {"type": "typing", "chat_id": chat.chat_id, "role": actor.side}
-    realtime.deliver(push, others or (), frame)
+    realtime.deliver(push, others, frame)
 
 
 def submit_rating(
@@ -325,13 +339,14 @@ def submit_rating(
     if not actor.is_customer:
         raise NotAllowed("only the customer rates a chat", "forbidden")
     rating = {"score": score, "comment": comment or None, "rated_at": clock.iso(now)}
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        retries.backoff(attempt)
         chat = access.readable_chat(actor, chat_id)
         previous = chat.rating or None
         # The rating as read must still be there, so the statistics' running sum
         # replaces exactly the score it counted before.
         unchanged = Chat.rating.does_not_exist() if previous is None else Chat.rating == previous
-        counts = stats.Counts(chat.service_id, chat.created_at).rated(
+        counts = stats.Counts(chat.service_id, chat.created_at, chat.chat_id).rated(
             score, int(previous["score"]) if previous else None
         )
         try:
@@ -350,7 +365,7 @@ def submit_rating(
         raise Conflict("the chat changed meanwhile; rate again", "busy")
     frame = {"type": "chat.rated", "chat_id": chat.chat_id, "score": score,
              "comment": rating["comment"]}
-    realtime.deliver(push, chat.operator_conns or (), frame)
+    realtime.deliver(push, realtime.conns(chat, "operator"), frame)
     return chat
 
 
@@ -367,7 +382,8 @@ def check_rating(frame: dict[str, Any]) -> tuple[int, str | None]:
 def open_chat(actor: Actor, chat_id: str, *, now: datetime) -> Chat:
     """The operator opens the chat window: the chat is active, and processed
     once a reply is also sent (R-CH-1)."""
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        retries.backoff(attempt)
         chat = access.readable_chat(actor, chat_id)
         access.require_handler(actor, chat)
         access.require_not_ended(chat)
@@ -387,7 +403,7 @@ def open_chat(actor: Actor, chat_id: str, *, now: datetime) -> Chat:
             condition = condition & (
                 Chat.processed.does_not_exist() | (Chat.processed == False)  # noqa: E712
             )
-            counts = stats.Counts(chat.service_id, chat.created_at).processed(
+            counts = stats.Counts(chat.service_id, chat.created_at, chat.chat_id).processed(
                 chat.first_response_at, chat.assigned_at
             )
         elif not chat.first_response_at:
@@ -416,7 +432,8 @@ def save_info(actor: Actor, chat_id: str, body: Any) -> Chat:
     validate.only_fields(inquiry_body, ("category_id",))
     changes = _customer_changes(customer_body)
     new_category = _category_change(inquiry_body)
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        retries.backoff(attempt)
         chat = access.readable_chat(actor, chat_id)
         access.require_handler(actor, chat)
         old_category = chat.category_id
@@ -508,13 +525,14 @@ def request_rating(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -
     text = settings.current(tenants.get_service(chat.service_id))["rating_message"]
     messages.post_system(chat.chat_id, text, now=now, push=push)
     frame = {"type": "rating.requested", "chat_id": chat.chat_id, "text": text}
-    realtime.deliver(push, chat.customer_conns or (), frame)
+    realtime.deliver(push, realtime.conns(chat, "customer"), frame)
 
 
 def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
     """End (R-CON-9): off the operator's list, capacity given back in the same
     transaction, the queue drained into the freed place."""
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        retries.backoff(attempt)
         chat = access.readable_chat(actor, chat_id)
         access.require_handler(actor, chat)
         if chat.status == "ended":

@@ -13,8 +13,7 @@ message was stored before, and its original seq is the answer.
 
 from __future__ import annotations
 
-import random
-import time
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +26,7 @@ from chalicelib import clock, realtime
 from chalicelib.errors import Conflict, InvalidInput
 from chalicelib.models import Chat, Message, Token, failed_tables, transaction
 from chalicelib.realtime import FrameRaced, Pusher
-from chalicelib.services import access, chat_index, stats
+from chalicelib.services import access, chat_index, retries, stats
 from chalicelib.services.access import Actor
 
 MAX_TEXT = 5000
@@ -36,12 +35,34 @@ MAX_ATTEMPTS = 50
 GUARD_TTL = timedelta(days=2)
 
 ExtraWrites = Callable[[TransactWrite], None]
+# More actions for the message's own chat update, from the chat as read.
+ChatActions = Callable[[Chat], list[Any]]
 
 
 @dataclass(frozen=True)
 class Sent:
     seq: int
     duplicate: bool
+
+
+# What send() reads of a chat, and all a message frame reads: the chat item also
+# holds its customer's consent, the history index keys and more, which would
+# only cost parsing.
+SEND_READS = (
+    Chat.chat_id, Chat.service_id, Chat.customer_id, Chat.customer, Chat.status,
+    Chat.operator_id, Chat.customer_left_at, Chat.created_at, Chat.assigned_at,
+    Chat.opened_at, Chat.first_response_at, Chat.processed, Chat.last_seq,
+    Chat.conns_version, Chat.listeners,
+)
+
+
+def chat_to_send_in(chat_id: str) -> Chat | None:
+    """The chat as send() needs it (consistent), or None when there is none."""
+    try:
+        return Chat.get(chat_id, consistent_read=True,
+                        attributes_to_get=[attribute.attr_name for attribute in SEND_READS])
+    except Chat.DoesNotExist:
+        return None
 
 
 def checked_text(value: Any, field: str = "text") -> str:
@@ -81,8 +102,26 @@ def messages_after(chat_id: str, after_seq: int) -> list[Message]:
     return list(Message.query(chat_id, Message.seq > after_seq, consistent_read=True))
 
 
+def history_page(
+    chat_id: str, after_seq: int, max_bytes: int | None
+) -> tuple[list[Message], bool]:
+    """The messages after `after_seq`, in order, as many as fit in `max_bytes` of
+    JSON (all of them when None); True when more follow (the caller asks again
+    after the last one). At least one message is returned, so paging moves on."""
+    if max_bytes is None:
+        return messages_after(chat_id, after_seq), False
+    page: list[Message] = []
+    size = 0
+    for message in Message.query(chat_id, Message.seq > after_seq, consistent_read=True):
+        size += len(json.dumps(message_json(message), ensure_ascii=False).encode()) + 1
+        if page and size > max_bytes:
+            return page, True
+        page.append(message)
+    return page, False
+
+
 def listeners(chat: Chat) -> set[str]:
-    return set(chat.customer_conns or ()) | set(chat.operator_conns or ())
+    return realtime.conns(chat)
 
 
 def _may_send(actor: Actor, chat: Chat) -> Any:
@@ -114,18 +153,13 @@ def _reply_actions(chat: Chat, now: datetime) -> tuple[list[Any], Any, stats.Cou
             actions += chat_index.processed_actions(chat.service_id)
             not_yet = Chat.processed.does_not_exist() | (Chat.processed == False)  # noqa: E712
             condition = not_yet if condition is None else condition & not_yet
-            counts = stats.Counts(chat.service_id, chat.created_at).processed(
+            counts = stats.Counts(chat.service_id, chat.created_at, chat.chat_id).processed(
                 first_response_at, chat.assigned_at
             )
         else:
             opened = Chat.opened_at.does_not_exist()
             condition = opened if condition is None else condition & opened
     return actions, condition, counts
-
-
-def _backoff(attempt: int) -> None:
-    if attempt:
-        time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311
 
 
 def send(
@@ -137,15 +171,19 @@ def send(
     now: datetime,
     push: Pusher,
     also: ExtraWrites | None = None,
+    chat_actions: ChatActions | None = None,
     read: Chat | None = None,
 ) -> Sent:
     """Store a customer's or operator's message and push it to both sides.
-    `read`: the chat as the caller already read it (consistently, just now), used
-    for the first attempt; the transaction's conditions catch any change since."""
+    `also` adds writes to the transaction; `chat_actions` adds actions to its chat
+    update, worked out anew from each read of the chat (and may refuse).
+    `read`: the chat as the caller already read it (consistently, just now, at
+    least SEND_READS), used for the first attempt; the transaction's conditions
+    catch any change since."""
     text = checked_text(text)
     client_msg_id = checked_client_msg_id(client_msg_id)
     for attempt in range(MAX_ATTEMPTS):
-        _backoff(attempt)
+        retries.backoff(attempt)
         if attempt == 0 and read is not None and read.chat_id == chat_id:
             chat = access.readable(actor, read)
         else:
@@ -156,6 +194,8 @@ def send(
         counts = None
         if actor.role in ("operator", "admin"):
             extra_actions, extra_condition, counts = _reply_actions(chat, now)
+        if chat_actions:
+            extra_actions = [*extra_actions, *chat_actions(chat)]
         name = (chat.customer or {}).get("name") if actor.is_customer else actor.name
         message = _new_message(chat, actor.side, actor.subject_id, name, text, client_msg_id, now)
         guard = Token(
@@ -189,7 +229,7 @@ def send(
 def post_system(chat_id: str, text: str, *, now: datetime, push: Pusher) -> Message:
     """A system message (greeting, rating guidance) at the chat's next seq."""
     for attempt in range(MAX_ATTEMPTS):
-        _backoff(attempt)
+        retries.backoff(attempt)
         try:
             chat = Chat.get(chat_id, consistent_read=True)
         except Chat.DoesNotExist as exc:

@@ -50,14 +50,16 @@ def set_status(
 
 def operator_connected(connection: Connection) -> None:
     """A console socket hears every chat its operator holds."""
+    entry = realtime.listener_entry(connection.role, connection.subject_id, connection.name)
     for held in Chat.by_operator.query(connection.subject_id):
         try:
             Chat(chat_id=held.chat_id).update(
                 actions=[
-                    Chat.operator_conns.add({connection.connection_id}),
+                    Chat.listeners[connection.connection_id].set(entry),
                     Chat.conns_version.add(1),
                 ],
-                condition=Chat.open_operator_id == connection.subject_id,
+                condition=(Chat.open_operator_id == connection.subject_id)
+                & Chat.listeners.exists(),
             )
         except UpdateError:
             continue

@@ -146,7 +146,7 @@ def push_positions(service_id: str, push: Pusher, *, only: Iterable[Chat] | None
 
 def _push_position(chat: Chat, position: int, push: Pusher) -> None:
     frame = {"type": "chat.queued", "chat_id": chat.chat_id, "queue_position": position}
-    realtime.deliver(push, chat.customer_conns or (), frame)
+    realtime.deliver(push, realtime.conns(chat, "customer"), frame)
 
 
 # --- assigning --------------------------------------------------------------------
@@ -172,10 +172,13 @@ def try_assign(
         Chat.conns_version.add(1),
         *sweep_actions(chat.chat_id, now + timeout),
     ]
-    if operator_conns:
-        chat_actions.append(Chat.operator_conns.set(set(operator_conns)))
-    else:
-        chat_actions.append(Chat.operator_conns.remove())
+    # The operator's consoles hear the chat from now on (a console already
+    # listening keeps its entry, and with it the allowance it spent there).
+    listening = realtime.conns(chat)
+    entry = realtime.listener_entry(operator.role, operator.operator_id, operator.name)
+    chat_actions += realtime.add_listener_actions(
+        chat, {c: entry for c in operator_conns if c not in listening}
+    )
     try:
         with transaction() as writes:
             writes.update(
@@ -192,7 +195,8 @@ def try_assign(
                 actions=chat_actions,
                 condition=(Chat.status == "waiting")
                 & Chat.operator_id.does_not_exist()
-                & Chat.customer_left_at.does_not_exist(),
+                & Chat.customer_left_at.does_not_exist()
+                & realtime.listeners_condition(chat),
             )
             writes.update(
                 Customer(service_id=chat.service_id, customer_id=chat.customer_id),
@@ -278,6 +282,9 @@ def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
     operator_id = chat.operator_id
     if not operator_id or chat.status not in ("assigned", "active"):
         return False
+    # The operator side stops hearing it: the operator's consoles and anyone
+    # else's that resumed it (they may open it again from the list).
+    held_by = realtime.conns(chat, "operator")
     try:
         with transaction() as writes:
             writes.update(
@@ -290,7 +297,7 @@ def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
                     Chat.operator_name.remove(),
                     Chat.open_operator_id.remove(),
                     Chat.assigned_at.remove(),
-                    Chat.operator_conns.remove(),
+                    *[Chat.listeners[c].remove() for c in sorted(held_by)],
                     Chat.conns_version.add(1),
                 ],
                 condition=(Chat.operator_id == operator_id)
@@ -302,9 +309,7 @@ def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
             )
     except TransactWriteError:
         return False
-    realtime.deliver(
-        push, chat.operator_conns or (), {"type": "chat.unassigned", "chat_id": chat.chat_id}
-    )
+    realtime.deliver(push, held_by, {"type": "chat.unassigned", "chat_id": chat.chat_id})
     return True
 
 

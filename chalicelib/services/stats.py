@@ -3,10 +3,14 @@ average first-response and wait times, average rating, and per-day rows.
 
 Counters are kept per service and day (the chat's creation day, UTC) as chats
 change, each added in the same transaction as the change it counts, so a report
-reads one small item per day of the period and never the chats themselves."""
+reads a few small items per day of the period and never the chats themselves.
+A day's counters are spread over DAY_SHARDS items (by chat): transactions that
+touch one item at once conflict, and every chat starting that day would
+otherwise meet every other in the same counter."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +20,7 @@ from chalicelib.models import DailyStats
 from chalicelib.services import history
 
 MAX_DAYS = 366
+DAY_SHARDS = 8
 _COUNTERS = (
     "chats",
     "processed",
@@ -32,6 +37,12 @@ def day_of(created_at: str) -> str:
     return created_at[:10]
 
 
+def day_item_key(created_at: str, chat_id: str) -> str:
+    """`YYYY-MM-DD#<shard>`: the chat's day, and which of its counter items."""
+    shard = int(hashlib.sha256(chat_id.encode()).hexdigest()[:8], 16) % DAY_SHARDS
+    return f"{day_of(created_at)}#{shard}"
+
+
 def _seconds_between(start: str | None, end: str | None) -> int | None:
     if not start or not end:
         return None
@@ -42,9 +53,9 @@ class Counts:
     """Counter increments for one chat event, added to a transaction as one update
     of the day's item (a transaction may touch each item only once)."""
 
-    def __init__(self, service_id: str, created_at: str) -> None:
+    def __init__(self, service_id: str, created_at: str, chat_id: str) -> None:
         self.service_id = service_id
-        self.day = day_of(created_at)
+        self.day = day_item_key(created_at, chat_id)
         self.created_at = created_at
         self.deltas: dict[str, int] = {}
 
@@ -101,15 +112,17 @@ def report(service_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """The period's figures; `from`/`to` are whole UTC days (times are rounded to
     their day), defaulting to the last 30 days."""
     first, last = _period_days(params)
-    found = {
-        row.day: row for row in DailyStats.query(service_id, DailyStats.day.between(first, last))
-    }
+    found: dict[str, dict[str, int]] = {}
+    # `~` sorts after `#`: the last day's shards are in the range.
+    for row in DailyStats.query(service_id, DailyStats.day.between(first, f"{last}~")):
+        day_counts = found.setdefault(day_of(row.day), dict.fromkeys(_COUNTERS, 0))
+        for name in _COUNTERS:
+            day_counts[name] += int(getattr(row, name) or 0)
     totals = dict.fromkeys(_COUNTERS, 0)
     by_day = []
     day = date.fromisoformat(first)
     while day <= date.fromisoformat(last):
-        row = found.get(day.isoformat())
-        counts = {name: int(getattr(row, name) or 0) if row else 0 for name in _COUNTERS}
+        counts = found.get(day.isoformat()) or dict.fromkeys(_COUNTERS, 0)
         for name in _COUNTERS:
             totals[name] += counts[name]
         by_day.append(_figures(counts, {"date": day.isoformat()}))

@@ -18,7 +18,7 @@ from chalice import Chalice
 from chalice.app import ScheduledEventConfig
 from chalice.local import LambdaContext, LocalChalice
 
-from infra.local.settings import ROOT, STAGE
+from infra.local.settings import LAMBDA_CONCURRENCY, ROOT, STAGE
 
 log = logging.getLogger("local.runtime")
 
@@ -29,7 +29,7 @@ Handler = Callable[[dict[str, Any], Any], Any]
 # enforced on the function (API Gateway's 29 s integration timeout is).
 MEMORY_MB = 128
 FUNCTION_TIMEOUT_S = 900
-MAX_CONCURRENCY = 64
+MAX_CONCURRENCY = LAMBDA_CONCURRENCY
 
 
 def load_app(import_path: str) -> Chalice:

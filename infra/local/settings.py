@@ -21,6 +21,8 @@ DEFAULT_DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published demo login
 # and any WebSocket after 2 hours.
 WS_IDLE_TIMEOUT_S = 600.0
 WS_MAX_DURATION_S = 7200.0
+# Lambda invocations the gateway runs at once (as a reserved concurrency would).
+LAMBDA_CONCURRENCY = 64
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ def stage_environment(settings: LocalSettings) -> dict[str, str]:
         "LAMBDA_ENDPOINT": settings.base_url,
         "S3_ENDPOINT": settings.s3_endpoint,
         "EXPORTS_BUCKET": settings.exports_bucket,
+        # Every Lambda "container" of this gateway shares the process's clients.
+        "AWS_HTTP_POOL_SIZE": str(LAMBDA_CONCURRENCY),
     }
 
 

@@ -238,6 +238,25 @@ def test_resume_returns_exactly_the_messages_after_after_seq(chat):
     assert history["type"] == "chat.history"
     assert [m["seq"] for m in history["messages"]] == [4, 5]
     assert history["chat"]["last_seq"] == 5
+    assert history["more"] is False
+
+
+def test_a_long_history_comes_in_pages_that_each_fit_one_frame(chat):
+    """API Gateway sends at most 128 KB a frame: 40 messages of 5,000 three-byte
+    characters (600 KB) come in pages with `more`, every message exactly once."""
+    chat_id, customer, _, console = chat
+    for n in range(40):
+        _send(console, chat_id, chr(0x3042 + n % 80) * 5000, f"long{n}")
+    after, pages, seen = 0, [], []
+    while True:
+        page = customer.request({"type": "chat.resume", "chat_id": chat_id, "after_seq": after})
+        pages.append(len(json.dumps(page, ensure_ascii=False).encode()))
+        seen += [m["seq"] for m in page["messages"]]
+        if not page["more"]:
+            break
+        after = page["messages"][-1]["seq"]
+    assert seen == list(range(1, 42))
+    assert len(pages) > 4 and max(pages) < 128 * 1024
 
 
 @pytest.mark.parametrize("frame", [{"chat_id": "x"}, {"after_seq": 0},
@@ -351,3 +370,41 @@ def test_frames_are_json_objects_posted_one_per_push(chat):
     chat_id, customer, _, console = chat
     _send(customer, chat_id, "ünïcödé ✓", "u1")
     assert json.dumps(console.frames("message")[0], ensure_ascii=False).count("ünïcödé ✓") == 1
+
+
+# --- replies ---------------------------------------------------------------------
+
+
+def test_a_reply_is_the_route_response_not_a_connections_post(desk, chat, client):
+    """`$default` is two-way: the ack comes back as the handler's answer, and the
+    only post the frame costs is the message to the other side."""
+    from tests.api.ws_gateway import _context, posted
+
+    chat_id, customer, _, console = chat
+    event = {
+        "requestContext": _context(customer.connection_id, "$default", "MESSAGE", customer.ip),
+        "body": json.dumps({"type": "message.send", "id": "a1", "chat_id": chat_id,
+                            "client_msg_id": "route-1", "text": "hello"}),
+        "isBase64Encoded": False,
+    }
+    before = len(posted(customer.connection_id))
+    answer = client.lambda_.invoke("ws_message", event).payload
+
+    assert answer["statusCode"] == 200
+    ack = json.loads(answer["body"])
+    assert ack["type"] == "message.ack" and ack["re"] == "a1" and ack["seq"] >= 2
+    assert len(posted(customer.connection_id)) == before
+    assert [f["message"]["seq"] for f in console.new_frames("message")] == [ack["seq"]]
+
+
+def test_a_frame_without_a_reply_answers_no_body(desk, chat, client):
+    from tests.api.ws_gateway import _context
+
+    chat_id, customer, _, console = chat
+    event = {
+        "requestContext": _context(customer.connection_id, "$default", "MESSAGE", customer.ip),
+        "body": json.dumps({"type": "typing", "chat_id": chat_id}),
+        "isBase64Encoded": False,
+    }
+    assert client.lambda_.invoke("ws_message", event).payload == {"statusCode": 200}
+    assert [f["type"] for f in console.new_frames()] == ["typing"]

@@ -6,11 +6,13 @@ import json
 import pytest
 from pynamodb.connection import base
 
+from chalicelib import realtime
 from chalicelib.api import ws
 from chalicelib.errors import Conflict, InvalidInput, NotAllowed
-from chalicelib.models import Chat, Connection, Message, Token
+from chalicelib.models import Chat, Connection, Message, Operator, Token
 from chalicelib.services import chats, messages
 from tests.chat_helpers import (
+    RecordingPusher,
     add_operator,
     as_operator,
     connect_customer,
@@ -91,7 +93,7 @@ def test_a_gone_connection_is_dropped_and_the_sender_never_fails(conversation, p
     assert sent.seq == 2
     with pytest.raises(Connection.DoesNotExist):
         Connection.get(console.connection_id)
-    assert console.connection_id not in (Chat.get(chat.chat_id).operator_conns or set())
+    assert console.connection_id not in realtime.conns(Chat.get(chat.chat_id))
 
 
 def test_the_customer_cannot_send_after_leaving_nor_anyone_after_end(conversation, push):
@@ -132,21 +134,45 @@ def test_system_messages_take_the_next_seq(conversation, push):
     assert push.frames(customer.connection_id, "message")[-1]["message"]["seq"] == 3
 
 
-def test_a_message_frame_costs_two_dynamodb_requests(conversation, push, monkeypatch):
-    """The connection and the chat in one BatchGetItem, then one transaction."""
-    chat, customer, _, _ = conversation
-    sent_operations = []
+def _counting(monkeypatch) -> list[tuple[str, dict]]:
+    sent = []
     original = base.Connection._make_api_call
 
     def counted(connection, operation, kwargs):
-        sent_operations.append(operation)
+        sent.append((operation, kwargs))
         return original(connection, operation, kwargs)
 
     monkeypatch.setattr(base.Connection, "_make_api_call", counted)
+    return sent
+
+
+def test_a_message_frame_costs_two_dynamodb_requests(conversation, push, monkeypatch):
+    """From a connection listening to its chat: the chat item, then one
+    transaction of three items (chat, message, client-id guard)."""
+    chat, customer, _, _ = conversation
+    sent = _counting(monkeypatch)
     frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": "m1", "text": "hi"}
     reply = ws.handle_frame(customer.connection_id, json.dumps(frame), now=later(5), push=push)
     assert reply["type"] == "message.ack"
-    assert sent_operations == ["BatchGetItem", "TransactWriteItems"]
+    assert [operation for operation, _ in sent] == ["GetItem", "TransactWriteItems"]
+    assert len(sent[1][1]["TransactItems"]) == 3
+
+
+def test_a_connection_not_listening_sends_on_its_own_record(
+    conversation, push, monkeypatch, tenant
+):
+    """An admin who never opened the chat: the connection record says who it is,
+    and its own allowance is spent in the same transaction."""
+    chat, _, _, _ = conversation
+    admin = connect_operator(Operator.get("acme", tenant.admin_id))
+    sent = _counting(monkeypatch)
+    frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": "a1",
+             "text": "an admin steps in"}
+    reply = ws.handle_frame(admin.connection_id, json.dumps(frame), now=later(5), push=push)
+    assert reply["type"] == "message.ack"
+    assert [operation for operation, _ in sent] == ["GetItem", "GetItem", "TransactWriteItems"]
+    assert len(sent[2][1]["TransactItems"]) == 4
+    assert Connection.get(admin.connection_id).rate_tat is not None
 
 
 def test_a_message_frame_for_another_customers_chat_is_not_found(conversation, push, tenant):
@@ -156,3 +182,90 @@ def test_a_message_frame_for_another_customers_chat_is_not_found(conversation, p
     reply = ws.handle_frame(stranger.connection_id, json.dumps(frame), now=later(5), push=push)
     assert (reply["type"], reply["code"]) == ("error", "not_found")
     assert [m.client_msg_id for m in Message.query(chat.chat_id)] == [None]  # the greeting
+
+
+# --- the allowance of a connection listening to its chat ---------------------------
+
+
+def _frame(actor, chat, cmid, at=5.0, text="hi"):
+    frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": cmid,
+             "text": text, "id": cmid}
+    return ws.handle_frame(actor.connection_id, json.dumps(frame), now=later(at),
+                           push=RecordingPusher())
+
+
+def test_a_message_flood_is_limited_by_the_allowance_in_the_chat(conversation):
+    chat, customer, _, _ = conversation
+    replies = [_frame(customer, chat, f"f{n}", at=5 + n * 0.001) for n in range(70)]
+    acked = [r for r in replies if r["type"] == "message.ack"]
+    limited = [r for r in replies if r["type"] == "error"]
+    assert len(acked) == realtime.FRAME_BURST
+    assert {r["code"] for r in limited} == {"rate_limited"} and len(limited) == 10
+    assert len(list(Message.query(chat.chat_id))) == 1 + realtime.FRAME_BURST
+    entry = realtime.listener(Chat.get(chat.chat_id), customer.connection_id)
+    assert entry["tat"] > later(5).timestamp()
+    assert Connection.get(customer.connection_id).rate_tat is None  # not the connection's
+
+
+def test_a_limited_sender_may_send_again_as_the_allowance_refills(conversation):
+    chat, customer, _, _ = conversation
+    for n in range(realtime.FRAME_BURST):
+        assert _frame(customer, chat, f"f{n}")["type"] == "message.ack"
+    assert _frame(customer, chat, "over")["code"] == "rate_limited"
+    assert _frame(customer, chat, "later", at=5 + 1.5)["type"] == "message.ack"
+
+
+def test_resuming_the_chat_does_not_refill_the_allowance_in_it(conversation):
+    chat, customer, _, _ = conversation
+    for n in range(realtime.FRAME_BURST):
+        assert _frame(customer, chat, f"f{n}")["type"] == "message.ack"
+    chats.resume(customer, chat.chat_id, 0)
+    assert _frame(customer, chat, "after-resume")["code"] == "rate_limited"
+
+
+def test_a_refused_message_from_a_listener_spends_the_connections_allowance(
+    conversation, push
+):
+    chat, customer, _, _ = conversation
+    chats.leave(customer, chat.chat_id, now=later(1), push=push)
+    reply = _frame(customer, chat, "late")
+    assert (reply["type"], reply["code"], reply["re"]) == ("error", "customer_left", "late")
+    assert Connection.get(customer.connection_id).rate_tat is not None
+
+
+def test_a_repeat_from_a_listener_is_acked_with_the_first_seq_and_stored_once(conversation):
+    chat, customer, _, _ = conversation
+    first = _frame(customer, chat, "same")
+    again = _frame(customer, chat, "same")
+    assert first["type"] == again["type"] == "message.ack"
+    assert first["seq"] == again["seq"] == 2
+    assert [m.client_msg_id for m in Message.query(chat.chat_id)] == [None, "same"]
+    # The repeat was answered the connection's way, and spent its allowance.
+    assert Connection.get(customer.connection_id).rate_tat is not None
+
+
+def test_an_operator_whose_chat_was_requeued_no_longer_speaks_in_it(conversation, push):
+    chat, customer, operator, console = conversation
+    from chalicelib.services import routing
+
+    chats.open_chat(as_operator(operator), chat.chat_id, now=later(1))
+    assert routing.requeue(Chat.get(chat.chat_id, consistent_read=True), now=later(2), push=push)
+    requeued = Chat.get(chat.chat_id, consistent_read=True)
+    assert console.connection_id not in realtime.conns(requeued)
+    assert customer.connection_id in realtime.conns(requeued, "customer")
+    reply = _frame(console, chat, "still here?")
+    assert (reply["type"], reply["code"]) == ("error", "forbidden")
+    assert len(list(Message.query(chat.chat_id))) == 1
+
+
+def test_a_listener_entry_names_who_is_on_the_connection(conversation):
+    chat, customer, operator, console = conversation
+    current = Chat.get(chat.chat_id)
+    assert realtime.listener(current, customer.connection_id) == {
+        "role": "customer", "subject": customer.subject_id}
+    assert realtime.listener(current, console.connection_id) == {
+        "role": "operator", "subject": operator.operator_id, "name": operator.name}
+    reply = _frame(console, chat, "o1", text="how can I help?")
+    stored = Message.get(chat.chat_id, reply["seq"])
+    assert (stored.sender_role, stored.sender_id, stored.sender_name) == (
+        "operator", operator.operator_id, operator.name)
