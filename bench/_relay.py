@@ -31,9 +31,12 @@ BENCH_PASSWORD = "bench-password-relay"
 # API Gateway's integration timeout is 29 s: a push later than this is lost.
 LOST_AFTER_S = 30.0
 SETUP_TIMEOUT_S = 60.0
-# Frames one socket may send before the product's allowance (60 at once, then
-# one a second) would limit it; an operator socket speaks for several chats.
+# Messages one socket may send in one chat before the product's allowance there
+# (60 at once, then one a second) would limit it.
 FRAME_BUDGET = 55
+# Chats an operator holds: its one console socket speaks for all of them, and the
+# floor pairs its sockets the same way.
+CHATS_PER_OPERATOR = 2
 # A typical customer line (about as long as the widget's average message).
 TEXT = "Hello, my order #48213 has not arrived yet; could you check where it is?"
 
@@ -149,11 +152,6 @@ class Relay:
 
     async def close(self) -> None:
         await asyncio.gather(*(peer.close() for peer in self.peers))
-
-
-def chats_per_operator(frames_per_chat: int) -> int:
-    """As many chats per operator as one socket can speak for unthrottled."""
-    return max(1, FRAME_BUDGET // frames_per_chat)
 
 
 # --- talking ------------------------------------------------------------------
