@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import config
+from infra import tables
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_DIRS = ("console", "widget")
@@ -100,7 +101,7 @@ def env_exports(name: str) -> str:
     """Shell `export` lines pointing infra.manage (and anything else) at the stack."""
     values = outputs(name)
     lines = [
-        f"export {config.env_var_for_table(key)}={values[f'Table{key.title()}']}"
+        f"export {config.env_var_for_table(key)}={values[tables.output_name(key)]}"
         for key in config.TABLE_KEYS
     ]
     lines.append(f"export EXPORTS_BUCKET={values['ExportsBucketName']}")

@@ -38,6 +38,8 @@ from typing import Any
 
 import yaml
 
+from infra.tables import output_name
+
 ROOT = Path(__file__).resolve().parents[1]
 TABLES_YAML = ROOT / "infra" / "tables.yaml"
 ACCESS_JSON = ROOT / "infra" / "iam-access.json"
@@ -390,7 +392,7 @@ def storage_resources() -> dict[str, Any]:
 def outputs() -> dict[str, Any]:
     stage = api_stage()
     result: dict[str, Any] = {
-        f"Table{key.title()}": {
+        output_name(key): {
             "Description": f"TABLE_{key.upper()}",
             "Value": _ref(logical_id),
         }

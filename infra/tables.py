@@ -35,6 +35,12 @@ def table_resources() -> dict[str, dict[str, Any]]:
     return tables
 
 
+def output_name(key: str) -> str:
+    """The stack output holding a table's name: `chat_heads` → `TableChatHeads`
+    (CloudFormation allows only letters and digits in output names)."""
+    return "Table" + "".join(part.title() for part in key.split("_"))
+
+
 def create_request(key: str, name: str | None = None) -> dict[str, Any]:
     """The boto3 `create_table` arguments for one table."""
     properties = table_resources()[key]["Properties"]

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from chalicelib import config
-from infra import deploy
+from infra import deploy, tables
 
 OUTPUTS = {
-    **{f"Table{key.title()}": f"helpdesk-chat-dev-{key}-X1" for key in config.TABLE_KEYS},
+    **{tables.output_name(key): f"helpdesk-chat-dev-{key}-X1" for key in config.TABLE_KEYS},
     "ExportsBucketName": "helpdesk-exports-x1",
     "SiteBucketName": "helpdesk-site-x1",
     "SiteURL": "https://d111.cloudfront.net",
