@@ -16,6 +16,7 @@ TABLE_KEYS = (
     "categories",
     "customers",
     "chats",
+    "chat_heads",
     "messages",
     "connections",
     "tickets",

@@ -355,16 +355,9 @@ class Chat(Model):
     customer = JSONAttribute(default=dict)
     consent = JSONAttribute(null=True)
     rating = JSONAttribute(null=True)
+    # The last message's seq once the chat has ended (End writes it from the
+    # head, which has it while the chat is open).
     last_seq = NumberAttribute(default=0)
-    # Who hears this chat and who speaks in it: its WebSocket connections, each
-    # with who is on the other end (`role`, `subject`, `name`) and, once it has
-    # sent a message here, its frame allowance in this chat (`tat`). Kept here so
-    # a message is authenticated, rate limited, stored and pushed from this one
-    # item (chalicelib/realtime.py reads it). Every change of who is listening
-    # bumps `conns_version`, which a message write checks, so a connection that
-    # joins (and then reads the history) never misses a message written meanwhile.
-    listeners = MapAttribute(null=True)
-    conns_version = NumberAttribute(default=0)
     # Sparse sweep index keys: set while the chat needs a later look by the sweep.
     sweep_shard = UnicodeAttribute(null=True)
     sweep_at = UnicodeAttribute(null=True)
@@ -386,6 +379,40 @@ class Chat(Model):
     history_by_rating = HistoryByRatingIndex()
     history_by_email = HistoryByEmailIndex()
     history_by_name = HistoryByNameIndex()
+
+
+@registered
+class ChatHead(Model):
+    """The part of an open chat that every message reads and writes: the last
+    seq, who is listening (and each listener's frame allowance here), and the
+    chat's state as far as sending needs it. It is an item apart from the chat,
+    in a table without indexes, because the chat item's many history indexes
+    make every write of it dearer (on AWS an index write of chats-by-operator
+    per message; on DynamoDB Local twice the CPU). The transactions that change
+    the chat's operator, or end it, or see the customer leave change the head
+    too, so the two never disagree."""
+
+    Meta = _meta("chat_heads")
+    chat_id = UnicodeAttribute(hash_key=True)
+    service_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    customer_name = UnicodeAttribute(null=True)  # the chat's customer.name
+    operator_id = UnicodeAttribute(null=True)  # the chat's operator, while it has one
+    ended = BooleanAttribute(default=False)  # the chat's status is `ended`
+    customer_left = BooleanAttribute(default=False)  # the chat's customer_left_at is set
+    # The chat has its first response and is processed: an operator's message
+    # no longer changes the chat item (until then it does, R-CH-1).
+    replied = BooleanAttribute(default=False)
+    last_seq = NumberAttribute(default=0)
+    # Who hears the chat and who speaks in it: its WebSocket connections, each
+    # with who is on the other end (`role`, `subject`, `name`) and, once it has
+    # sent a message here, its frame allowance in this chat (`tat`). So a
+    # message is authenticated, rate limited, stored and pushed from this one
+    # item. Every change of who is listening bumps `conns_version`, which a
+    # message write checks, so a connection that joins (and then reads the
+    # history) never misses a message written meanwhile.
+    listeners = MapAttribute(default=dict)
+    conns_version = NumberAttribute(default=0)
 
 
 @registered

@@ -9,8 +9,8 @@ whoever caused the push.
 Each connection also carries its frame allowance (a GCRA rate limit): 60 frames
 at once, then one a second, which never limits a client within 60 frames a
 minute (see docs/chat-engine.md for why). Messages a connection sends in a chat
-it listens to spend an allowance of the same size kept in the chat's listener
-entry instead, so the message path reads and writes only the chat.
+it listens to spend an allowance of the same size kept in its listener entry in
+the chat's head instead, so the message path reads and writes only the head.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws, clock, config
-from chalicelib.models import Chat, Connection
+from chalicelib.models import Chat, ChatHead, Connection
 
 log = logging.getLogger("helpdesk.realtime")
 
@@ -147,6 +147,7 @@ def connections_of(subject_id: str) -> list[str]:
 
 
 # --- who listens to a chat ------------------------------------------------------
+# A chat's listeners are kept in its head (models.ChatHead).
 
 
 def side_of(role: str) -> str:
@@ -161,53 +162,46 @@ def listener_entry(role: str, subject_id: str, name: str | None) -> dict[str, An
     return entry
 
 
-def listeners_of(chat: Chat) -> dict[str, dict[str, Any]]:
+def listeners_of(head: ChatHead) -> dict[str, dict[str, Any]]:
     """connection id → listener entry, for every connection the chat pushes to."""
-    return chat.listeners.as_dict() if chat.listeners is not None else {}
+    return head.listeners.as_dict() if head.listeners is not None else {}
 
 
-def listener(chat: Chat, connection_id: str | None) -> dict[str, Any] | None:
-    return listeners_of(chat).get(connection_id or "")
+def listener(head: ChatHead, connection_id: str | None) -> dict[str, Any] | None:
+    return listeners_of(head).get(connection_id or "")
 
 
-def conns(chat: Chat, side: str | None = None) -> set[str]:
+def conns(head: ChatHead, side: str | None = None) -> set[str]:
     """The chat's connections: both sides', or only the `customer` or `operator` side."""
     return {
         connection_id
-        for connection_id, entry in listeners_of(chat).items()
+        for connection_id, entry in listeners_of(head).items()
         if side is None or side_of(str(entry.get("role"))) == side
     }
 
 
-def add_listener_actions(chat: Chat, entries: Mapping[str, dict[str, Any]]) -> list[Any]:
-    """Actions adding connections to a chat as read; use with listeners_condition
-    (a chat stored before chats kept listeners gets the whole map)."""
+def listen_actions(entries: Mapping[str, dict[str, Any]]) -> list[Any]:
+    """Head actions adding connections to a chat (with `conns_version` bumped)."""
     if not entries:
         return []
-    if chat.listeners is None:
-        return [Chat.listeners.set(dict(entries))]
-    return [Chat.listeners[connection_id].set(entry) for connection_id, entry in entries.items()]
-
-
-def listeners_condition(chat: Chat) -> Any:
-    """The condition add_listener_actions relies on: the map is there (or not) as read."""
-    if chat.listeners is None:
-        return Chat.listeners.does_not_exist()
-    return Chat.listeners.exists()
+    return [
+        *(ChatHead.listeners[connection_id].set(entry) for connection_id, entry in entries.items()),
+        ChatHead.conns_version.add(1),
+    ]
 
 
 def attach_actions(
-    writes: TransactWrite, connection_id: str, chat: Chat, entry: dict[str, Any]
+    writes: TransactWrite, connection_id: str, chat_id: str, entry: dict[str, Any]
 ) -> None:
     """Writes that make a chat push to this connection (and remember it here)."""
     writes.update(
-        Chat(chat_id=chat.chat_id),
-        actions=[*add_listener_actions(chat, {connection_id: entry}), Chat.conns_version.add(1)],
-        condition=Chat.chat_id.exists() & listeners_condition(chat),
+        ChatHead(chat_id=chat_id),
+        actions=listen_actions({connection_id: entry}),
+        condition=ChatHead.listeners.exists() & (ChatHead.ended == False),  # noqa: E712
     )
     writes.update(
         Connection(connection_id=connection_id),
-        actions=[Connection.chat_ids.add({chat.chat_id})],
+        actions=[Connection.chat_ids.add({chat_id})],
         condition=Connection.connection_id.exists(),
     )
 
@@ -215,9 +209,9 @@ def attach_actions(
 def detach(connection_id: str, chat_ids: Iterable[str]) -> None:
     for chat_id in chat_ids:
         try:
-            Chat(chat_id=chat_id).update(
-                actions=[Chat.listeners[connection_id].remove(), Chat.conns_version.add(1)],
-                condition=Chat.listeners[connection_id].exists(),
+            ChatHead(chat_id=chat_id).update(
+                actions=[ChatHead.listeners[connection_id].remove(), ChatHead.conns_version.add(1)],
+                condition=ChatHead.listeners[connection_id].exists(),
             )
         except UpdateError:
             continue  # not (or no longer) listening there
@@ -291,17 +285,17 @@ def allowance(connection: Connection, now_s: float) -> Allowance:
     return _gcra(connection.connection_id, previous, now_s)
 
 
-def allowance_in_chat(chat: Chat, connection_id: str, now_s: float) -> Allowance:
+def allowance_in_chat(head: ChatHead, connection_id: str, now_s: float) -> Allowance:
     """A listening connection's allowance for the messages it sends in this chat,
     kept in its listener entry (stored with the message, no write of its own)."""
-    tat = (listener(chat, connection_id) or {}).get("tat")
+    tat = (listener(head, connection_id) or {}).get("tat")
     return _gcra(connection_id, None if tat is None else float(tat), now_s)
 
 
 def spend_in_chat(spent: Allowance) -> Any:
-    """The action storing an allowance_in_chat with the message's own chat update
-    (whose `last_seq` condition already orders every message of the chat)."""
-    return Chat.listeners[spent.connection_id]["tat"].set(spent.next_tat)
+    """The head action storing an allowance_in_chat with the message's own head
+    update (whose `last_seq` condition already orders every message of the chat)."""
+    return ChatHead.listeners[spent.connection_id]["tat"].set(spent.next_tat)
 
 
 def _allowance_condition(spent: Allowance) -> Any:

@@ -9,7 +9,15 @@ from chalice import Blueprint
 
 from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
-from chalicelib.services import categories, exports, history, operators, stats, tickets
+from chalicelib.services import (
+    categories,
+    exports,
+    heads,
+    history,
+    operators,
+    stats,
+    tickets,
+)
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
 
@@ -65,8 +73,12 @@ def search_history(call: Call) -> dict[str, Any]:
     limit = history.parse_limit(call.query.get("limit"))
     page = history.search_page(actor.service_id, search, limit, call.query.get("cursor"))
     paths = categories.paths(actor.service_id)
+    last_seqs = heads.last_seqs(page.chats)
     return {
-        "chats": [chat_json(chat, category_paths=paths) for chat in page.chats],
+        "chats": [
+            chat_json(chat, last_seq=last_seqs[chat.chat_id], category_paths=paths)
+            for chat in page.chats
+        ],
         "next_cursor": page.next_cursor,
     }
 

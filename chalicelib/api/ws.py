@@ -23,9 +23,9 @@ from chalicelib.errors import (
     TooLarge,
     TooManyRequests,
 )
-from chalicelib.models import Chat, Connection
+from chalicelib.models import ChatHead, Connection
 from chalicelib.realtime import Allowance, FrameRaced, Pusher
-from chalicelib.services import chats, connections, messages
+from chalicelib.services import chats, connections, heads, messages
 from chalicelib.services.access import Actor
 
 log = logging.getLogger("helpdesk.ws")
@@ -95,7 +95,7 @@ class FrameCall:
     now: datetime
     push: Pusher
     allowance: Allowance | None  # the connection's own; None when answered as a listener
-    chat: Chat | None = None  # the frame's chat, as already read (speaks_in_chat)
+    head: ChatHead | None = None  # the frame's chat's head, as already read (speaks_in_chat)
 
     @property
     def as_listener(self) -> bool:
@@ -109,7 +109,7 @@ class Route:
     # transaction; others store it first.
     spends_in_transaction: bool = False
     # The frame speaks in a chat (`chat_id`): from a connection listening to it,
-    # the chat item alone says who is sending and holds the allowance, so the
+    # the chat's head alone says who is sending and holds the allowance, so the
     # frame costs one read and one write (docs/chat-engine.md).
     speaks_in_chat: bool = False
 
@@ -125,13 +125,13 @@ def handle_frame(
     frame, problem = _parse(raw)
     frame_id = _frame_id(frame)
     route = None if problem else ROUTES.get(str(frame.get("type")))
-    chat = None
+    head = None
     if route is not None and route.speaks_in_chat:
-        chat = _read_chat(frame.get("chat_id"))
-        entry = realtime.listener(chat, connection_id) if chat is not None else None
-        if chat is not None and entry is not None:
-            call = FrameCall(Actor.on_listener(chat, connection_id, entry), None, frame, now,
-                             push, None, chat)
+        head = _read_head(frame.get("chat_id"))
+        entry = realtime.listener(head, connection_id) if head is not None else None
+        if head is not None and entry is not None:
+            call = FrameCall(Actor.on_listener(head, connection_id, entry), None, frame, now,
+                             push, None, head)
             try:
                 return _answer(route, call, frame_id)
             except _OwnPath:
@@ -152,7 +152,7 @@ def handle_frame(
         if route is None:
             return error_frame(frame_id, InvalidInput("type", "is not a known frame type"))
         call = FrameCall(Actor.on_connection(connection), connection, frame, now, push, allowance,
-                         chat if attempt == 0 else None)
+                         head if attempt == 0 else None)
         try:
             return _answer(route, call, frame_id)
         except FrameRaced:
@@ -182,12 +182,12 @@ def _answer(route: Route, call: FrameCall, frame_id: Any) -> Frame | None:
     return reply
 
 
-def _read_chat(chat_id: Any) -> Chat | None:
-    """The frame's chat, as sending needs it, when it names a plausible one (who
-    may see it is checked later, as for any chat read)."""
+def _read_head(chat_id: Any) -> ChatHead | None:
+    """The head of the frame's chat when it names a plausible one (who may see it
+    is checked later, as for any chat read)."""
     if not isinstance(chat_id, str) or not 0 < len(chat_id) <= 100:
         return None
-    return messages.chat_to_send_in(chat_id)
+    return heads.get(chat_id)
 
 
 def _rate_limited(allowance: Allowance | None) -> DomainError:
@@ -300,8 +300,8 @@ def send_message(call: FrameCall) -> Frame:
             call.frame["text"],
             now=call.now,
             push=call.push,
-            chat_actions=lambda chat: _spend_in_chat(call, chat),
-            read=call.chat,
+            head_actions=lambda head: _spend_in_chat(call, head),
+            read=call.head,
         )
         if sent.duplicate:
             raise _OwnPath  # a repeat spends the connection's allowance
@@ -317,7 +317,7 @@ def send_message(call: FrameCall) -> Frame:
             now=call.now,
             push=call.push,
             also=lambda writes: realtime.spend_in(writes, allowance),
-            read=call.chat,
+            read=call.head,
         )
     except DomainError:
         realtime.spend(allowance)
@@ -327,12 +327,12 @@ def send_message(call: FrameCall) -> Frame:
     return _ack(call, sent)
 
 
-def _spend_in_chat(call: FrameCall, chat: Chat) -> list[Any]:
-    """The sender's allowance in this chat, from the chat as read for this attempt."""
+def _spend_in_chat(call: FrameCall, head: ChatHead) -> list[Any]:
+    """The sender's allowance in this chat, from its head as read for this attempt."""
     connection_id = call.actor.connection_id or ""
-    if realtime.listener(chat, connection_id) is None:
+    if realtime.listener(head, connection_id) is None:
         raise _OwnPath  # no longer listening: the connection's own record decides
-    allowance = realtime.allowance_in_chat(chat, connection_id, call.now.timestamp())
+    allowance = realtime.allowance_in_chat(head, connection_id, call.now.timestamp())
     if not allowance.allowed:
         raise _rate_limited(allowance)
     return [realtime.spend_in_chat(allowance)]

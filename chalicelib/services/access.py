@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, NotAllowed, NotFound
-from chalicelib.models import Chat, Connection
+from chalicelib.models import Chat, ChatHead, Connection
 from chalicelib.services.sessions import Caller
 
 
@@ -49,11 +49,12 @@ class Actor:
         )
 
     @classmethod
-    def on_listener(cls, chat: Chat, connection_id: str, entry: Mapping[str, Any]) -> Actor:
+    def on_listener(cls, head: ChatHead, connection_id: str, entry: Mapping[str, Any]) -> Actor:
         """Who is on a connection listening to the chat, as its listener entry
-        says (written from the connection record when it joined)."""
+        in the chat's head says (written from the connection record when it
+        joined)."""
         return cls(
-            service_id=chat.service_id,
+            service_id=head.service_id,
             role=str(entry["role"]),
             subject_id=str(entry["subject"]),
             name=entry.get("name"),

@@ -9,14 +9,28 @@ from chalicelib.models import Chat
 from chalicelib.services import categories
 
 
+def customer_json(chat: Chat) -> dict[str, Any]:
+    customer = chat.customer or {}
+    return {
+        "customer_id": chat.customer_id,
+        "name": customer.get("name"),
+        "email": customer.get("email"),
+        "notes": customer.get("notes"),
+        "ip": customer.get("ip"),
+        "device": customer.get("device"),
+        "verified": bool(customer.get("verified")),
+    }
+
+
 def chat_json(
     chat: Chat,
     *,
+    last_seq: int,
     queue_position: int | None = None,
     category_paths: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """`category_paths` (from categories.paths) saves a lookup per chat in lists."""
-    customer = chat.customer or {}
+    """`last_seq` from services/heads.py (an open chat's is on its head);
+    `category_paths` (from categories.paths) saves a lookup per chat in lists."""
     rating = chat.rating or None
     return {
         "chat_id": chat.chat_id,
@@ -25,15 +39,7 @@ def chat_json(
         "processed": bool(chat.processed),
         "operator_id": chat.operator_id,
         "operator_name": chat.operator_name,
-        "customer": {
-            "customer_id": chat.customer_id,
-            "name": customer.get("name"),
-            "email": customer.get("email"),
-            "notes": customer.get("notes"),
-            "ip": customer.get("ip"),
-            "device": customer.get("device"),
-            "verified": bool(customer.get("verified")),
-        },
+        "customer": customer_json(chat),
         "inquiry": {
             "channel": chat.channel or "widget",
             "category_id": chat.category_id,
@@ -55,5 +61,5 @@ def chat_json(
             "comment": rating.get("comment"),
             "rated_at": rating.get("rated_at"),
         },
-        "last_seq": int(chat.last_seq or 0),
+        "last_seq": last_seq,
     }

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import auth, clock, realtime, validate
 from chalicelib.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from chalicelib.models import (
     Chat,
+    ChatHead,
     Connection,
     Customer,
     Message,
@@ -30,6 +32,7 @@ from chalicelib.services import (
     access,
     categories,
     chat_index,
+    heads,
     messages,
     retries,
     routing,
@@ -69,8 +72,19 @@ class StartRequest:
         )
 
 
-def to_json(chat: Chat) -> dict[str, Any]:
-    return chat_json(chat, queue_position=routing.queue_position(chat))
+def to_json(chat: Chat, head: ChatHead | None = None) -> dict[str, Any]:
+    """A chat as API.md shows it; an open chat's last seq comes from its head
+    (read here unless given)."""
+    if head is None and chat.status != "ended":
+        head = heads.get(chat.chat_id)
+    return chat_json(chat, last_seq=heads.last_seq(chat, head),
+                     queue_position=routing.queue_position(chat))
+
+
+def to_json_all(chats: list[Chat]) -> list[dict[str, Any]]:
+    """Chats as API.md shows them, their heads read together."""
+    found = heads.of_chats(chats)
+    return [to_json(chat, found.get(chat.chat_id)) for chat in chats]
 
 
 # --- reading ----------------------------------------------------------------------
@@ -123,6 +137,11 @@ def start(
                 return _attached(actor, existing)
             continue
         chat = _new_chat(actor, customer, request, current, ip=ip, device=device, now=now)
+        head = heads.new_head(
+            chat,
+            (chat.customer or {}).get("name"),
+            {actor.connection_id: listener_of(actor)} if actor.connection_id else {},
+        )
         greeting = Message(
             chat_id=chat.chat_id,
             seq=1,
@@ -143,6 +162,7 @@ def start(
         try:
             with transaction() as writes:
                 writes.save(chat, condition=Chat.chat_id.does_not_exist())
+                writes.save(head, condition=ChatHead.chat_id.does_not_exist())
                 writes.save(greeting, condition=Message.seq.does_not_exist())
                 created = stats.Counts(chat.service_id, chat.created_at, chat.chat_id)
                 created.chat_created().add_to(writes)
@@ -232,11 +252,6 @@ def _new_chat(
         },
         sticky_operator_id=customer.last_operator_id if current["sticky_assignment"] else None,
         **chat_index.new_chat_keys(actor.service_id, request.channel or "widget", name, email),
-        last_seq=1,
-        listeners=(
-            {actor.connection_id: listener_of(actor)} if actor.connection_id else {}
-        ),
-        conns_version=1,
         created_at=created_at,
     )
     chat.sweep_shard = routing.sweep_shard(chat_id)
@@ -245,17 +260,18 @@ def _new_chat(
 
 
 def _attached(actor: Actor, chat: Chat) -> Chat:
-    """The chat with the actor's connection among its listeners."""
+    """The chat, with the actor's connection among its listeners."""
     if not actor.connection_id or chat.status == "ended":
         return chat
-    if realtime.listener(chat, actor.connection_id) is not None:
+    head = heads.get(chat.chat_id)
+    if head is None or realtime.listener(head, actor.connection_id) is not None:
         return chat  # never rewritten: the entry holds the allowance spent there
     try:
         with transaction() as writes:
-            realtime.attach_actions(writes, actor.connection_id, chat, listener_of(actor))
+            realtime.attach_actions(writes, actor.connection_id, chat.chat_id, listener_of(actor))
     except TransactWriteError:
-        pass  # the connection closed meanwhile: nothing to attach
-    return Chat.get(chat.chat_id, consistent_read=True)
+        pass  # the connection closed (or the chat ended) meanwhile: nothing to attach
+    return chat
 
 
 def listener_of(actor: Actor) -> dict[str, Any]:
@@ -286,49 +302,70 @@ def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
         if chat.status == "ended" or chat.customer_left_at:
             _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
             return chat
+        head = heads.require(chat.chat_id)
         left_at = clock.iso(now)
         try:
-            if chat.status == "waiting":
-                chat.update(
-                    actions=[
-                        Chat.status.set("ended"),
-                        Chat.ended_at.set(left_at),
-                        Chat.customer_left_at.set(left_at),
-                        Chat.queued_service_id.remove(),
-                        Chat.queued_at.remove(),
-                        *routing.no_sweep_actions(),
-                    ],
-                    condition=(Chat.status == "waiting") & Chat.operator_id.does_not_exist(),
-                )
-            else:
-                chat.update(
-                    actions=[Chat.customer_left_at.set(left_at)],
-                    condition=Chat.status.is_in("assigned", "active")
-                    & Chat.customer_left_at.does_not_exist(),
-                )
-        except UpdateError:
+            with transaction() as writes:
+                if chat.status == "waiting":
+                    writes.update(
+                        chat,
+                        actions=[
+                            Chat.status.set("ended"),
+                            Chat.ended_at.set(left_at),
+                            Chat.customer_left_at.set(left_at),
+                            Chat.last_seq.set(int(head.last_seq or 0)),
+                            Chat.queued_service_id.remove(),
+                            Chat.queued_at.remove(),
+                            *routing.no_sweep_actions(),
+                        ],
+                        condition=(Chat.status == "waiting") & Chat.operator_id.does_not_exist(),
+                    )
+                    _close_head(writes, head, customer_left=True)
+                else:
+                    writes.update(
+                        chat,
+                        actions=[Chat.customer_left_at.set(left_at)],
+                        condition=Chat.status.is_in("assigned", "active")
+                        & Chat.customer_left_at.does_not_exist(),
+                    )
+                    writes.update(head, actions=[ChatHead.customer_left.set(True)])
+        except TransactWriteError:
             continue
         _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
-        if chat.status == "ended":
+        if chat.status == "waiting":
             routing.push_positions(chat.service_id, push)
         else:
             frame = {"type": "chat.customer_left", "chat_id": chat.chat_id}
-            realtime.deliver(push, realtime.conns(chat, "operator"), frame)
-        return chat
+            realtime.deliver(push, realtime.conns(head, "operator"), frame)
+        return Chat.get(chat.chat_id, consistent_read=True)
     raise Conflict("could not leave the chat; try again", "busy")
 
 
+def _close_head(writes: TransactWrite, head: ChatHead, *, customer_left: bool = False) -> None:
+    """The head of a chat that ends: nothing more is sent in it, and its last seq
+    (written to the chat in the same transaction) is the one read."""
+    actions = [ChatHead.ended.set(True)]
+    if customer_left:
+        actions.append(ChatHead.customer_left.set(True))
+    writes.update(head, actions=actions,
+                  condition=ChatHead.last_seq == int(head.last_seq or 0))
+
+
 def typing(actor: Actor, chat_id: str, *, push: Pusher) -> None:
-    """Tell the other side someone is typing (no storage, nothing to retry)."""
-    chat = access.readable_chat(actor, chat_id, consistent=False)
+    """Tell the other side someone is typing (no storage, nothing to retry): the
+    chat's head says who may and who listens."""
+    head = heads.readable(actor, chat_id, consistent=False)
+    if head.ended:
+        raise Conflict("the chat has ended", "chat_ended")
     if actor.is_customer:
-        access.require_customer_present(chat)
-        others = realtime.conns(chat, "operator")
+        if head.customer_left:
+            raise Conflict("the customer has left the chat", "customer_left")
+        others = realtime.conns(head, "operator")
     else:
-        access.require_handler(actor, chat)
-        access.require_not_ended(chat)
-        others = realtime.conns(chat, "customer")
-    frame = {"type": "typing", "chat_id": chat.chat_id, "role": actor.side}
+        if not actor.is_admin and head.operator_id != actor.subject_id:
+            raise NotAllowed("the chat is assigned to another operator", "forbidden")
+        others = realtime.conns(head, "customer")
+    frame = {"type": "typing", "chat_id": head.chat_id, "role": actor.side}
     realtime.deliver(push, others, frame)
 
 
@@ -365,7 +402,9 @@ def submit_rating(
         raise Conflict("the chat changed meanwhile; rate again", "busy")
     frame = {"type": "chat.rated", "chat_id": chat.chat_id, "score": score,
              "comment": rating["comment"]}
-    realtime.deliver(push, realtime.conns(chat, "operator"), frame)
+    head = heads.get(chat.chat_id)
+    if head is not None:
+        realtime.deliver(push, realtime.conns(head, "operator"), frame)
     return chat
 
 
@@ -413,6 +452,11 @@ def open_chat(actor: Actor, chat_id: str, *, now: datetime) -> Chat:
                 writes.update(chat, actions=actions, condition=condition)
                 if counts:
                     counts.add_to(writes)
+                    # Replied and now processed: the operator's messages no
+                    # longer change the chat item.
+                    writes.update(ChatHead(chat_id=chat.chat_id),
+                                  actions=[ChatHead.replied.set(True)],
+                                  condition=ChatHead.chat_id.exists())
         except TransactWriteError:
             continue
         return Chat.get(chat.chat_id, consistent_read=True)
@@ -472,6 +516,15 @@ def save_info(actor: Actor, chat_id: str, body: Any) -> Chat:
                                  for k, v in changes.items()],
                         condition=Customer.customer_id.exists(),
                     )
+                if "name" in changes and chat.status != "ended":
+                    # The customer's messages carry the name from the head.
+                    name = changes["name"]
+                    writes.update(
+                        ChatHead(chat_id=chat.chat_id),
+                        actions=[ChatHead.customer_name.set(name) if name
+                                 else ChatHead.customer_name.remove()],
+                        condition=ChatHead.chat_id.exists(),
+                    )
         except TransactWriteError as exc:
             failed = failed_tables(writes, exc)
             if failed.get("categories") == "ConditionalCheckFailed":
@@ -523,9 +576,9 @@ def request_rating(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -
     access.require_handler(actor, chat)
     access.require_customer_present(chat)
     text = settings.current(tenants.get_service(chat.service_id))["rating_message"]
-    messages.post_system(chat.chat_id, text, now=now, push=push)
+    head = messages.post_system(chat.chat_id, text, now=now, push=push)
     frame = {"type": "rating.requested", "chat_id": chat.chat_id, "text": text}
-    realtime.deliver(push, realtime.conns(chat, "customer"), frame)
+    realtime.deliver(push, realtime.conns(head, "customer"), frame)
 
 
 def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
@@ -543,6 +596,7 @@ def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
             Chat.operator_id.does_not_exist() if not operator_id
             else Chat.operator_id == operator_id
         )
+        head = heads.require(chat.chat_id)
         try:
             with transaction() as writes:
                 writes.update(
@@ -550,6 +604,7 @@ def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
                     actions=[
                         Chat.status.set("ended"),
                         Chat.ended_at.set(clock.iso(now)),
+                        Chat.last_seq.set(int(head.last_seq or 0)),
                         Chat.open_operator_id.remove(),
                         Chat.queued_service_id.remove(),
                         Chat.queued_at.remove(),
@@ -557,6 +612,7 @@ def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
                     ],
                     condition=(Chat.status == was) & held_by,
                 )
+                _close_head(writes, head)
                 if operator_id:
                     writes.update(
                         Operator(service_id=chat.service_id, operator_id=operator_id),
@@ -565,7 +621,7 @@ def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
         except TransactWriteError:
             continue
         _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
-        realtime.deliver(push, messages.listeners(chat), {"type": "chat.ended",
+        realtime.deliver(push, messages.listeners(head), {"type": "chat.ended",
                                                            "chat_id": chat.chat_id})
         if operator_id:
             routing.drain(chat.service_id, now=now, push=push)

@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib import auth, aws, clock, config
 from chalicelib.errors import Unavailable
 from chalicelib.models import Chat, ExportJob, Message
-from chalicelib.services import access, categories, history, messages
+from chalicelib.services import access, categories, heads, history, messages
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
 
@@ -115,8 +115,10 @@ def _chunks(chats: Iterator[Chat], size: int) -> Iterator[list[Chat]]:
 def _messages_of(chunk: list[Chat]) -> dict[str, list[Message]]:
     """The messages of a few chats by BatchGetItem: seqs run 1…last_seq with no
     gap, so their keys are known, and 100 keys cost one request, not one Query
-    per chat."""
-    keys = [(chat.chat_id, seq) for chat in chunk for seq in range(1, int(chat.last_seq or 0) + 1)]
+    per chat. (An open chat's last seq is on its head: one more BatchGetItem
+    for the chunk's open chats, if it has any.)"""
+    last = heads.last_seqs(chunk)
+    keys = [(chat_id, seq) for chat_id, n in last.items() for seq in range(1, n + 1)]
     found: dict[str, list[Message]] = {chat.chat_id: [] for chat in chunk}
     for message in Message.batch_get(keys):
         found[message.chat_id].append(message)
@@ -159,7 +161,8 @@ def run(export_id: str) -> None:
     def chats_as_json() -> Iterator[dict[str, Any]]:
         for chat, found in _with_messages(history.all_matching(job.service_id, search)):
             transcript[chat.chat_id] = [messages.message_json(m) for m in found]
-            yield chat_json(chat, category_paths=paths)
+            last_seq = int(found[-1].seq) if found else 0
+            yield chat_json(chat, last_seq=last_seq, category_paths=paths)
 
     def messages_of(chat: dict[str, Any]) -> list[dict[str, Any]]:
         return transcript.pop(chat["chat_id"], [])

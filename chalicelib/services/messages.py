@@ -2,13 +2,15 @@
 per chat with no gap or repeat however many send at once, and stored once per
 client message id.
 
-One message is one transaction, after one read of the chat:
-  Update chat  SET last_seq = n   IF last_seq = n-1 AND the sender may still send
+One message is one transaction, after one read of the chat's head (the small
+item models.ChatHead, kept apart from the chat item and its many indexes):
+  Update head  SET last_seq = n   IF last_seq = n-1 AND the sender may still send
                                      AND the chat's listeners are as read
   Put message  (chat_id, n)       IF new
   Put guard    cmid#<chat>#<id>   IF new        (client retries)
-A lost race re-reads the chat and tries n+1; a guard that exists means the
-message was stored before, and its original seq is the answer.
+An operator's first reply also updates the chat item (first response,
+processed). A lost race re-reads the head and tries n+1; a guard that exists
+means the message was stored before, and its original seq is the answer.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, realtime
-from chalicelib.errors import Conflict, InvalidInput
-from chalicelib.models import Chat, Message, Token, failed_tables, transaction
+from chalicelib.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from chalicelib.models import Chat, ChatHead, Message, Token, failed_tables, transaction
 from chalicelib.realtime import FrameRaced, Pusher
-from chalicelib.services import access, chat_index, retries, stats
+from chalicelib.services import chat_index, heads, retries, stats
 from chalicelib.services.access import Actor
 
 MAX_TEXT = 5000
@@ -35,34 +37,14 @@ MAX_ATTEMPTS = 50
 GUARD_TTL = timedelta(days=2)
 
 ExtraWrites = Callable[[TransactWrite], None]
-# More actions for the message's own chat update, from the chat as read.
-ChatActions = Callable[[Chat], list[Any]]
+# More actions for the message's own head update, from the head as read.
+HeadActions = Callable[[ChatHead], list[Any]]
 
 
 @dataclass(frozen=True)
 class Sent:
     seq: int
     duplicate: bool
-
-
-# What send() reads of a chat, and all a message frame reads: the chat item also
-# holds its customer's consent, the history index keys and more, which would
-# only cost parsing.
-SEND_READS = (
-    Chat.chat_id, Chat.service_id, Chat.customer_id, Chat.customer, Chat.status,
-    Chat.operator_id, Chat.customer_left_at, Chat.created_at, Chat.assigned_at,
-    Chat.opened_at, Chat.first_response_at, Chat.processed, Chat.last_seq,
-    Chat.conns_version, Chat.listeners,
-)
-
-
-def chat_to_send_in(chat_id: str) -> Chat | None:
-    """The chat as send() needs it (consistent), or None when there is none."""
-    try:
-        return Chat.get(chat_id, consistent_read=True,
-                        attributes_to_get=[attribute.attr_name for attribute in SEND_READS])
-    except Chat.DoesNotExist:
-        return None
 
 
 def checked_text(value: Any, field: str = "text") -> str:
@@ -120,46 +102,75 @@ def history_page(
     return page, False
 
 
-def listeners(chat: Chat) -> set[str]:
-    return realtime.conns(chat)
+def listeners(head: ChatHead) -> set[str]:
+    return realtime.conns(head)
 
 
-def _may_send(actor: Actor, chat: Chat) -> Any:
-    """Check the sender against the chat as read; the same as a write condition."""
+def _may_send(actor: Actor, head: ChatHead) -> Any:
+    """Check the sender against the chat's head as read; the same as a write
+    condition (the head mirrors the chat's operator, end and customer leaving)."""
     if actor.is_customer:
-        access.require_customer_present(chat)
-        return Chat.customer_left_at.does_not_exist()
-    access.require_handler(actor, chat)
-    access.require_not_ended(chat)
-    if actor.is_admin:
-        return None
-    return Chat.operator_id == actor.subject_id
+        _require_open(head)
+        if head.customer_left:
+            raise Conflict("the customer has left the chat", "customer_left")
+        return ChatHead.customer_left == False  # noqa: E712
+    if not actor.is_admin and head.operator_id != actor.subject_id:
+        raise NotAllowed("the chat is assigned to another operator", "forbidden")
+    _require_open(head)
+    return None if actor.is_admin else ChatHead.operator_id == actor.subject_id
 
 
-def _reply_actions(chat: Chat, now: datetime) -> tuple[list[Any], Any, stats.Counts | None]:
-    """An operator's message: the first response time, and `processed` (R-CH-1)
-    once the chat is also opened, counted in the day's statistics. Conditions
-    keep a concurrent open exact."""
-    actions: list[Any] = []
-    condition = None
-    counts = None
-    first_response_at = chat.first_response_at
-    if not first_response_at:
-        first_response_at = clock.iso(now)
-        actions.append(Chat.first_response_at.set(first_response_at))
-        condition = Chat.first_response_at.does_not_exist()
-    if not chat.processed:
-        if chat.opened_at:
-            actions += chat_index.processed_actions(chat.service_id)
-            not_yet = Chat.processed.does_not_exist() | (Chat.processed == False)  # noqa: E712
-            condition = not_yet if condition is None else condition & not_yet
-            counts = stats.Counts(chat.service_id, chat.created_at, chat.chat_id).processed(
-                first_response_at, chat.assigned_at
-            )
-        else:
-            opened = Chat.opened_at.does_not_exist()
-            condition = opened if condition is None else condition & opened
-    return actions, condition, counts
+def _require_open(head: ChatHead) -> None:
+    if head.ended:
+        raise Conflict("the chat has ended", "chat_ended")
+
+
+@dataclass
+class _Reply:
+    """What an operator's message changes on the chat item itself, until the
+    chat has its first response and is processed (R-CH-1): the first response
+    time, and `processed` once the chat is also opened, counted in the day's
+    statistics. Conditions keep a concurrent open exact."""
+
+    chat: Chat
+    actions: list[Any]
+    condition: Any
+    counts: stats.Counts | None
+    settles: bool  # after this message the head's `replied` holds
+
+    @classmethod
+    def to(cls, chat: Chat, now: datetime) -> _Reply:
+        actions: list[Any] = []
+        conditions: list[Any] = []
+        counts = None
+        first_response_at = chat.first_response_at
+        if not first_response_at:
+            first_response_at = clock.iso(now)
+            actions.append(Chat.first_response_at.set(first_response_at))
+            conditions.append(Chat.first_response_at.does_not_exist())
+        settles = bool(chat.processed)
+        if not chat.processed:
+            if chat.opened_at:
+                actions += chat_index.processed_actions(chat.service_id)
+                conditions.append(
+                    Chat.processed.does_not_exist() | (Chat.processed == False)  # noqa: E712
+                )
+                counts = stats.Counts(chat.service_id, chat.created_at, chat.chat_id).processed(
+                    first_response_at, chat.assigned_at
+                )
+                settles = True
+            else:
+                conditions.append(Chat.opened_at.does_not_exist())
+        condition = None
+        for each in conditions:
+            condition = each if condition is None else condition & each
+        return cls(chat, actions, condition, counts, settles)
+
+    def add_to(self, writes: TransactWrite) -> None:
+        if self.actions:
+            writes.update(self.chat, actions=self.actions, condition=self.condition)
+        if self.counts:
+            self.counts.add_to(writes)
 
 
 def send(
@@ -171,85 +182,88 @@ def send(
     now: datetime,
     push: Pusher,
     also: ExtraWrites | None = None,
-    chat_actions: ChatActions | None = None,
-    read: Chat | None = None,
+    head_actions: HeadActions | None = None,
+    read: ChatHead | None = None,
 ) -> Sent:
     """Store a customer's or operator's message and push it to both sides.
-    `also` adds writes to the transaction; `chat_actions` adds actions to its chat
-    update, worked out anew from each read of the chat (and may refuse).
-    `read`: the chat as the caller already read it (consistently, just now, at
-    least SEND_READS), used for the first attempt; the transaction's conditions
-    catch any change since."""
+    `also` adds writes to the transaction; `head_actions` adds actions to its
+    head update, worked out anew from each read of the head (and may refuse).
+    `read`: the chat's head as the caller already read it (consistently, just
+    now), used for the first attempt; the transaction's conditions catch any
+    change since."""
     text = checked_text(text)
     client_msg_id = checked_client_msg_id(client_msg_id)
     for attempt in range(MAX_ATTEMPTS):
         retries.backoff(attempt)
         if attempt == 0 and read is not None and read.chat_id == chat_id:
-            chat = access.readable(actor, read)
+            head = read
+            if head.service_id != actor.service_id or (
+                actor.is_customer and head.customer_id != actor.subject_id
+            ):
+                raise NotFound("no such chat")
         else:
-            chat = access.readable_chat(actor, chat_id)
-        sender_condition = _may_send(actor, chat)
-        extra_actions: list[Any] = []
-        extra_condition = None
-        counts = None
-        if actor.role in ("operator", "admin"):
-            extra_actions, extra_condition, counts = _reply_actions(chat, now)
-        if chat_actions:
-            extra_actions = [*extra_actions, *chat_actions(chat)]
-        name = (chat.customer or {}).get("name") if actor.is_customer else actor.name
-        message = _new_message(chat, actor.side, actor.subject_id, name, text, client_msg_id, now)
+            head = heads.readable(actor, chat_id)
+        sender_condition = _may_send(actor, head)
+        extra_actions = [*head_actions(head)] if head_actions else []
+        reply = None
+        if not actor.is_customer and not head.replied:
+            reply = _Reply.to(Chat.get(head.chat_id, consistent_read=True), now)
+            if reply.settles:
+                extra_actions.append(ChatHead.replied.set(True))
+        name = head.customer_name if actor.is_customer else actor.name
+        message = _new_message(head, actor.side, actor.subject_id, name, text, client_msg_id, now)
         guard = Token(
-            token_key=_guard_key(chat.chat_id, client_msg_id),
+            token_key=_guard_key(head.chat_id, client_msg_id),
             payload={"seq": int(message.seq)},
             expires_at=now + GUARD_TTL,
         )
-        conditions = [c for c in (sender_condition, extra_condition) if c is not None]
         try:
             with transaction() as writes:
-                _claim_seq(writes, chat, extra_actions, conditions)
+                _claim_seq(writes, head, extra_actions, sender_condition)
                 writes.save(message, condition=Message.seq.does_not_exist())
                 writes.save(guard, condition=Token.token_key.does_not_exist())
-                if counts:
-                    counts.add_to(writes)
+                if reply:
+                    reply.add_to(writes)
                 if also:
                     also(writes)
         except TransactWriteError as exc:
             failed = failed_tables(writes, exc)
             if failed.get("tokens") == "ConditionalCheckFailed":
-                return Sent(seq=_original_seq(chat.chat_id, client_msg_id), duplicate=True)
+                return Sent(seq=_original_seq(head.chat_id, client_msg_id), duplicate=True)
             if "connections" in failed:
                 raise FrameRaced(actor.connection_id or "") from exc
             continue
-        others = listeners(chat) - {actor.connection_id}
+        others = listeners(head) - {actor.connection_id}
         realtime.deliver(push, others, {"type": "message", "message": message_json(message)})
         return Sent(seq=int(message.seq), duplicate=False)
     raise Conflict("the chat is too busy right now; send again", "busy")
 
 
-def post_system(chat_id: str, text: str, *, now: datetime, push: Pusher) -> Message:
-    """A system message (greeting, rating guidance) at the chat's next seq."""
+def post_system(chat_id: str, text: str, *, now: datetime, push: Pusher) -> ChatHead:
+    """A system message (greeting, rating guidance) at the chat's next seq; the
+    head as it is after it (who listens, for the caller's own pushes)."""
     for attempt in range(MAX_ATTEMPTS):
         retries.backoff(attempt)
-        try:
-            chat = Chat.get(chat_id, consistent_read=True)
-        except Chat.DoesNotExist as exc:
-            raise Conflict("the chat is gone", "chat_gone") from exc
-        access.require_not_ended(chat)
-        message = _new_message(chat, "system", None, None, text, None, now)
+        head = heads.get(chat_id)
+        if head is None:
+            raise Conflict("the chat is gone", "chat_gone")
+        _require_open(head)
+        message = _new_message(head, "system", None, None, text, None, now)
         try:
             with transaction() as writes:
-                _claim_seq(writes, chat, [], [])
+                _claim_seq(writes, head, [], None)
                 writes.save(message, condition=Message.seq.does_not_exist())
         except TransactWriteError:
             continue
         frame = {"type": "message", "message": message_json(message)}
-        realtime.deliver(push, listeners(chat), frame)
-        return message
+        realtime.deliver(push, listeners(head), frame)
+        head.last_seq = int(message.seq)
+        return head
     raise Conflict("the chat is too busy right now; try again", "busy")
 
 
 def _new_message(
-    chat: Chat,
+    head: ChatHead,
     role: str,
     sender_id: str | None,
     sender_name: str | None,
@@ -258,8 +272,8 @@ def _new_message(
     now: datetime,
 ) -> Message:
     return Message(
-        chat_id=chat.chat_id,
-        seq=int(chat.last_seq or 0) + 1,
+        chat_id=head.chat_id,
+        seq=int(head.last_seq or 0) + 1,
         sender_role=role,
         sender_id=sender_id,
         sender_name=sender_name,
@@ -270,18 +284,20 @@ def _new_message(
 
 
 def _claim_seq(
-    writes: TransactWrite, chat: Chat, actions: list[Any], conditions: list[Any]
+    writes: TransactWrite, head: ChatHead, actions: list[Any], sender_condition: Any
 ) -> None:
+    """Seq n, if nobody took it since the head was read, the listeners are the
+    ones read, the chat is open and the sender still may send."""
     condition = (
-        (Chat.last_seq == int(chat.last_seq or 0))
-        & (Chat.conns_version == int(chat.conns_version or 0))
-        & (Chat.status != "ended")
+        (ChatHead.last_seq == int(head.last_seq or 0))
+        & (ChatHead.conns_version == int(head.conns_version or 0))
+        & (ChatHead.ended == False)  # noqa: E712
     )
-    for extra in conditions:
-        condition = condition & extra
+    if sender_condition is not None:
+        condition = condition & sender_condition
     writes.update(
-        chat,
-        actions=[Chat.last_seq.set(int(chat.last_seq or 0) + 1), *actions],
+        head,
+        actions=[ChatHead.last_seq.set(int(head.last_seq or 0) + 1), *actions],
         condition=condition,
     )
 

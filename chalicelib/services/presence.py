@@ -15,7 +15,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, realtime, validate
 from chalicelib.errors import NotFound
-from chalicelib.models import Chat, Connection, Operator
+from chalicelib.models import Chat, ChatHead, Connection, Operator
 from chalicelib.realtime import Pusher
 from chalicelib.services import operators, routing
 
@@ -53,13 +53,10 @@ def operator_connected(connection: Connection) -> None:
     entry = realtime.listener_entry(connection.role, connection.subject_id, connection.name)
     for held in Chat.by_operator.query(connection.subject_id):
         try:
-            Chat(chat_id=held.chat_id).update(
-                actions=[
-                    Chat.listeners[connection.connection_id].set(entry),
-                    Chat.conns_version.add(1),
-                ],
-                condition=(Chat.open_operator_id == connection.subject_id)
-                & Chat.listeners.exists(),
+            ChatHead(chat_id=held.chat_id).update(
+                actions=realtime.listen_actions({connection.connection_id: entry}),
+                condition=(ChatHead.operator_id == connection.subject_id)
+                & (ChatHead.ended == False),  # noqa: E712
             )
         except UpdateError:
             continue

@@ -26,9 +26,9 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, realtime
-from chalicelib.models import Chat, Customer, Operator, failed_tables, transaction
+from chalicelib.models import Chat, ChatHead, Customer, Operator, failed_tables, transaction
 from chalicelib.realtime import Pusher
-from chalicelib.services import chat_index, messages, operators, settings, tenants
+from chalicelib.services import chat_index, heads, messages, operators, settings, tenants
 from chalicelib.services.chat_json import chat_json
 
 SWEEP_SHARDS = 4
@@ -135,18 +135,16 @@ def push_positions(service_id: str, push: Pusher, *, only: Iterable[Chat] | None
     """`chat.queued` with the queue position, to every waiting customer of the
     service (or only to `only`, when nobody else's position changed)."""
     if only is None:
-        for position, chat in enumerate(waiting_chats(service_id), start=1):
-            _push_position(chat, position, push)
-        return
-    for chat in only:
-        position = queue_position(chat)
-        if position is not None:
-            _push_position(chat, position, push)
-
-
-def _push_position(chat: Chat, position: int, push: Pusher) -> None:
-    frame = {"type": "chat.queued", "chat_id": chat.chat_id, "queue_position": position}
-    realtime.deliver(push, realtime.conns(chat, "customer"), frame)
+        positions = list(enumerate(waiting_chats(service_id), start=1))
+    else:
+        positions = [(queue_position(chat), chat) for chat in only]
+    waiting = [(position, chat) for position, chat in positions if position is not None]
+    listening = heads.of_chats(chat for _, chat in waiting)
+    for position, chat in waiting:
+        head = listening.get(chat.chat_id)
+        if head is not None:
+            frame = {"type": "chat.queued", "chat_id": chat.chat_id, "queue_position": position}
+            realtime.deliver(push, realtime.conns(head, "customer"), frame)
 
 
 # --- assigning --------------------------------------------------------------------
@@ -169,16 +167,14 @@ def try_assign(
         *chat_index.operator_actions(chat.service_id, operator.operator_id),
         Chat.queued_service_id.remove(),
         Chat.queued_at.remove(),
-        Chat.conns_version.add(1),
         *sweep_actions(chat.chat_id, now + timeout),
     ]
-    # The operator's consoles hear the chat from now on (a console already
-    # listening keeps its entry, and with it the allowance it spent there).
-    listening = realtime.conns(chat)
+    # The head: the operator may send, and its consoles hear the chat from now on.
     entry = realtime.listener_entry(operator.role, operator.operator_id, operator.name)
-    chat_actions += realtime.add_listener_actions(
-        chat, {c: entry for c in operator_conns if c not in listening}
-    )
+    head_actions = [
+        ChatHead.operator_id.set(operator.operator_id),
+        *realtime.listen_actions(dict.fromkeys(operator_conns, entry)),
+    ]
     try:
         with transaction() as writes:
             writes.update(
@@ -195,8 +191,12 @@ def try_assign(
                 actions=chat_actions,
                 condition=(Chat.status == "waiting")
                 & Chat.operator_id.does_not_exist()
-                & Chat.customer_left_at.does_not_exist()
-                & realtime.listeners_condition(chat),
+                & Chat.customer_left_at.does_not_exist(),
+            )
+            writes.update(
+                ChatHead(chat_id=chat.chat_id),
+                actions=head_actions,
+                condition=ChatHead.listeners.exists(),
             )
             writes.update(
                 Customer(service_id=chat.service_id, customer_id=chat.customer_id),
@@ -269,8 +269,9 @@ def drain(
 def announce_assignment(chat_id: str, push: Pusher) -> None:
     """`chat.assigned` to the customer and to the operator (the console blinks)."""
     chat = Chat.get(chat_id, consistent_read=True)
-    frame = {"type": "chat.assigned", "chat": chat_json(chat)}
-    realtime.deliver(push, messages.listeners(chat), frame)
+    head = heads.require(chat_id)
+    frame = {"type": "chat.assigned", "chat": chat_json(chat, last_seq=heads.last_seq(chat, head))}
+    realtime.deliver(push, messages.listeners(head), frame)
 
 
 # --- giving chats back ------------------------------------------------------------
@@ -284,7 +285,8 @@ def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
         return False
     # The operator side stops hearing it: the operator's consoles and anyone
     # else's that resumed it (they may open it again from the list).
-    held_by = realtime.conns(chat, "operator")
+    head = heads.get(chat.chat_id)
+    held_by = realtime.conns(head, "operator") if head is not None else set()
     try:
         with transaction() as writes:
             writes.update(
@@ -297,11 +299,18 @@ def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
                     Chat.operator_name.remove(),
                     Chat.open_operator_id.remove(),
                     Chat.assigned_at.remove(),
-                    *[Chat.listeners[c].remove() for c in sorted(held_by)],
-                    Chat.conns_version.add(1),
                 ],
                 condition=(Chat.operator_id == operator_id)
                 & Chat.status.is_in("assigned", "active"),
+            )
+            writes.update(
+                ChatHead(chat_id=chat.chat_id),
+                actions=[
+                    ChatHead.operator_id.remove(),
+                    *[ChatHead.listeners[c].remove() for c in sorted(held_by)],
+                    ChatHead.conns_version.add(1),
+                ],
+                condition=ChatHead.chat_id.exists(),
             )
             writes.update(
                 Operator(service_id=chat.service_id, operator_id=operator_id),

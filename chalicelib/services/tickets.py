@@ -12,7 +12,7 @@ from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.models import Chat, Ticket
 from chalicelib.services import access, messages
 from chalicelib.services.access import Actor
-from chalicelib.services.chat_json import chat_json
+from chalicelib.services.chat_json import chat_json, customer_json
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -31,7 +31,7 @@ def create(actor: Actor, chat_id: str, body: Any) -> Ticket:
     text = validate.text(body, "body", max_len=10_000, required=False, allow_empty=True)
     chat = access.readable_chat(actor, chat_id)
     may_file_ticket(actor, chat)
-    customer = chat_json(chat)["customer"]
+    customer = customer_json(chat)
     ticket = Ticket(
         ticket_id=auth.new_id("tk"),
         service_id=chat.service_id,
@@ -99,7 +99,8 @@ def chat_history(actor: Actor, ticket_id: str) -> dict[str, Any]:
         raise NotFound("the ticket has no chat")
     chat = access.readable_chat(actor, ticket.chat_id, consistent=False)
     transcript = [messages.message_json(m) for m in messages.messages_after(chat.chat_id, 0)]
-    return {"chat": chat_json(chat), "messages": transcript}
+    last_seq = transcript[-1]["seq"] if transcript else 0
+    return {"chat": chat_json(chat, last_seq=last_seq), "messages": transcript}
 
 
 def to_json(ticket: Ticket) -> dict[str, Any]:

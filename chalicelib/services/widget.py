@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError
 from chalicelib import auth, clock, config, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
 from chalicelib.models import Chat, Customer, Operator, Service
-from chalicelib.services import ratelimit, settings, tenants
+from chalicelib.services import heads, ratelimit, settings, tenants
 
 
 def operators_online(service_id: str) -> int:
@@ -104,7 +104,7 @@ def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | 
                 open_chat = {
                     "chat_id": chat.chat_id,
                     "status": chat.status,
-                    "last_seq": int(chat.last_seq or 0),
+                    "last_seq": heads.last_seq(chat, heads.get(chat.chat_id)),
                 }
         except Chat.DoesNotExist:
             open_chat = None

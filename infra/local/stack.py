@@ -96,6 +96,9 @@ def prepare_data(settings: LocalSettings) -> None:
     added = tables_upgrade.add_missing_indexes(client)
     if added:
         log.info("added indexes: %s", ", ".join(added))
+    heads = tables_upgrade.add_missing_heads(client)
+    if heads:
+        log.info("gave %d open chat(s) from an older checkout a head", heads)
     moto_servers.create_bucket(settings.s3_endpoint, settings.exports_bucket)
     seeded = seed.seed_demo_service(settings.demo_password)
     if seeded:

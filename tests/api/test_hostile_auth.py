@@ -20,7 +20,16 @@ import jwt
 import pytest
 
 from chalicelib import auth, config
-from chalicelib.models import Category, Chat, Connection, Customer, Message, Operator, Service
+from chalicelib.models import (
+    Category,
+    Chat,
+    ChatHead,
+    Connection,
+    Customer,
+    Message,
+    Operator,
+    Service,
+)
 from chalicelib.models import Ticket as SupportTicket
 from tests.api.helpers import Api, assert_error, login
 from tests.api.ws_gateway import Desk, connect
@@ -398,7 +407,8 @@ def test_another_services_chats_tickets_and_exports_are_404_and_untouched(desk, 
 
     def snapshot() -> Any:
         chat = Chat.get(chat_id, consistent_read=True)
-        return (chat.status, chat.customer, chat.category_id, int(chat.last_seq), chat.rating,
+        last_seq = int(ChatHead.get(chat_id, consistent_read=True).last_seq)
+        return (chat.status, chat.customer, chat.category_id, last_seq, chat.rating,
                 [m.text for m in Message.query(chat_id)], _stored("acme"), _stored("globex"),
                 Chat.get(b_chat, consistent_read=True).category_id)
 

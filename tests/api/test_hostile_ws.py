@@ -22,7 +22,7 @@ import pytest
 
 from chalicelib import clock, realtime
 from chalicelib.api import ws
-from chalicelib.models import Chat, Connection, Customer, Message, Operator, Ticket
+from chalicelib.models import Chat, ChatHead, Connection, Customer, Message, Operator, Ticket
 from tests.api.helpers import Api
 from tests.api.ws_gateway import Desk, Socket, connect, posted
 from tests.conftest import make_tenant
@@ -262,6 +262,10 @@ def world() -> Iterator[World]:
     models.reset_connections()
 
 
+def _last_seq(chat_id: str) -> int:
+    return int(ChatHead.get(chat_id, consistent_read=True).last_seq)
+
+
 def _stored(world: World) -> Any:
     """What both services have stored, read by Query and GetItem (never Scan)."""
     state = []
@@ -272,6 +276,9 @@ def _stored(world: World) -> Any:
             state.append((chat_id, chat.status, int(chat.last_seq), chat.rating,
                           chat.customer, chat.customer_left_at, chat.ended_at,
                           chat.operator_id, chat.channel, chat.page_url, chat.category_id))
+            head = ChatHead.get(chat_id, consistent_read=True)
+            state.append((int(head.last_seq), head.ended, head.customer_left, head.operator_id,
+                          head.customer_name, head.replied, sorted(realtime.conns(head))))
             state.append([(int(m.seq), m.sender_role, m.text, m.client_msg_id)
                           for m in Message.query(chat_id, consistent_read=True)])
         state.append(sorted((c.customer_id, c.name, c.email, c.open_chat_id, c.verified)
@@ -440,7 +447,7 @@ def test_frames_out_of_state_are_refused_and_nothing_stored(world, role):
 def test_html_script_injection_and_unicode_text_is_stored_verbatim(world):
     customer = world.socket("customer")
     world.console.new_frames()
-    first = int(Chat.get(world.chat_a).last_seq) + 1
+    first = _last_seq(world.chat_a) + 1
     sent = []
     for n, text in enumerate([*HTML, *INJECTIONS, *UNICODE_OK]):
         for socket, side in ((customer, "customer"), (world.console, "operator")):
@@ -468,20 +475,20 @@ def test_text_at_the_limit_counts_characters_not_bytes(world):
         raw = json.dumps({"type": "message.send", "chat_id": world.chat_a,
                           "client_msg_id": f"limit-{len(text)}-{text[0]}", "text": text,
                           "id": "big"}, ensure_ascii=False)
-        before = int(Chat.get(world.chat_a).last_seq)
+        before = _last_seq(world.chat_a)
         replies = _exchange(customer, raw)
         if ok:
             assert replies[0]["type"] == "message.ack", replies
             assert Message.get(world.chat_a, replies[0]["seq"]).text == text
         else:
             assert assert_error_frame(replies, raw)["code"] == "too_large"
-            assert int(Chat.get(world.chat_a).last_seq) == before
+            assert _last_seq(world.chat_a) == before
 
 
 def test_a_text_with_nul_or_control_characters_is_stored_exactly_or_refused(world):
     customer = world.socket("customer")
     for n, text in enumerate(["nul\x00inside", "bell\x07 esc\x1b[2J", "\x7f\x85\u2028\u2029"]):
-        before = int(Chat.get(world.chat_a, consistent_read=True).last_seq)
+        before = _last_seq(world.chat_a)
         raw = json.dumps({"type": "message.send", "chat_id": world.chat_a,
                           "client_msg_id": f"ctl-{n}", "text": text, "id": "ctl"})
         replies = _exchange(customer, raw)
@@ -489,7 +496,7 @@ def test_a_text_with_nul_or_control_characters_is_stored_exactly_or_refused(worl
             assert Message.get(world.chat_a, replies[0]["seq"]).text == text
         else:
             assert_error_frame(replies, raw)
-            assert int(Chat.get(world.chat_a, consistent_read=True).last_seq) == before
+            assert _last_seq(world.chat_a) == before
             assert not list(Message.query(world.chat_a, Message.seq > before))
 
 
@@ -501,7 +508,7 @@ def test_a_replayed_message_frame_is_stored_once_whatever_it_now_says(world):
                               "client_msg_id": "replayed", "text": "<script>changed</script>"})
     assert first["seq"] == again["seq"]
     assert Message.get(world.chat_a, first["seq"]).text == "original"
-    assert int(Chat.get(world.chat_a).last_seq) == first["seq"]
+    assert _last_seq(world.chat_a) == first["seq"]
 
 
 def test_bytes_and_invalid_utf8_frames_are_refused_cleanly(world):

@@ -9,7 +9,7 @@ from pynamodb.connection import base
 from chalicelib import realtime
 from chalicelib.api import ws
 from chalicelib.errors import Conflict, InvalidInput, NotAllowed
-from chalicelib.models import Chat, Connection, Message, Operator, Token
+from chalicelib.models import Chat, ChatHead, Connection, Message, Token
 from chalicelib.services import chats, messages
 from tests.chat_helpers import (
     RecordingPusher,
@@ -49,7 +49,7 @@ def test_seq_counts_up_from_the_greeting_without_gaps(conversation, push):
             for n, who in enumerate([customer, console, customer, customer])]
     assert seqs == [2, 3, 4, 5]
     assert [m.seq for m in Message.query(chat.chat_id)] == [1, 2, 3, 4, 5]
-    assert Chat.get(chat.chat_id).last_seq == 5
+    assert ChatHead.get(chat.chat_id).last_seq == 5
 
 
 def test_a_repeated_client_msg_id_returns_the_original_seq_and_stores_nothing(
@@ -93,7 +93,7 @@ def test_a_gone_connection_is_dropped_and_the_sender_never_fails(conversation, p
     assert sent.seq == 2
     with pytest.raises(Connection.DoesNotExist):
         Connection.get(console.connection_id)
-    assert console.connection_id not in realtime.conns(Chat.get(chat.chat_id))
+    assert console.connection_id not in realtime.conns(ChatHead.get(chat.chat_id))
 
 
 def test_the_customer_cannot_send_after_leaving_nor_anyone_after_end(conversation, push):
@@ -129,8 +129,10 @@ def test_text_must_be_1_to_5000_characters(conversation, push, text, code):
 def test_system_messages_take_the_next_seq(conversation, push):
     chat, customer, _, _console = conversation
     _send(customer, chat, "hi", "c1", push)
-    message = messages.post_system(chat.chat_id, "Please rate us", now=later(9), push=push)
-    assert (message.seq, message.sender_role) == (3, "system")
+    head = messages.post_system(chat.chat_id, "Please rate us", now=later(9), push=push)
+    assert head.last_seq == 3
+    message = Message.get(chat.chat_id, 3)
+    assert (message.text, message.sender_role) == ("Please rate us", "system")
     assert push.frames(customer.connection_id, "message")[-1]["message"]["seq"] == 3
 
 
@@ -147,32 +149,59 @@ def _counting(monkeypatch) -> list[tuple[str, dict]]:
 
 
 def test_a_message_frame_costs_two_dynamodb_requests(conversation, push, monkeypatch):
-    """From a connection listening to its chat: the chat item, then one
-    transaction of three items (chat, message, client-id guard)."""
+    """From a connection listening to its chat: the chat's head, then one
+    transaction of three items (head, message, client-id guard); the chat item
+    itself is neither read nor written."""
     chat, customer, _, _ = conversation
     sent = _counting(monkeypatch)
     frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": "m1", "text": "hi"}
     reply = ws.handle_frame(customer.connection_id, json.dumps(frame), now=later(5), push=push)
     assert reply["type"] == "message.ack"
     assert [operation for operation, _ in sent] == ["GetItem", "TransactWriteItems"]
-    assert len(sent[1][1]["TransactItems"]) == 3
+    assert sent[0][1]["TableName"] == ChatHead.Meta.table_name
+    items = sent[1][1]["TransactItems"]
+    assert sorted(next(iter(i.values()))["TableName"] for i in items) == sorted(
+        [ChatHead.Meta.table_name, Message.Meta.table_name, Token.Meta.table_name])
 
 
-def test_a_connection_not_listening_sends_on_its_own_record(
-    conversation, push, monkeypatch, tenant
+def test_an_operators_first_reply_also_marks_the_chat_then_replies_do_not(
+    conversation, push, monkeypatch
 ):
-    """An admin who never opened the chat: the connection record says who it is,
-    and its own allowance is spent in the same transaction."""
-    chat, _, _, _ = conversation
-    admin = connect_operator(Operator.get("acme", tenant.admin_id))
+    """R-CH-1: the first reply to an opened chat sets its first response and
+    `processed` on the chat item; after that, replies touch only the head."""
+    chat, _, operator, console = conversation
+    chats.open_chat(as_operator(operator), chat.chat_id, now=later(1))
     sent = _counting(monkeypatch)
-    frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": "a1",
-             "text": "an admin steps in"}
-    reply = ws.handle_frame(admin.connection_id, json.dumps(frame), now=later(5), push=push)
+
+    def reply(cmid):
+        sent.clear()
+        frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": cmid,
+                 "text": "how can I help?"}
+        assert ws.handle_frame(console.connection_id, json.dumps(frame), now=later(5),
+                               push=push)["type"] == "message.ack"
+        return [operation for operation, _ in sent]
+
+    assert reply("o1") == ["GetItem", "GetItem", "TransactWriteItems"]
+    marked = Chat.get(chat.chat_id)
+    assert marked.processed and marked.first_response_at
+    assert ChatHead.get(chat.chat_id).replied is True
+    assert reply("o2") == ["GetItem", "TransactWriteItems"]
+    assert Chat.get(chat.chat_id).first_response_at == marked.first_response_at
+
+
+def test_a_connection_not_listening_sends_on_its_own_record(conversation, push, monkeypatch):
+    """The customer's second tab, before it resumed the chat: the connection
+    record says who it is, and its own allowance is spent in the transaction."""
+    chat, customer, _, _ = conversation
+    second_tab = connect_customer("acme", customer.subject_id)
+    sent = _counting(monkeypatch)
+    frame = {"type": "message.send", "chat_id": chat.chat_id, "client_msg_id": "t2",
+             "text": "from my phone"}
+    reply = ws.handle_frame(second_tab.connection_id, json.dumps(frame), now=later(5), push=push)
     assert reply["type"] == "message.ack"
     assert [operation for operation, _ in sent] == ["GetItem", "GetItem", "TransactWriteItems"]
     assert len(sent[2][1]["TransactItems"]) == 4
-    assert Connection.get(admin.connection_id).rate_tat is not None
+    assert Connection.get(second_tab.connection_id).rate_tat is not None
 
 
 def test_a_message_frame_for_another_customers_chat_is_not_found(conversation, push, tenant):
@@ -202,7 +231,7 @@ def test_a_message_flood_is_limited_by_the_allowance_in_the_chat(conversation):
     assert len(acked) == realtime.FRAME_BURST
     assert {r["code"] for r in limited} == {"rate_limited"} and len(limited) == 10
     assert len(list(Message.query(chat.chat_id))) == 1 + realtime.FRAME_BURST
-    entry = realtime.listener(Chat.get(chat.chat_id), customer.connection_id)
+    entry = realtime.listener(ChatHead.get(chat.chat_id), customer.connection_id)
     assert entry["tat"] > later(5).timestamp()
     assert Connection.get(customer.connection_id).rate_tat is None  # not the connection's
 
@@ -250,7 +279,7 @@ def test_an_operator_whose_chat_was_requeued_no_longer_speaks_in_it(conversation
 
     chats.open_chat(as_operator(operator), chat.chat_id, now=later(1))
     assert routing.requeue(Chat.get(chat.chat_id, consistent_read=True), now=later(2), push=push)
-    requeued = Chat.get(chat.chat_id, consistent_read=True)
+    requeued = ChatHead.get(chat.chat_id, consistent_read=True)
     assert console.connection_id not in realtime.conns(requeued)
     assert customer.connection_id in realtime.conns(requeued, "customer")
     reply = _frame(console, chat, "still here?")
@@ -260,7 +289,7 @@ def test_an_operator_whose_chat_was_requeued_no_longer_speaks_in_it(conversation
 
 def test_a_listener_entry_names_who_is_on_the_connection(conversation):
     chat, customer, operator, console = conversation
-    current = Chat.get(chat.chat_id)
+    current = ChatHead.get(chat.chat_id)
     assert realtime.listener(current, customer.connection_id) == {
         "role": "customer", "subject": customer.subject_id}
     assert realtime.listener(current, console.connection_id) == {

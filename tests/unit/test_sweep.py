@@ -2,7 +2,7 @@
 
 
 from chalicelib import realtime
-from chalicelib.models import Chat, Operator
+from chalicelib.models import Chat, ChatHead, Operator
 from chalicelib.services import chats, connections, presence, sweep
 from tests.chat_helpers import (
     add_operator,
@@ -80,7 +80,7 @@ def test_a_console_reload_within_the_grace_keeps_the_chats(tenant, push):
     sweep.run(now=later(200), push=push)
     kept = Chat.get(chat.chat_id)
     assert (kept.status, kept.operator_id) == ("active", op.operator_id)
-    assert reloaded.connection_id in realtime.conns(kept, "operator")
+    assert reloaded.connection_id in realtime.conns(ChatHead.get(chat.chat_id), "operator")
     assert kept.sweep_at is None
 
 
