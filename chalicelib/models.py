@@ -6,6 +6,7 @@ Every table access in the app goes through these classes."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from pynamodb.attributes import (
@@ -17,19 +18,23 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
+from pynamodb.connection import Connection as DynamoDBConnection
+from pynamodb.connection import TableConnection
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
     IncludeProjection,
     KeysOnlyProjection,
 )
-from pynamodb.models import Model
+from pynamodb.models import Model as PynamoModel
 from pynamodb.settings import default_settings_dict
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import config
 
 _ALL_MODELS: list[type[Model]] = []
+_shared: dict[str, DynamoDBConnection] = {}  # "connection" → the one in use
+_shared_lock = threading.Lock()
 
 
 class _TableMeta(type):
@@ -51,6 +56,29 @@ class _TableMeta(type):
     @property
     def max_pool_connections(cls) -> int:
         return config.http_pool_size()
+
+
+class Model(PynamoModel):
+    """The base of every table's model. All of them share one PynamoDB connection
+    per process: one botocore session and client, one pool of HTTP connections.
+    (PynamoDB makes one per model, each loading botocore's endpoint and service
+    data anew and opening its own connections: slower first requests in a fresh
+    Lambda, a TLS handshake per table.)"""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        if cls._connection is not None:
+            return cls._connection
+        with _shared_lock:
+            if cls._connection is None:
+                table = super()._get_connection()
+                shared = _shared.get("connection")
+                if shared is None:
+                    shared = _shared["connection"] = table.connection
+                else:
+                    shared.add_meta_table(table.get_meta_table())
+                    table.connection = shared
+            return cls._connection
 
 
 def _meta(key: str) -> type:
@@ -105,6 +133,8 @@ def failed_tables(writes: TransactWrite, error: Exception) -> dict[str, str]:
 
 def reset_connections() -> None:
     """Drop cached connections, so the next call uses the current endpoint."""
+    with _shared_lock:
+        _shared.clear()
     for model in _ALL_MODELS:
         model._connection = None
         for index in model._indexes.values():

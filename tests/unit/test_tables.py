@@ -90,3 +90,26 @@ def test_scan_is_refused_at_run_time_too(aws):
 
     with pytest.raises(ScanRefused):
         list(models.Operator.scan())
+
+
+def test_every_model_shares_one_connection_and_client(aws):
+    """One botocore client (one HTTP pool, one load of botocore's data) for all
+    tables and transactions, until the connections are reset."""
+    shared = {id(model._get_connection().connection) for model in models.all_models()}
+    assert len(shared) == 1
+    connection = models.Chat._get_connection().connection
+    assert models.transaction()._connection is connection
+    assert models.ChatHead._get_connection().connection.client is connection.client
+    # Each table still knows its own keys on the shared connection.
+    for model in models.all_models():
+        assert connection.get_meta_table(model.Meta.table_name).table_name == model.Meta.table_name
+
+    models.reset_connections()
+    assert models.Chat._get_connection().connection is not connection
+
+
+def test_the_shared_connection_follows_the_endpoint_after_a_reset(aws, monkeypatch):
+    models.Service._get_connection()
+    monkeypatch.setenv("DYNAMODB_ENDPOINT", "http://127.0.0.1:9")
+    models.reset_connections()
+    assert models.Message._get_connection().connection.host == "http://127.0.0.1:9"
