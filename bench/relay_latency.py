@@ -14,7 +14,7 @@ temporary directory) run side by side:
 
 In every chat the customer and the operator take turns; a message's latency is
 from the sender's send() of its `message.send` frame to the counterpart's socket
-receiving its `message` push. After a warm-up as long as the measuring (DynamoDB
+receiving its `message` push. After a warm-up longer than the measuring (DynamoDB
 Local's JIT compiler keeps speeding up for the first few thousand requests, and
 more so for the product's), the stacks are measured one at a time in alternating
 rounds (floor, product, floor, product, ...) so load from anything else on the
@@ -57,7 +57,7 @@ from tests.integration.stack_runner import Stack  # noqa: E402
 TARGET_P50_RATIO = 2.0
 CHATS = 50
 MESSAGES = 20  # measured, each way, per chat
-WARMUP_MESSAGES = 20  # each way, per chat, before measuring
+WARMUP_MESSAGES = 30  # each way, per chat, before measuring
 ROUNDS = 4  # measuring rounds per stack, alternating between the stacks
 FLOOR_APP = "bench.relay_floor_app:app"
 # Every customer comes from 127.0.0.1: lift the per-IP widget session limit.
