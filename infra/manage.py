@@ -8,6 +8,11 @@ creates a service and its first admin in the DynamoDB the environment points at
 the `TABLE_<KEY>` names or `TABLE_PREFIX` of the deployed stack); with nothing
 set it targets the local stack (http://127.0.0.1:${DYNAMODB_PORT:-8000}).
 It prints the service's widget key.
+
+    python -m infra.manage [--aws] add-chat-heads
+
+gives every open chat of a version before chat heads its head (infra/upgrade.py);
+run it once right after deploying the version that brought them.
 """
 
 from __future__ import annotations
@@ -45,12 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--admin-password", required=True)
     create.add_argument("--admin-name", default="Admin")
     create.add_argument("--widget-key")
+    commands.add_parser("add-chat-heads", help="give open chats from before chat heads one")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     target = _target_dynamodb(args.aws)
+    if args.command == "add-chat-heads":
+        return _add_chat_heads(target)
     from chalicelib.services import tenants
 
     try:
@@ -68,6 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"created service {service.service_id} in {target}", file=sys.stderr)
     print(f"admin: {admin.email} ({admin.operator_id})", file=sys.stderr)
     print(service.widget_key)
+    return 0
+
+
+def _add_chat_heads(target: str) -> int:
+    from chalicelib import aws, config
+    from infra import upgrade
+
+    added = upgrade.add_missing_heads(aws.client("dynamodb", config.dynamodb_endpoint()))
+    print(f"gave {added} open chat(s) a head in {target}", file=sys.stderr)
     return 0
 
 

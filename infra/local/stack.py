@@ -86,7 +86,7 @@ def start_dynamodb(settings: LocalSettings, running: contextlib.ExitStack) -> st
 def prepare_data(settings: LocalSettings) -> None:
     """Tables, the exports bucket and the demo service: whatever is missing."""
     from chalicelib import aws
-    from infra import tables
+    from infra import tables, upgrade
     from infra.local import tables_upgrade
 
     client = aws.client("dynamodb", endpoint_url=settings.dynamodb_endpoint)
@@ -96,7 +96,7 @@ def prepare_data(settings: LocalSettings) -> None:
     added = tables_upgrade.add_missing_indexes(client)
     if added:
         log.info("added indexes: %s", ", ".join(added))
-    heads = tables_upgrade.add_missing_heads(client)
+    heads = upgrade.add_missing_heads(client)
     if heads:
         log.info("gave %d open chat(s) from an older checkout a head", heads)
     moto_servers.create_bucket(settings.s3_endpoint, settings.exports_bucket)

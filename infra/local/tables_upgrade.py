@@ -1,14 +1,12 @@
 """Keep a persistent local database in step with the code: a table made by an
 older checkout gets the indexes added since (tables.create_tables only creates
-tables that are missing), and chats left open by a checkout from before chats
-had heads get one."""
+tables that are missing). Data upgrades, shared with deployed stacks, are in
+infra/upgrade.py."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
-
-from pynamodb.exceptions import PutError
 
 from infra import tables
 
@@ -49,37 +47,3 @@ def _create_index(
             return
         time.sleep(0.2)
     raise TimeoutError(f"index {index['IndexName']} on {table} did not become active")
-
-
-def add_missing_heads(client: Any) -> int:
-    """Give every open chat without a head (models.ChatHead) one, from the chat
-    item as older checkouts kept it; returns how many. A Scan, at start-up only."""
-    from chalicelib.models import Chat, ChatHead
-
-    added = 0
-    pages = client.get_paginator("scan").paginate(
-        TableName=Chat.Meta.table_name,
-        FilterExpression="#status <> :ended",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":ended": {"S": "ended"}},
-    )
-    for page in pages:
-        for raw in page.get("Items", []):
-            chat = Chat.from_raw_data(raw)
-            head = ChatHead(
-                chat_id=chat.chat_id,
-                service_id=chat.service_id,
-                customer_id=chat.customer_id,
-                customer_name=(chat.customer or {}).get("name"),
-                operator_id=chat.operator_id,
-                customer_left=bool(chat.customer_left_at),
-                replied=bool(chat.first_response_at and chat.processed),
-                last_seq=int(chat.last_seq or 0),
-                listeners={},  # clients resume, and join again
-            )
-            try:
-                head.save(condition=ChatHead.chat_id.does_not_exist())
-                added += 1
-            except PutError:
-                continue  # it has one
-    return added

@@ -8,7 +8,7 @@ from chalicelib import realtime
 from chalicelib.errors import Conflict
 from chalicelib.models import Chat, ChatHead, Message
 from chalicelib.services import chats, heads, messages, routing
-from infra.local import tables_upgrade
+from infra import upgrade
 from tests.chat_helpers import (
     add_operator,
     as_operator,
@@ -123,12 +123,12 @@ def test_open_chats_from_before_heads_get_one_at_start_up(tenant):
     # This suite refuses Scan to the app; the start-up upgrade is not the app.
     client.meta.events.unregister("before-call.dynamodb.Scan", unique_id=None,
                                   handler=_scan_guard())
-    assert tables_upgrade.add_missing_heads(client) == 1
+    assert upgrade.add_missing_heads(client) == 1
     head = _head("ch_old")
     assert (head.last_seq, head.operator_id, head.customer_name, head.ended) == (
         7, "op_1", "Old", False)
     assert heads.get("ch_done") is None
-    assert tables_upgrade.add_missing_heads(client) == 0
+    assert upgrade.add_missing_heads(client) == 0
 
 
 def _scan_guard():

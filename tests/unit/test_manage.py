@@ -42,3 +42,21 @@ def test_widget_keys_are_unique(aws, capsys):
     assert manage.main(first) == 0
     assert manage.main(second) == 1
     assert [s.service_id for s in Service.by_widget_key.query("same")] == ["one"]
+
+
+def test_add_chat_heads_upgrades_open_chats_from_before_heads(aws, capsys):
+    from chalicelib import aws as aws_clients
+    from chalicelib.models import Chat, ChatHead
+    from tests.conftest import _refuse_scan
+
+    Chat(chat_id="ch_old", service_id="shop", customer_id="cu_1", status="waiting",
+         last_seq=2, created_at="2026-01-01T00:00:00.000Z").save()
+    # The suite refuses Scan to the app; this upgrade is an operation, not the app.
+    aws_clients.client("dynamodb").meta.events.unregister(
+        "before-call.dynamodb.Scan", handler=_refuse_scan)
+
+    assert manage.main(["--aws", "add-chat-heads"]) == 0
+    assert "gave 1 open chat(s) a head" in capsys.readouterr().err
+    assert ChatHead.get("ch_old").last_seq == 2
+    assert manage.main(["--aws", "add-chat-heads"]) == 0
+    assert "gave 0 open chat(s)" in capsys.readouterr().err
