@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import subprocess
@@ -199,6 +200,7 @@ def main() -> int:
     from infra.local import moto_servers
     from tests.integration.stack_runner import free_port
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # S3's access log
     s3 = moto_servers.start(free_port())
     moto_servers.create_bucket(s3.endpoint, "bench-exports")
     ok = True
