@@ -8,6 +8,7 @@ the socket stays open.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -292,33 +293,25 @@ def send_message(call: FrameCall) -> Frame:
     for field in ("client_msg_id", "text"):
         if field not in call.frame:
             raise InvalidInput(field, "is required")
+    send = functools.partial(
+        messages.send,
+        call.actor,
+        chat_id,
+        call.frame["client_msg_id"],
+        call.frame["text"],
+        now=call.now,
+        push=call.push,
+        read=call.head,
+    )
     if call.as_listener:
-        sent = messages.send(
-            call.actor,
-            chat_id,
-            call.frame["client_msg_id"],
-            call.frame["text"],
-            now=call.now,
-            push=call.push,
-            head_actions=lambda head: _spend_in_chat(call, head),
-            read=call.head,
-        )
+        sent = send(head_actions=lambda head: _spend_in_chat(call, head))
         if sent.duplicate:
             raise _OwnPath  # a repeat spends the connection's allowance
         return _ack(call, sent)
     allowance = call.allowance
     assert allowance is not None
     try:
-        sent = messages.send(
-            call.actor,
-            chat_id,
-            call.frame["client_msg_id"],
-            call.frame["text"],
-            now=call.now,
-            push=call.push,
-            also=lambda writes: realtime.spend_in(writes, allowance),
-            read=call.head,
-        )
+        sent = send(also=lambda writes: realtime.spend_in(writes, allowance))
     except DomainError:
         realtime.spend(allowance)
         raise
