@@ -96,8 +96,12 @@ def readable_chat(actor: Actor, chat_id: object, *, consistent: bool = True) -> 
     return readable(actor, owned_item(Chat, chat_id, actor, "chat", consistent=consistent))
 
 
-def readable(actor: Actor, chat: Chat | None) -> Chat:
-    """readable_chat's checks on a chat already read (None: it does not exist)."""
+ChatItem = TypeVar("ChatItem", Chat, ChatHead)
+
+
+def readable(actor: Actor, chat: ChatItem | None) -> ChatItem:
+    """readable_chat's checks on a chat (or its head) already read (None: it does
+    not exist)."""
     if chat is None or chat.service_id != actor.service_id:
         raise NotFound("no such chat")
     if actor.is_customer and chat.customer_id != actor.subject_id:

@@ -355,16 +355,8 @@ def typing(actor: Actor, chat_id: str, *, push: Pusher) -> None:
     """Tell the other side someone is typing (no storage, nothing to retry): the
     chat's head says who may and who listens."""
     head = heads.readable(actor, chat_id, consistent=False)
-    if head.ended:
-        raise Conflict("the chat has ended", "chat_ended")
-    if actor.is_customer:
-        if head.customer_left:
-            raise Conflict("the customer has left the chat", "customer_left")
-        others = realtime.conns(head, "operator")
-    else:
-        if not actor.is_admin and head.operator_id != actor.subject_id:
-            raise NotAllowed("the chat is assigned to another operator", "forbidden")
-        others = realtime.conns(head, "customer")
+    heads.require_speaker(actor, head)
+    others = realtime.conns(head, "operator" if actor.is_customer else "customer")
     frame = {"type": "typing", "chat_id": head.chat_id, "role": actor.side}
     realtime.deliver(push, others, frame)
 

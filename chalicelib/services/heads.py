@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotAllowed, NotFound
 from chalicelib.models import Chat, ChatHead
 from chalicelib.services import access
 from chalicelib.services.access import Actor
@@ -42,10 +42,28 @@ def require(chat_id: str, *, consistent: bool = True) -> ChatHead:
 
 def readable(actor: Actor, chat_id: object, *, consistent: bool = True) -> ChatHead:
     """The head of a chat the actor may see; NotFound otherwise, as for the chat."""
-    head = access.owned_item(ChatHead, chat_id, actor, "chat", consistent=consistent)
-    if actor.is_customer and head.customer_id != actor.subject_id:
-        raise NotFound("no such chat")
-    return head
+    return access.readable(
+        actor, access.owned_item(ChatHead, chat_id, actor, "chat", consistent=consistent)
+    )
+
+
+def require_speaker(actor: Actor, head: ChatHead) -> None:
+    """The actor may speak in the chat (send, type): it is open, and they are its
+    customer, still there, or its operator, or an admin. The head mirrors the
+    chat's end, operator and customer leaving, so this is the chat's own rule."""
+    if actor.is_customer:
+        require_open(head)
+        if head.customer_left:
+            raise Conflict("the customer has left the chat", "customer_left")
+        return
+    if not actor.is_admin and head.operator_id != actor.subject_id:
+        raise NotAllowed("the chat is assigned to another operator", "forbidden")
+    require_open(head)
+
+
+def require_open(head: ChatHead) -> None:
+    if head.ended:
+        raise Conflict("the chat has ended", "chat_ended")
 
 
 def of_chats(chats: Iterable[Chat]) -> dict[str, ChatHead]:

@@ -25,10 +25,10 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, realtime
-from chalicelib.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from chalicelib.errors import Conflict, InvalidInput
 from chalicelib.models import Chat, ChatHead, Message, Token, failed_tables, transaction
 from chalicelib.realtime import FrameRaced, Pusher
-from chalicelib.services import chat_index, heads, retries, stats
+from chalicelib.services import access, chat_index, heads, retries, stats
 from chalicelib.services.access import Actor
 
 MAX_TEXT = 5000
@@ -107,22 +107,12 @@ def listeners(head: ChatHead) -> set[str]:
 
 
 def _may_send(actor: Actor, head: ChatHead) -> Any:
-    """Check the sender against the chat's head as read; the same as a write
-    condition (the head mirrors the chat's operator, end and customer leaving)."""
+    """Check the sender against the chat's head as read; the write condition
+    that keeps it so."""
+    heads.require_speaker(actor, head)
     if actor.is_customer:
-        _require_open(head)
-        if head.customer_left:
-            raise Conflict("the customer has left the chat", "customer_left")
         return ChatHead.customer_left == False  # noqa: E712
-    if not actor.is_admin and head.operator_id != actor.subject_id:
-        raise NotAllowed("the chat is assigned to another operator", "forbidden")
-    _require_open(head)
     return None if actor.is_admin else ChatHead.operator_id == actor.subject_id
-
-
-def _require_open(head: ChatHead) -> None:
-    if head.ended:
-        raise Conflict("the chat has ended", "chat_ended")
 
 
 @dataclass
@@ -196,11 +186,7 @@ def send(
     for attempt in range(MAX_ATTEMPTS):
         retries.backoff(attempt)
         if attempt == 0 and read is not None and read.chat_id == chat_id:
-            head = read
-            if head.service_id != actor.service_id or (
-                actor.is_customer and head.customer_id != actor.subject_id
-            ):
-                raise NotFound("no such chat")
+            head = access.readable(actor, read)
         else:
             head = heads.readable(actor, chat_id)
         sender_condition = _may_send(actor, head)
@@ -247,7 +233,7 @@ def post_system(chat_id: str, text: str, *, now: datetime, push: Pusher) -> Chat
         head = heads.get(chat_id)
         if head is None:
             raise Conflict("the chat is gone", "chat_gone")
-        _require_open(head)
+        heads.require_open(head)
         message = _new_message(head, "system", None, None, text, None, now)
         try:
             with transaction() as writes:

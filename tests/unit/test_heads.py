@@ -5,7 +5,7 @@ changes the head in the same transaction."""
 import pytest
 
 from chalicelib import realtime
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, NotAllowed
 from chalicelib.models import Chat, ChatHead, Message
 from chalicelib.services import chats, heads, messages, routing
 from infra import upgrade
@@ -135,3 +135,67 @@ def _scan_guard():
     from tests.conftest import _refuse_scan
 
     return _refuse_scan
+
+
+def test_opening_a_chat_already_replied_to_settles_the_head(tenant, push):
+    """R-CH-1 the other way round: replied first, opened after. The open makes the
+    chat processed and marks the head, so later replies touch only the head."""
+    operator = add_operator("acme")
+    connect_operator(operator)
+    chat = start_chat(connect_customer("acme"), push)
+    actor = as_operator(operator)
+    messages.send(actor, chat.chat_id, "o1", "hello", now=later(1), push=push)
+    assert _head(chat.chat_id).replied is False  # not processed until opened
+    chats.open_chat(actor, chat.chat_id, now=later(2))
+    assert Chat.get(chat.chat_id, consistent_read=True).processed is True
+    assert _head(chat.chat_id).replied is True
+
+
+def test_a_message_landing_while_the_chat_ends_is_in_its_last_seq(tenant, push, monkeypatch):
+    """End freezes the head's last seq on the chat only if no message took a seq
+    since End read the head; otherwise it reads again."""
+    operator = add_operator("acme")
+    customer = connect_customer("acme")
+    chat = start_chat(customer, push)
+    read_head = heads.require
+    raced = []
+
+    def head_then_a_message(chat_id, **kw):
+        head = read_head(chat_id, **kw)
+        if not raced:
+            raced.append(messages.send(customer, chat_id, "c1", "wait!", now=later(1), push=push))
+        return head
+
+    monkeypatch.setattr(heads, "require", head_then_a_message)
+    chats.end(as_operator(operator), chat.chat_id, now=later(2), push=push)
+    assert raced[0].seq == 2
+    assert Chat.get(chat.chat_id, consistent_read=True).last_seq == 2
+    assert Message.get(chat.chat_id, 2).text == "wait!"
+
+
+def test_typing_keeps_to_who_may_speak_in_the_chat(tenant, push):
+    """Typing follows the sending rule (heads.require_speaker): another operator,
+    a customer who left and anyone after End are refused, and nothing is pushed."""
+    operator = add_operator("acme")
+    other = add_operator("acme", "Oscar", online=False)
+    console = connect_operator(operator)
+    customer = connect_customer("acme")
+    chat = start_chat(customer, push)
+    assert _head(chat.chat_id).operator_id == operator.operator_id
+    push.clear()
+
+    with pytest.raises(NotAllowed):
+        chats.typing(connect_operator(other), chat.chat_id, push=push)
+    chats.leave(customer, chat.chat_id, now=later(1), push=push)
+    push.clear()
+    with pytest.raises(Conflict) as left:
+        chats.typing(customer, chat.chat_id, push=push)
+    assert left.value.code == "customer_left"
+    chats.typing(console, chat.chat_id, push=push)  # the operator still may, until End
+    chats.end(as_operator(operator), chat.chat_id, now=later(2), push=push)
+    push.clear()
+    with pytest.raises(Conflict) as ended:
+        chats.typing(console, chat.chat_id, push=push)
+    assert ended.value.code == "chat_ended"
+    assert not push.frames(customer.connection_id, "typing")
+    assert not push.frames(console.connection_id, "typing")
