@@ -235,9 +235,13 @@ class Customer(Model):
     Meta = _meta("customers")
     service_id = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute(range_key=True)
+    # What operators see (the Save button may change it) ...
     name = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
     notes = UnicodeAttribute(null=True)
+    # ... and the name the customer (or the host page) gave, the one their own
+    # messages carry: never what an operator typed (R-SEC-1).
+    given_name = UnicodeAttribute(null=True)
     external_id = UnicodeAttribute(null=True)
     verified = BooleanAttribute(default=False)
     ip = UnicodeAttribute(null=True)
@@ -426,7 +430,8 @@ class ChatHead(Model):
     chat_id = UnicodeAttribute(hash_key=True)
     service_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
-    customer_name = UnicodeAttribute(null=True)  # the chat's customer.name
+    # The name the customer gave (never an operator's edit): their messages carry it.
+    customer_name = UnicodeAttribute(null=True)
     operator_id = UnicodeAttribute(null=True)  # the chat's operator, while it has one
     ended = BooleanAttribute(default=False)  # the chat's status is `ended`
     customer_left = BooleanAttribute(default=False)  # the chat's customer_left_at is set

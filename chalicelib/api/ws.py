@@ -269,7 +269,7 @@ def start_chat(call: FrameCall) -> Frame:
         now=call.now,
         push=call.push,
     )
-    return {"type": "chat.started", "chat": chats.to_json(chat)}
+    return {"type": "chat.started", "chat": chats.to_json_for(call.actor, chat)}
 
 
 def resume_chat(call: FrameCall) -> Frame:
@@ -282,7 +282,7 @@ def resume_chat(call: FrameCall) -> Frame:
     )
     return {
         "type": "chat.history",
-        "chat": chats.to_json(chat),
+        "chat": chats.to_json_for(call.actor, chat),
         "messages": [messages.message_json(m) for m in history],
         "more": more,
     }

@@ -1,4 +1,6 @@
-"""A chat as API.md's `chat` object (REST bodies and WebSocket frames alike)."""
+"""A chat as API.md's `chat` object: the operators' view (REST bodies and
+operator frames), and the customer's view, an allow-list, for every frame and
+widget answer a customer gets (R-SEC-1)."""
 
 from __future__ import annotations
 
@@ -56,6 +58,38 @@ def chat_json(
         "customer_left_at": chat.customer_left_at,
         "ended_at": chat.ended_at,
         "queue_position": queue_position if chat.status == "waiting" else None,
+        "rating": None if not rating else {
+            "score": rating.get("score"),
+            "comment": rating.get("comment"),
+            "rated_at": rating.get("rated_at"),
+        },
+        "last_seq": last_seq,
+    }
+
+
+# What the widget shows, and nothing else: never what operators wrote or set
+# about the customer (notes, an edited name, the processing type), nor IP,
+# device, operator ids or other internal fields.
+CUSTOMER_VIEW = (
+    "chat_id", "status", "queue_position", "operator_name", "created_at", "assigned_at",
+    "ended_at", "customer_left_at", "rating", "last_seq",
+)
+
+
+def customer_chat_json(
+    chat: Chat, *, last_seq: int, queue_position: int | None = None
+) -> dict[str, Any]:
+    """The customer's own view of their chat (API.md, "the customer's view")."""
+    rating = chat.rating or None
+    return {
+        "chat_id": chat.chat_id,
+        "status": chat.status,
+        "queue_position": queue_position if chat.status == "waiting" else None,
+        "operator_name": chat.operator_name,
+        "created_at": chat.created_at,
+        "assigned_at": chat.assigned_at,
+        "ended_at": chat.ended_at,
+        "customer_left_at": chat.customer_left_at,
         "rating": None if not rating else {
             "score": rating.get("score"),
             "comment": rating.get("comment"),

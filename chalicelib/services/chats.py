@@ -41,7 +41,7 @@ from chalicelib.services import (
     tenants,
 )
 from chalicelib.services.access import Actor
-from chalicelib.services.chat_json import chat_json
+from chalicelib.services.chat_json import chat_json, customer_chat_json
 
 MAX_ATTEMPTS = 20
 MAX_COMMENT = 1000
@@ -79,6 +79,16 @@ def to_json(chat: Chat, head: ChatHead | None = None) -> dict[str, Any]:
         head = heads.get(chat.chat_id)
     return chat_json(chat, last_seq=heads.last_seq(chat, head),
                      queue_position=routing.queue_position(chat))
+
+
+def to_json_for(actor: Actor, chat: Chat) -> dict[str, Any]:
+    """The chat as the actor may see it: a customer gets their own view (an
+    allow-list, R-SEC-1), operators and admins theirs."""
+    if not actor.is_customer:
+        return to_json(chat)
+    head = heads.get(chat.chat_id) if chat.status != "ended" else None
+    return customer_chat_json(chat, last_seq=heads.last_seq(chat, head),
+                              queue_position=routing.queue_position(chat))
 
 
 def to_json_all(chats: list[Chat]) -> list[dict[str, Any]]:
@@ -139,7 +149,7 @@ def start(
         chat = _new_chat(actor, customer, request, current, ip=ip, device=device, now=now)
         head = heads.new_head(
             chat,
-            (chat.customer or {}).get("name"),
+            _given_name(customer, request),
             {actor.connection_id: listener_of(actor)} if actor.connection_id else {},
         )
         greeting = Message(
@@ -157,6 +167,7 @@ def start(
         if not customer.verified:
             if request.name:
                 customer_actions.append(Customer.name.set(request.name))
+                customer_actions.append(Customer.given_name.set(request.name))
             if request.email:
                 customer_actions.append(Customer.email.set(request.email))
         try:
@@ -182,6 +193,14 @@ def start(
         routing.drain(actor.service_id, now=now, push=push, known=[chat])
         return Chat.get(chat.chat_id, consistent_read=True)
     raise Conflict("could not start the chat; try again", "busy")
+
+
+def _given_name(customer: Customer, request: StartRequest) -> str | None:
+    """The name the customer's messages carry: what they (or the host page)
+    said, never a name an operator saved (R-SEC-1)."""
+    if customer.verified:
+        return customer.given_name
+    return request.name or customer.given_name
 
 
 def _customer(actor: Actor) -> Customer:
@@ -507,15 +526,6 @@ def save_info(actor: Actor, chat_id: str, body: Any) -> Chat:
                                  else _customer_attribute(k).remove()
                                  for k, v in changes.items()],
                         condition=Customer.customer_id.exists(),
-                    )
-                if "name" in changes and chat.status != "ended":
-                    # The customer's messages carry the name from the head.
-                    name = changes["name"]
-                    writes.update(
-                        ChatHead(chat_id=chat.chat_id),
-                        actions=[ChatHead.customer_name.set(name) if name
-                                 else ChatHead.customer_name.remove()],
-                        condition=ChatHead.chat_id.exists(),
                     )
         except TransactWriteError as exc:
             failed = failed_tables(writes, exc)

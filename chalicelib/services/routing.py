@@ -28,8 +28,8 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib import clock, realtime
 from chalicelib.models import Chat, ChatHead, Customer, Operator, failed_tables, transaction
 from chalicelib.realtime import Pusher
-from chalicelib.services import chat_index, heads, messages, operators, settings, tenants
-from chalicelib.services.chat_json import chat_json
+from chalicelib.services import chat_index, heads, operators, settings, tenants
+from chalicelib.services.chat_json import chat_json, customer_chat_json
 
 SWEEP_SHARDS = 4
 QUEUE_RECHECK_S = 60  # a waiting chat is looked at by the sweep at least this often
@@ -267,11 +267,16 @@ def drain(
 
 
 def announce_assignment(chat_id: str, push: Pusher) -> None:
-    """`chat.assigned` to the customer and to the operator (the console blinks)."""
+    """`chat.assigned` to the operator (the console blinks) and, in their own
+    view, to the customer."""
     chat = Chat.get(chat_id, consistent_read=True)
     head = heads.require(chat_id)
-    frame = {"type": "chat.assigned", "chat": chat_json(chat, last_seq=heads.last_seq(chat, head))}
-    realtime.deliver(push, messages.listeners(head), frame)
+    last_seq = heads.last_seq(chat, head)
+    to_operators = {"type": "chat.assigned", "chat": chat_json(chat, last_seq=last_seq)}
+    realtime.deliver(push, realtime.conns(head, "operator"), to_operators)
+    to_customer = {"type": "chat.assigned",
+                   "chat": customer_chat_json(chat, last_seq=last_seq)}
+    realtime.deliver(push, realtime.conns(head, "customer"), to_customer)
 
 
 # --- giving chats back ------------------------------------------------------------

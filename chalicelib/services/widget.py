@@ -13,7 +13,8 @@ from pynamodb.exceptions import PutError
 from chalicelib import auth, clock, config, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
 from chalicelib.models import Chat, Customer, Operator, Service
-from chalicelib.services import heads, ratelimit, settings, tenants
+from chalicelib.services import heads, ratelimit, routing, settings, tenants
+from chalicelib.services.chat_json import customer_chat_json
 
 
 def operators_online(service_id: str) -> int:
@@ -101,11 +102,11 @@ def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | 
             chat = Chat.get(customer.open_chat_id)
             if chat.service_id == service.service_id and chat.status != "ended" \
                     and not chat.customer_left_at:
-                open_chat = {
-                    "chat_id": chat.chat_id,
-                    "status": chat.status,
-                    "last_seq": heads.last_seq(chat, heads.get(chat.chat_id)),
-                }
+                open_chat = customer_chat_json(
+                    chat,
+                    last_seq=heads.last_seq(chat, heads.get(chat.chat_id)),
+                    queue_position=routing.queue_position(chat),
+                )
         except Chat.DoesNotExist:
             open_chat = None
     ticket = auth.issue_ticket(
@@ -158,6 +159,7 @@ def _customer(
     if user and (user["verified"] or not customer.verified):
         if user["name"]:
             actions.append(Customer.name.set(user["name"]))
+            actions.append(Customer.given_name.set(user["name"]))
         if user["email"]:
             actions.append(Customer.email.set(user["email"]))
     if language:

@@ -76,28 +76,27 @@ def test_the_greeting_from_settings_is_message_1(desk):
         (1, "system", "Welcome to Acme!")]
 
 
-def test_chat_start_returns_the_chat_object_of_api_md(desk):
+def test_chat_start_returns_the_customers_view_of_the_chat(desk):
     customer = desk.customer()
     chat = customer.request({"type": "chat.start", "consent": True, "name": "Kim",
-                             "email": "kim@example.com", "page_url": "https://shop.example.com/a",
-                             "channel": "campaign"})
+                             "email": "kim@example.com", "page_url": "https://shop.example.com/a"})
     assert chat["type"] == "chat.started"
     body = chat["chat"]
     assert set(body) == {
-        "chat_id", "service_id", "status", "processed", "operator_id", "operator_name",
-        "customer", "inquiry", "created_at", "assigned_at", "opened_at", "first_response_at",
-        "customer_left_at", "ended_at", "queue_position", "rating", "last_seq"}
-    assert set(body["customer"]) == {"customer_id", "name", "email", "notes", "ip", "device",
-                                     "verified"}
-    assert body["inquiry"] == {"channel": "campaign", "category_id": None, "category_path": []}
+        "chat_id", "status", "queue_position", "operator_name", "created_at", "assigned_at",
+        "ended_at", "customer_left_at", "rating", "last_seq"}
     assert (body["status"], body["queue_position"]) == ("waiting", 1)  # nobody online
+    full = desk.admin.get(f"/chats/{body['chat_id']}")[1]
+    assert full["inquiry"] == {"channel": "widget", "category_id": None, "category_path": []}
+    assert (full["customer"]["name"], full["customer"]["email"]) == ("Kim", "kim@example.com")
 
 
 def test_chat_start_captures_ip_and_device_into_customer_info(desk):
     customer = desk.customer()
     chat = customer.request({"type": "chat.start", "consent": True})["chat"]
-    assert chat["customer"]["ip"] == customer.ip
-    assert chat["customer"]["device"] == "Chrome on Windows (desktop)"
+    full = desk.admin.get(f"/chats/{chat['chat_id']}")[1]
+    assert full["customer"]["ip"] == customer.ip
+    assert full["customer"]["device"] == "Chrome on Windows (desktop)"
     stored = Customer.get("acme", customer.customer_id)
     assert (stored.ip, stored.device) == (customer.ip, "Chrome on Windows (desktop)")
 
@@ -119,7 +118,8 @@ def test_an_online_operator_gets_the_chat_and_both_sides_hear_of_it(desk):
     api, console = desk.operator()
     customer = desk.customer()
     chat = customer.request({"type": "chat.start", "consent": True})["chat"]
-    assert chat["status"] == "assigned" and chat["operator_id"] == api.operator_id
+    assert chat["status"] == "assigned" and chat["operator_name"] == "Operator 1"
+    assert desk.admin.get(f"/chats/{chat['chat_id']}")[1]["operator_id"] == api.operator_id
     assert [f["chat"]["chat_id"] for f in console.frames("chat.assigned")] == [chat["chat_id"]]
     assert [f["chat"]["operator_name"] for f in customer.frames("chat.assigned")] == [
         "Operator 1"]
