@@ -4,7 +4,7 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import admin, auth, operator, records, sweeps, widget, ws
+from chalicelib.api import admin, auth, frame, operator, records, sweeps, widget, ws
 
 app = Chalice(app_name="helpdesk-chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -12,6 +12,7 @@ app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.register_blueprint(auth.routes)
 app.register_blueprint(admin.routes)
 app.register_blueprint(widget.routes)
+app.register_blueprint(frame.routes)
 app.register_blueprint(operator.routes)
 app.register_blueprint(records.routes)
 

@@ -5,6 +5,11 @@
 // straight back into an open chat (POST session returns it) → WebSocket:
 // chat.start after consent, chat.resume {after_seq} on every (re)connect, then
 // the outbox is sent one message at a time, each with its client_msg_id.
+//
+// This page is served by the API (GET /widget/{key}/frame). The API base and
+// the widget key come from its <meta> tags, fixed when the app was deployed;
+// the URL only says the host page's language, origin and address, so a crafted
+// link cannot send the visitor token to another API.
 
 import { widgetApi } from './api.js';
 import { bridge } from './bridge.js';
@@ -21,11 +26,19 @@ const SESSION_FRESH_MS = 45 * 1000; // tickets live 60 s
 const ACK_WITHIN_MS = 15 * 1000;
 const RETRY_SEND_MS = 2000;
 const RETRYABLE = new Set(['rate_limited', 'busy', 'internal_error']);
+// chat.start refused for now: the offline view says why, with the inquiry form.
+const REFUSED = {
+  queue_full: { title: 'busyTitle', body: 'busyBody', noForm: 'busyNoForm' },
+  too_many_chats: { title: 'tooManyTitle', body: 'tooManyBody', noForm: 'tooManyNoForm' },
+  outside_hours: { title: 'absentTitle', body: 'absentBody', noForm: 'absentNoForm' },
+};
 
 const params = new URLSearchParams(location.search);
-const widgetKey = params.get('key') || '';
+const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') || '';
+const widgetKey = meta('helpdesk-widget-key');
+const apiBase = meta('helpdesk-api');
 const saved = storage(widgetKey);
-const api = widgetApi(params.get('api') || '/api', widgetKey);
+const api = widgetApi(apiBase, widgetKey);
 const store = new ChatStore(saved);
 const root = document.getElementById('app');
 const host = bridge(params.get('host'), command);
@@ -44,6 +57,8 @@ const state = {
   session: null,
   starting: null,
   startFailed: false,
+  refused: null, // why the server would not start a chat (a REFUSED key)
+  draft: { name: '', email: '' }, // what the customer typed on the consent screen
   synced: false,
   inflight: null,
   unread: 0,
@@ -125,6 +140,7 @@ function render() {
   document.documentElement.lang = state.lang;
   const compact = state.screen === 'absent';
   const inChat = state.screen === 'chat';
+  const refusal = compact && REFUSED[state.refused];
   const on = {
     language: (code) => {
       setLanguage(code, true);
@@ -135,11 +151,12 @@ function render() {
     end: () => conversation?.confirmEnd(true),
   };
   const head = views.header(t, {
-    title: t(compact ? 'absentTitle' : 'title'),
+    title: t(refusal ? refusal.title : compact ? 'absentTitle' : 'title'),
     status: inChat ? state.status : '',
     languages: state.config?.languages || [],
     lang: state.lang,
     tools: inChat,
+    rate: canRate(),
     on,
   });
   root.className = compact ? 'compact' : 'panel';
@@ -151,12 +168,13 @@ function render() {
 function body(t) {
   switch (state.screen) {
     case 'absent':
-      return views.absent(t, state.config, { recheck: boot });
+      return views.absent(t, state.config, { recheck: boot, texts: REFUSED[state.refused] });
     case 'consent':
       return views.consent(t, state.config, {
         identified: !!(state.user && (state.user.name || state.user.email)),
         busy: !!state.starting,
         failed: state.startFailed,
+        draft: state.draft,
         start: startChat,
       });
     case 'chat':
@@ -164,7 +182,8 @@ function body(t) {
     case 'rating':
       return rating(t, { ...state.rating, submit: submitRating, back: closeRating });
     case 'ended':
-      return views.ended(t, { rated: state.rating.done, rate: () => openRating(null), restart });
+      return views.ended(t, { rated: state.rating.done, canRate: canRate(),
+        rate: () => openRating(null), restart });
     case 'unavailable':
       return views.problem(t, { text: 'unavailable' });
     case 'error':
@@ -220,7 +239,9 @@ function setLanguage(code, chosen) {
 // --- starting -----------------------------------------------------------------
 
 async function boot() {
+  state.refused = null;
   go('loading');
+  if (!apiBase || !widgetKey) return go('unavailable'); // not the page the API serves
   try {
     [state.config] = await Promise.all([api.config(), hostGreeted]);
   } catch {
@@ -293,6 +314,7 @@ async function connectUrl() {
 }
 
 function startChat({ name, email }) {
+  state.draft = { name, email };
   state.starting = { page_url: pageUrl() };
   if (name) state.starting.name = name;
   if (email) state.starting.email = email;
@@ -321,6 +343,7 @@ function enterChat(chat, live) {
 function restart() {
   conversation = null;
   state.chat = null;
+  state.refused = null;
   state.rating = { prompt: null, busy: false, done: false, back: 'chat' };
   boot();
 }
@@ -367,9 +390,10 @@ const FRAMES = {
     if (chatId === store.chatId) openRating(text);
   },
   'rating.saved': () => {
-    state.rating = { ...state.rating, busy: false, done: true };
+    state.rating = { ...state.rating, busy: false, done: true, error: null };
     if (!store.chatId) socket.stop(); // opened only to send the rating
     if (state.screen === 'rating' || state.screen === 'ended') render();
+    else showTools();
   },
   'chat.left': ({ chat_id: chatId }) => chatId === store.chatId && finish(),
   'chat.ended': ({ chat_id: chatId }) => chatId === store.chatId && finish(),
@@ -400,22 +424,61 @@ function chatStatus(chat) {
   return state.t('connecting');
 }
 
+/** The customer's view of a chat (API.md) is all the widget reads of it:
+ * chat_id, status, queue_position, operator_name, created_at, assigned_at,
+ * ended_at, customer_left_at, rating, last_seq. */
+const CHAT_FIELDS = ['chat_id', 'status', 'queue_position', 'operator_name', 'created_at',
+  'assigned_at', 'ended_at', 'customer_left_at', 'rating', 'last_seq'];
+
+function customerView(chat) {
+  const view = {};
+  for (const field of CHAT_FIELDS) if (chat[field] !== undefined) view[field] = chat[field];
+  return view;
+}
+
+/** An operator was (or is) with this chat: only then may it be rated. */
+function served(chat) {
+  return !!(chat && (chat.assigned_at || chat.operator_name));
+}
+
+function canRate() {
+  return served(state.chat) && !state.chat.rating && !state.rating.done;
+}
+
+/** The header's Rate button follows the chat without redrawing the screen
+ * (which would take the focus from the message box). */
+function showTools() {
+  const rate = root.querySelector('[data-action=rate]');
+  if (rate) rate.hidden = !canRate();
+}
+
 /** A newer view of the chat. An operator joining while the customer watches
  * (`live`) is announced in the transcript, once per operator. */
 function updateChat(chat, live) {
   const before = state.chat?.chat_id === chat.chat_id ? state.chat : {};
-  state.chat = { ...before, ...chat };
-  if (live && chat.operator_id && chat.operator_id !== before.operator_id) {
+  state.chat = { ...before, ...customerView(chat) };
+  const joined = served(state.chat) && (state.chat.operator_name !== before.operator_name ||
+    state.chat.assigned_at !== before.assigned_at);
+  if (live && joined && ['assigned', 'active'].includes(state.chat.status)) {
     conversationView().notice(state.t('joined', { name: operatorName() }), chat.last_seq);
   }
   setStatus(chatStatus(state.chat));
+  showTools();
 }
 
 function failed({ re, code }) {
   if (re === 'start') {
     state.starting = null;
+    if (REFUSED[code]) return refused(code);
     state.startFailed = true;
     return render();
+  }
+  if (re === 'rating') {
+    if (!store.chatId) socket.stop(); // opened only to send the rating
+    state.rating = { ...state.rating, busy: false,
+      error: code === 'not_served' ? 'ratingNotServed' : 'error' };
+    if (state.screen === 'rating') render();
+    return;
   }
   if (re === 'resume') {
     if (code === 'not_found' || code === 'forbidden') return finish();
@@ -459,6 +522,29 @@ function flush() {
   }, ACK_WITHIN_MS);
 }
 
+/** The server would not start a chat now (a full queue, too many open chats):
+ * the offline view says why and offers the inquiry form; the name and email
+ * typed stay for the next try. */
+async function refused(code) {
+  if (code === 'too_many_chats' && saved.get('visitor')) {
+    // This visitor's own chat may be open already (another tab): go back to it.
+    try {
+      const session = await newSession();
+      if (session.open_chat) {
+        state.session = session;
+        enterChat({ chat_id: session.open_chat.chat_id, status: session.open_chat.status }, false);
+        if (socket.isOpen) socket.onOpen();
+        return;
+      }
+    } catch {
+      /* say why it was refused */
+    }
+  }
+  socket.stop();
+  state.refused = code;
+  go('absent');
+}
+
 function leave() {
   if (!send({ type: 'chat.leave', id: 'leave', chat_id: store.chatId })) finish();
 }
@@ -477,7 +563,7 @@ function finish() {
 
 function openRating(prompt) {
   if (state.screen === 'rating') return;
-  state.rating = { prompt, busy: false, done: false,
+  state.rating = { prompt, busy: false, done: false, error: null,
     back: state.screen === 'ended' ? 'ended' : 'chat', chatId: store.chatId || state.chat?.chat_id };
   go('rating');
 }
@@ -489,7 +575,7 @@ function closeRating() {
 function submitRating(score, comment) {
   const frame = { type: 'rating.submit', id: 'rating', chat_id: state.rating.chatId, score };
   if (comment) frame.comment = comment;
-  state.rating = { ...state.rating, busy: true };
+  state.rating = { ...state.rating, busy: true, error: null, score, comment };
   if (!send(frame)) {
     socket.start(); // after the chat ended the socket is closed: reopen it to rate
     const retry = setInterval(() => {

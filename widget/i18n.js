@@ -18,6 +18,17 @@ const STRINGS = {
     absentNoForm: 'All our operators are away right now. Please try again later.',
     inquiry: 'Go to the inquiry form',
     checkAgain: 'Check again',
+    busyTitle: 'All our operators are busy',
+    busyBody: 'Too many customers are waiting right now, so a new chat cannot start. ' +
+      'Please send us your question through the inquiry form and we will get back to you.',
+    busyNoForm: 'Too many customers are waiting right now, so a new chat cannot start. ' +
+      'Please try again in a few minutes.',
+    tooManyTitle: 'Chat could not start',
+    tooManyBody: 'Too many chats are already open from your connection. Please finish an ' +
+      'open chat first, or send us your question through the inquiry form.',
+    tooManyNoForm: 'Too many chats are already open from your connection. Please finish an ' +
+      'open chat first, then try again.',
+    ratingNotServed: 'You can rate the chat once an operator has joined it.',
     consentTitle: 'Before we start',
     consentLead: 'Please read how we use your information.',
     consentStart: 'Agree to the collection of personal information and start',
@@ -68,6 +79,17 @@ const STRINGS = {
     absentNoForm: '現在、対応できるオペレーターがおりません。しばらくしてから再度お試しください。',
     inquiry: 'お問い合わせ',
     checkAgain: 'もう一度確認',
+    busyTitle: 'ただいま大変混み合っています',
+    busyBody: '現在お待ちのお客様が多いため、新しいチャットを開始できません。' +
+      'お問い合わせフォームからご質問をお送りいただければ、追ってご連絡いたします。',
+    busyNoForm: '現在お待ちのお客様が多いため、新しいチャットを開始できません。' +
+      'しばらくしてから再度お試しください。',
+    tooManyTitle: 'チャットを開始できません',
+    tooManyBody: 'ご利用の接続から開かれているチャットが多すぎます。開いているチャットを終了してから' +
+      '再度お試しいただくか、お問い合わせフォームからご質問をお送りください。',
+    tooManyNoForm: 'ご利用の接続から開かれているチャットが多すぎます。開いているチャットを終了してから' +
+      '再度お試しください。',
+    ratingNotServed: 'オペレーターが対応を始めてから評価できます。',
     consentTitle: 'チャットを始める前に',
     consentLead: '個人情報の取り扱いについてご確認ください。',
     consentStart: '個人情報収集に同意してお問い合わせ',
@@ -118,6 +140,15 @@ const STRINGS = {
     absentNoForm: '지금은 상담 가능한 상담원이 없습니다. 잠시 후 다시 시도해 주세요.',
     inquiry: '문의하기',
     checkAgain: '다시 확인',
+    busyTitle: '지금은 상담 요청이 많습니다',
+    busyBody: '대기 중인 고객이 많아 새 채팅을 시작할 수 없습니다. ' +
+      '문의 양식으로 질문을 남겨 주시면 답변드리겠습니다.',
+    busyNoForm: '대기 중인 고객이 많아 새 채팅을 시작할 수 없습니다. 잠시 후 다시 시도해 주세요.',
+    tooManyTitle: '채팅을 시작할 수 없습니다',
+    tooManyBody: '이 연결에서 열린 채팅이 너무 많습니다. 열린 채팅을 먼저 종료하시거나 ' +
+      '문의 양식으로 질문을 남겨 주세요.',
+    tooManyNoForm: '이 연결에서 열린 채팅이 너무 많습니다. 열린 채팅을 먼저 종료한 후 다시 시도해 주세요.',
+    ratingNotServed: '상담원이 응대를 시작한 후에 평가할 수 있습니다.',
     consentTitle: '채팅을 시작하기 전에',
     consentLead: '개인정보 처리에 대해 확인해 주세요.',
     consentStart: '개인정보 수집에 동의하고 문의하기',

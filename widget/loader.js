@@ -1,9 +1,12 @@
 /* Help-desk chat loader: the one <script> a site pastes.
  *
  * It draws only the launcher button (in a Shadow DOM, so the page's CSS cannot
- * reach it) and, when the chat is first opened, an iframe with the chat UI
- * served from the widget's own origin. The page talks to it through a command
- * queue that works before and after this script has loaded:
+ * reach it) and, when the chat is first opened, an iframe with the chat UI,
+ * served by the API (`<data-api>/widget/<key>/frame`), so it runs on the API's
+ * origin under the service's own Content-Security-Policy. Nothing here needs
+ * 'unsafe-inline' on the host page: styles go in as constructable stylesheets
+ * and through the CSSOM. The page talks to it through a command queue that
+ * works before and after this script has loaded:
  *
  *   window.HelpdeskChat = window.HelpdeskChat || [];
  *   HelpdeskChat.push(['identify', {id, name, email, hash}]);
@@ -21,9 +24,9 @@
   var key = script && script.getAttribute('data-widget-key');
   if (!key) return;
   var src = new URL(script.src, location.href);
-  var widgetOrigin = src.origin;
   var api = new URL(script.getAttribute('data-api') || '/api', src).href.replace(/\/+$/, '');
-  var frameUrl = new URL('frame.html', src);
+  var frameUrl = new URL(api + '/widget/' + encodeURIComponent(key) + '/frame');
+  var frameOrigin = frameUrl.origin; // the only origin messages go to and come from
 
   // The launcher's own name is the only text the loader shows before the
   // chat UI (and its string tables in i18n.js) is loaded; the frame replaces
@@ -75,10 +78,10 @@
   function draw() {
     var host = doc.createElement('helpdesk-chat');
     // Inline and !important: the page's own rules, however broad, lose to it.
-    host.setAttribute('style', 'all:initial!important;display:block!important');
+    // Set through the CSSOM, which a page's CSP without 'unsafe-inline' allows.
+    host.style.cssText = 'all:initial!important;display:block!important';
     var root = host.attachShadow({ mode: 'open' });
-    var style = doc.createElement('style');
-    style.textContent =
+    var css =
       ':host{all:initial}' +
       '.launch{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:60px;height:60px;' +
       'border:0;border-radius:50%;padding:0;margin:0;cursor:pointer;color:#fff;' +
@@ -111,10 +114,25 @@
     launcher.appendChild(badge);
     launcher.addEventListener('click', function () { show(!isOpen); });
     wrap.appendChild(launcher);
-    root.appendChild(style);
+    adopt(root, css);
     root.appendChild(wrap);
     (doc.body || doc.documentElement).appendChild(host);
     win.addEventListener('message', receive);
+  }
+
+  // A constructable stylesheet needs no 'unsafe-inline' in the page's CSP; a
+  // <style> element (older browsers) does.
+  function adopt(root, css) {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      if (!('adoptedStyleSheets' in root)) throw root;
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      var style = doc.createElement('style');
+      style.textContent = css;
+      root.appendChild(style);
+    }
   }
 
   var CHAT = 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8.5L4 21.5V18a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z';
@@ -136,8 +154,7 @@
     frame.hidden = true;
     frame.title = LABELS[lang] || LABELS.en;
     frameUrl.search = new URLSearchParams({
-      key: key, api: api, lang: lang || '', host: location.origin,
-      page: location.origin + location.pathname
+      lang: lang || '', host: location.origin, page: location.origin + location.pathname
     }).toString();
     frame.src = frameUrl.href;
     launcher.parentNode.insertBefore(frame, launcher);
@@ -167,12 +184,12 @@
   function send(message) {
     if (!frameReady) return;
     message.helpdesk = 1;
-    frame.contentWindow.postMessage(message, widgetOrigin);
+    frame.contentWindow.postMessage(message, frameOrigin);
   }
 
   function receive(event) {
     var data = event.data;
-    if (event.origin !== widgetOrigin || !frame || event.source !== frame.contentWindow ||
+    if (event.origin !== frameOrigin || !frame || event.source !== frame.contentWindow ||
         !data || data.helpdesk !== 1) return;
     if (data.type === 'ready') {
       frameReady = true;

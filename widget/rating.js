@@ -3,7 +3,7 @@
 
 import { h, icon } from './dom.js';
 
-export function rating(t, { prompt, busy, done, submit, back }) {
+export function rating(t, { prompt, busy, done, error, score: chosen, comment: typed, submit, back }) {
   if (done) {
     return h('div', { class: 'body center rating-done' },
       h('p', { class: 'lead', role: 'status', text: t('ratingThanks') }),
@@ -12,13 +12,15 @@ export function rating(t, { prompt, busy, done, submit, back }) {
   const labels = [];
   const stars = [1, 2, 3, 4, 5].map((score) => {
     const input = h('input', { type: 'radio', name: 'score', value: String(score),
-      id: `hdc-score-${score}`, class: 'sr-only', required: score === 1 });
-    const label = h('label', { for: input.id, title: t('star', { n: score }) },
+      id: `hdc-score-${score}`, class: 'sr-only', required: score === 1, checked: score === chosen });
+    const label = h('label', { for: input.id, title: t('star', { n: score }),
+      class: score <= (chosen || 0) ? 'on' : null },
       icon('star'), h('span', { class: 'sr-only', text: t('star', { n: score }) }));
     labels.push(label);
     return [input, label];
   });
   const comment = h('textarea', { id: 'hdc-comment', rows: '3', maxlength: '1000' });
+  comment.value = typed || '';
   const form = h('form', {
     class: 'body rating',
     onchange: () => {
@@ -36,6 +38,7 @@ export function rating(t, { prompt, busy, done, submit, back }) {
   h('fieldset', { class: 'stars' }, h('legend', { class: 'sr-only', text: t('ratingScore') }), stars),
   h('label', { for: comment.id, text: t('ratingComment') }),
   comment,
+  error && h('p', { class: 'error', role: 'alert', text: t(error) }),
   h('div', { class: 'actions' },
     h('button', { type: 'button', class: 'btn ghost', onclick: back, text: t('back') }),
     h('button', { type: 'submit', class: 'btn primary', 'data-action': 'submit-rating',

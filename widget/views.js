@@ -4,7 +4,7 @@
 import { h, icon } from './dom.js';
 import { LANGUAGE_NAMES } from './i18n.js';
 
-export function header(t, { title, status, languages, lang, tools, on }) {
+export function header(t, { title, status, languages, lang, tools, rate, on }) {
   const picker = languages.length > 1 &&
     h('select', { class: 'lang', 'aria-label': t('language'), title: t('language'),
       onchange: (e) => on.language(e.target.value) },
@@ -19,8 +19,9 @@ export function header(t, { title, status, languages, lang, tools, on }) {
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('minimize'),
         title: t('minimize'), onclick: on.minimize }, icon('close'))),
     tools && h('div', { class: 'tools' },
+      // Rating is for chats an operator served: hidden until one has joined.
       h('button', { type: 'button', class: 'pill', 'data-action': 'rate', onclick: on.rate,
-        text: t('rate') }),
+        hidden: !rate, text: t('rate') }),
       h('button', { type: 'button', class: 'pill', 'data-action': 'end', onclick: on.end,
         text: t('end') })));
 }
@@ -29,21 +30,26 @@ export function loading(t) {
   return h('div', { class: 'body center' }, h('p', { class: 'muted', text: t('loading') }));
 }
 
-export function absent(t, config, { recheck }) {
+/** Nobody to chat with: no operator online, or the server refused to start a
+ * chat now (`texts` then says why). The inquiry form where the service has one. */
+export function absent(t, config, { recheck, texts }) {
   const form = config.inquiry_form_url;
+  const say = texts || { body: 'absentBody', noForm: 'absentNoForm' };
   return h('div', { class: 'body absent' },
     h('div', { class: 'absent-icon' }, icon('away')),
-    h('p', { text: t(form ? 'absentBody' : 'absentNoForm') }),
+    h('p', { role: texts ? 'alert' : null, text: t(form ? say.body : say.noForm) }),
     h('div', { class: 'actions' },
       form && h('a', { class: 'btn primary', href: form, target: '_blank', rel: 'noopener',
         'data-action': 'inquiry', text: t('inquiry') }),
       h('button', { type: 'button', class: 'btn ghost', onclick: recheck, text: t('checkAgain') })));
 }
 
-export function consent(t, config, { identified, busy, failed, start }) {
-  const name = h('input', { id: 'hdc-name', name: 'name', autocomplete: 'name', maxlength: '100' });
+export function consent(t, config, { identified, busy, failed, draft, start }) {
+  // What the customer typed before (a refused start, a redraw) is kept.
+  const name = h('input', { id: 'hdc-name', name: 'name', autocomplete: 'name', maxlength: '100',
+    value: draft?.name || null });
   const email = h('input', { id: 'hdc-email', name: 'email', type: 'email', autocomplete: 'email',
-    maxlength: '254' });
+    maxlength: '254', value: draft?.email || null });
   const submit = (event) => {
     event.preventDefault();
     start({ name: name.value.trim(), email: email.value.trim() });
@@ -60,12 +66,13 @@ export function consent(t, config, { identified, busy, failed, start }) {
       disabled: busy, text: busy ? t('connecting') : t('consentStart') }));
 }
 
-export function ended(t, { rated, rate, restart }) {
+export function ended(t, { rated, canRate, rate, restart }) {
   return h('div', { class: 'body center ended' },
     h('p', { class: 'lead', text: t('ended') }),
     rated && h('p', { class: 'muted', text: t('ratingThanks') }),
     h('div', { class: 'actions' },
-      !rated && h('button', { type: 'button', class: 'btn ghost', onclick: rate, text: t('rate') }),
+      canRate && h('button', { type: 'button', class: 'btn ghost', 'data-action': 'rate-ended',
+        onclick: rate, text: t('rate') }),
       h('button', { type: 'button', class: 'btn primary', 'data-action': 'restart',
         onclick: restart, text: t('newChat') })));
 }

@@ -7,23 +7,38 @@ const API_BASE_KEY = "console.apiBase";
 
 export class ApiError extends Error {
   constructor(status, code, message) {
-    // API Gateway echoes the Authorization header in some 403s: never show a token.
+    // Gateways echo the Authorization header in some errors (raw, after "Bearer",
+    // or hashed): never show anything that looks like a token.
     super(redact(message || code || `HTTP ${status}`));
     this.status = status;
     this.code = code || "http_error";
   }
 
-  /** The route does not exist on this backend (API Gateway answers 403 for that). */
+  /** The route does not exist on this backend: API Gateway's gateway response
+   * answers 404 `not_found` (a plain static host 404 without a code); older
+   * deployments answered 403 "Missing Authentication Token". */
   get missingRoute() {
     return (
-      this.status === 404 ||
+      (this.status === 404 && ["not_found", "http_error"].includes(this.code)) ||
       (this.status === 403 && /Missing Authentication Token|Authorization header requires/i.test(this.message))
     );
   }
 }
 
-function redact(text) {
-  return String(text).replace(/Bearer\s+[\w.~+/=-]+/gi, "Bearer …").slice(0, 300);
+// Token-shaped text: an Authorization value, a JWT (three base64url parts), a
+// long base64, base64url or hex run (tickets, signatures, hashed headers).
+const TOKEN_SHAPES = [
+  [/Bearer\s+\S+/gi, "Bearer …"],
+  [/\beyJ[\w-]*\.[\w-]*\.[\w-]*/g, "…"],
+  [/[\w-]{8,}\.[\w-]{8,}\.[\w-]{16,}/g, "…"],
+  [/[A-Za-z0-9+/_-]{32,}={0,2}/g, "…"],
+];
+
+/** `text` without anything token-shaped, at most 300 characters. */
+export function redact(text) {
+  let safe = String(text);
+  for (const [shape, replacement] of TOKEN_SHAPES) safe = safe.replace(shape, replacement);
+  return safe.slice(0, 300);
 }
 
 export function defaultApiBase() {

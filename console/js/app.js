@@ -320,6 +320,28 @@ whenUnauthorized(() => {
   if (session.current()) endSession(t("login.expired"));
 });
 
+// The server closes an operator's sockets when the account changes (sign-out
+// elsewhere, a new password, deletion, another role). The socket then asks for
+// a new ticket: a 401 ends the session above; a session that still works may
+// come back with another role, and the shell follows it.
+store.on("reconnected", async () => {
+  if (!session.current()) return;
+  let me;
+  try {
+    me = await api.me();
+  } catch {
+    return; // a 401 has ended the session already
+  }
+  const before = session.operator()?.role;
+  session.updateOperator({ name: me.name, email: me.email, role: me.role, operator_id: me.operator_id });
+  if (me.role !== before && shell && !isDirty()) {
+    teardownShell();
+    active?.instance?.destroy?.();
+    active = null;
+    show(location.hash || "#/chats");
+  }
+});
+
 session.onSessionChange((value) => {
   // Signed out in another tab.
   if (!value && shell) endSession();

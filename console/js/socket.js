@@ -4,7 +4,7 @@
 // connection alive with pings, and resends unacknowledged messages after a reconnect
 // (the server stores a repeated client_msg_id once).
 
-import { api } from "./api.js";
+import { api, redact } from "./api.js";
 
 const PING_EVERY_MS = 4 * 60 * 1000; // API Gateway drops a socket idle for 10 minutes
 const REPLY_TIMEOUT_MS = 15000;
@@ -116,7 +116,7 @@ export class ConsoleSocket extends EventTarget {
       const waiting = this.replies.get(frame.re);
       this.replies.delete(frame.re);
       clearTimeout(waiting.timer);
-      if (frame.type === "error") waiting.reject(Object.assign(new Error(frame.message), { code: frame.code }));
+      if (frame.type === "error") waiting.reject(Object.assign(new Error(redact(frame.message || frame.code)), { code: frame.code }));
       else waiting.resolve(frame);
     }
     this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));

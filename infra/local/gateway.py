@@ -53,7 +53,7 @@ class Gateway:
             self.rest.routes()
             + self.websockets.routes()
             + self.functions.routes()
-            + static.routes()
+            + static.routes(self.settings)
         )
         return application
 

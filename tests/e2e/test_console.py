@@ -4,8 +4,10 @@ docs/screenshots/console-*.png."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LocalStack, running_stack
 from tests.e2e.console_helpers import VIEWPORT, Customer, shoot, sign_in
-from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, Operator
+from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, Operator, rest
 
 pytestmark = pytest.mark.e2e
 
@@ -350,12 +352,23 @@ def test_the_socket_reconnects_by_itself_and_catches_up(
     dropping_stack: LocalStack, console: Console
 ) -> None:
     page = console.tab()
+    # Every text the connection state shows, as it changes (wait_for_function would
+    # need eval, which the console's CSP refuses; an init script is not bound by it).
+    states: list[str] = []
+    page.expose_function("connectionState", lambda text: states.append(text))
+    page.add_init_script("""new MutationObserver(() => {
+        const state = document.querySelector('[data-testid=connection]');
+        if (state && state.textContent !== window.lastConnectionState) {
+          window.lastConnectionState = state.textContent;
+          window.connectionState(state.textContent);
+        }
+      }).observe(document, { subtree: true, childList: true, characterData: true });""")
     sign_in(page, dropping_stack.base_url, OPERATOR_EMAIL)
     go_online(page)
-    page.wait_for_function(
-        "document.querySelector('[data-testid=connection]').textContent === 'Reconnecting…'",
-        timeout=15000,
-    )
+    deadline = time.monotonic() + 15
+    while "Reconnecting…" not in states:
+        assert time.monotonic() < deadline, f"never reconnecting; states: {states}"
+        page.wait_for_timeout(100)
     expect(page.get_by_test_id("connection")).to_have_text("Connected", timeout=15000)
     customer = Customer(dropping_stack.api_url)
     try:
@@ -638,3 +651,114 @@ def test_statistics_show_the_period_and_a_chart_per_day(
     expect(cards).to_contain_text("Abandoned")
     expect(page.get_by_test_id("stats-chart").locator("svg .chart-day").first).to_be_visible()
     shoot(page, screenshots, "stats")
+
+
+# --- R-SEC-2, R-SEC-5: sessions that end, errors that show no token -------------------------
+
+
+JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0eXAiOiJvcGVyYXRvciIsInN2YyI6ImRlbW8ifQ"
+       ".Q2hK2f0s8yV2x-Ls8v3P_wb1Qk1QF5fCk7yJdPLG8Xw")
+
+
+def test_error_messages_never_show_anything_token_shaped(
+    local_stack: LocalStack, console: Console
+) -> None:
+    page = console.tab()
+    sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
+    # What API Gateway answers for some malformed requests: the raw header first,
+    # then quoted after "Bearer", plus a hashed form and a ticket-like run.
+    echoed = (f"{JWT} not a valid key=value pair (missing equal-sign) in Authorization "
+              f"header: 'Bearer {JWT}'. hash h0mK1X5oR3m3m1ZQXqvqgq6V3kYt2nC2bqSG1Uu2Zs8= "
+              "ticket Xk2fB8sPq0L9mZcR7vT1yW4aN6eH3dJ5uG8iK0oQ2rS")
+    page.route("**/api/stats?*", lambda route: route.fulfill(
+        status=403, content_type="application/json",
+        body=json.dumps({"message": echoed})))
+    page.get_by_role("link", name="Statistics").click()
+    cards = page.get_by_test_id("stat-cards")
+    expect(cards).to_contain_text("Something went wrong")
+    shown = cards.inner_text()
+    assert "Bearer …" in shown
+    for secret in ("eyJ", "Q2hK2f0s8yV2x", "h0mK1X5oR3m3m1ZQ", "Xk2fB8sPq0L9mZc"):
+        assert secret not in shown, shown
+
+    # A route the deployment does not have: API Gateway's 404 in the error shape.
+    page.unroute("**/api/stats?*")
+    page.route("**/api/stats?*", lambda route: route.fulfill(
+        status=404, content_type="application/json",
+        body=json.dumps({"code": "not_found", "message": "no such route"})))
+    page.get_by_role("link", name="Chat history").click()
+    page.get_by_role("link", name="Statistics").click()
+    expect(cards).to_contain_text("not available yet (HTTP 404)")
+
+
+class SocketRoutes:
+    """The console's WebSockets through Playwright, so a test can close them from
+    the server's side, as the server does when a session ends."""
+
+    def __init__(self, console: Console, ws_url: str) -> None:
+        self.open: list[tuple[Any, Any]] = []
+        console.context.route_web_socket(lambda url: url.startswith(ws_url), self._route)
+
+    def _route(self, page_side: Any) -> None:
+        self.open.append((page_side, page_side.connect_to_server()))
+
+    def close_from_the_server(self) -> None:
+        for page_side, server_side in self.open:
+            server_side.close()
+            page_side.close(code=1000)
+        self.open.clear()
+
+
+def test_a_socket_closed_after_signing_out_elsewhere_lands_on_the_login_screen(
+    local_stack: LocalStack, console: Console
+) -> None:
+    sockets = SocketRoutes(console, local_stack.ws_url)
+    page = console.tab()
+    sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
+    page.get_by_role("link", name="Chat history").click()
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('console.session')).token")
+
+    rest(local_stack.api_url, "POST", "/auth/logout", token=token)  # from elsewhere
+    sockets.close_from_the_server()  # what the server does on logout
+
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=10000)
+    expect(page).to_have_url(re.compile(r"#/login$"))
+    expect(page.locator(".toast")).to_have_count(1)
+    expect(page.locator(".toast")).to_have_text("Your session has ended. Please sign in again.")
+    assert page.evaluate("sessionStorage.getItem('console.session')") is None
+
+
+def test_after_a_role_change_the_console_follows_the_new_role(
+    local_stack: LocalStack, accounts: dict[str, Operator], console: Console
+) -> None:
+    admin = accounts["admin"]
+    email = f"demoted-{uuid.uuid4().hex[:8]}@demo.test"
+    created = admin.call("POST", "/operators", {"email": email, "name": "Soon Demoted",
+                                               "password": "a-long-password-1", "role": "admin"})
+    try:
+        sockets = SocketRoutes(console, local_stack.ws_url)
+        page = console.tab()
+        sign_in(page, local_stack.base_url, email, password="a-long-password-1")
+        expect(page.get_by_test_id("admin-nav")).to_be_visible()
+
+        admin.call("PUT", f"/operators/{created['operator_id']}", {"role": "operator"})
+        sockets.close_from_the_server()  # what the server does on a role change
+
+        expect(page.get_by_test_id("admin-nav")).to_have_count(0, timeout=10000)
+        expect(page.get_by_test_id("connection")).to_have_text("Connected")
+    finally:
+        admin.call("DELETE", f"/operators/{created['operator_id']}")
+
+
+def test_the_server_ends_the_consoles_socket_when_the_session_ends(
+    local_stack: LocalStack, console: Console
+) -> None:
+    page = console.tab()
+    sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('console.session')).token")
+
+    rest(local_stack.api_url, "POST", "/auth/logout", token=token)  # from elsewhere
+
+    # No click in the console: the server closes its socket, the new ticket is refused.
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=15000)
+    expect(page.locator(".toast")).to_have_text("Your session has ended. Please sign in again.")

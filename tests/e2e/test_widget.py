@@ -519,3 +519,132 @@ def test_a_signed_identity_is_verified_and_a_wrong_signature_is_not(
         finally:
             context.close()
             operator.end_all_chats()
+
+
+# --- the server says no: a full queue, too many chats, a chat nobody served ----------
+
+
+def refuse(context: Any, ws_url: str, refusals: dict[str, str]) -> None:
+    """The widget's WebSocket through a route that answers some frame types with the
+    `error` the server sends when it refuses them (codes of API.md), and passes
+    everything else on: the widget's side of those answers, whatever the server's
+    limits are set to."""
+
+    def route(page_side: Any) -> None:
+        server_side = page_side.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message) if isinstance(message, str) else {}
+            code = refusals.get(frame.get("type"))
+            if code:
+                page_side.send(json.dumps({"type": "error", "re": frame.get("id"), "code": code,
+                                           "message": "refused by the test"}))
+            else:
+                server_side.send(message)
+
+        page_side.on_message(from_page)
+
+    context.route_web_socket(lambda url: url.startswith(ws_url), route)
+
+
+def test_a_full_queue_shows_the_offline_view_with_the_form_and_keeps_what_was_typed(
+    page: Page, local_stack: LocalStack, operator: Operator, settings: Any, screenshots: Path
+) -> None:
+    settings(inquiry_form_url="https://shop.example/contact")
+    refuse(page.context, local_stack.ws_url, {"chat.start": "queue_full"})
+    widget = demo(page, local_stack)
+    widget.open()
+    widget.frame.locator("#hdc-name").fill("Patient Pat")
+    widget.frame.locator("#hdc-email").fill("pat@example.com")
+    widget.action("consent").click()
+
+    expect(widget.title).to_have_text("All our operators are busy")
+    expect(widget.frame.locator(".absent [role=alert]")).to_contain_text(
+        "Too many customers are waiting")
+    expect(widget.action("inquiry")).to_have_attribute("href", "https://shop.example/contact")
+    widget.shot(screenshots, "queue-full")
+    widget.frame.get_by_label("Language").select_option("ja")
+    expect(widget.title).to_have_text("ただいま大変混み合っています")
+    widget.frame.get_by_label("言語").select_option("en")
+
+    widget.frame.get_by_role("button", name="Check again").click()
+    expect(widget.frame.locator("#hdc-name")).to_have_value("Patient Pat")
+    expect(widget.frame.locator("#hdc-email")).to_have_value("pat@example.com")
+    assert operator.call("GET", "/chats")["chats"] == []
+    assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+def test_too_many_open_chats_says_so_and_offers_no_link_without_a_form(
+    page: Page, local_stack: LocalStack, operator: Operator, settings: Any
+) -> None:
+    settings(inquiry_form_url="", languages=["ja", "en", "ko"])
+    refuse(page.context, local_stack.ws_url, {"chat.start": "too_many_chats"})
+    widget = demo(page, local_stack)
+    widget.open()
+    widget.action("consent").click()
+
+    expect(widget.title).to_have_text("Chat could not start")
+    expect(widget.frame.locator(".absent [role=alert]")).to_contain_text(
+        "Too many chats are already open")
+    expect(widget.action("inquiry")).to_have_count(0)
+    widget.frame.get_by_label("Language").select_option("ko")
+    expect(widget.title).to_have_text("채팅을 시작할 수 없습니다")
+
+
+def test_rate_is_offered_only_once_an_operator_joined_and_a_refusal_says_why(
+    page: Page, local_stack: LocalStack, operator: Operator
+) -> None:
+    refuse(page.context, local_stack.ws_url, {"rating.submit": "not_served"})
+    widget = demo(page, local_stack)
+    widget.open()
+    operator.set_status("break")  # nobody can take it: it waits, unserved
+    widget.agree_and_start()
+    expect(widget.status).to_have_text(re.compile("number 1 in the queue"))
+    expect(widget.action("end")).to_be_visible()
+    expect(widget.action("rate")).to_be_hidden()
+
+    operator.set_status("online")
+    operator.take_chat()
+    expect(widget.action("rate")).to_be_visible()
+    widget.action("rate").click()
+    widget.frame.locator("label[for=hdc-score-3]").click()
+    widget.frame.locator("#hdc-comment").fill("kept after a refusal")
+    widget.action("submit-rating").click()
+
+    expect(widget.frame.locator(".rating [role=alert]")).to_have_text(
+        "You can rate the chat once an operator has joined it.")
+    expect(widget.frame.locator("#hdc-comment")).to_have_value("kept after a refusal")
+    expect(widget.frame.locator("#hdc-score-3")).to_be_checked()
+    expect(widget.action("submit-rating")).to_be_enabled()
+
+
+def test_a_chat_nobody_served_is_not_offered_for_rating_after_it_ends(
+    page: Page, local_stack: LocalStack, operator: Operator
+) -> None:
+    widget = demo(page, local_stack)
+    widget.open()
+    operator.set_status("break")
+    widget.agree_and_start()
+    expect(widget.status).to_have_text(re.compile("number 1 in the queue"))
+    widget.action("end").click()
+    widget.action("confirm-end").click()
+    expect(widget.frame.get_by_text("This chat has ended.")).to_be_visible()
+    expect(widget.action("restart")).to_be_visible()
+    expect(widget.frame.get_by_role("button", name="Rate")).to_have_count(0)
+
+
+# --- the frame's API is the deployment's --------------------------------------------
+
+
+def test_the_frame_ignores_an_api_named_in_its_url(
+    page: Page, local_stack: LocalStack, operator: Operator
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(local_stack.api_url + "/widget/demo/frame?lang=en&api="
+              "http%3A%2F%2F127.0.0.1%3A9%2Fapi&key=someone-else")
+    expect(page.locator("#hdc-title")).to_be_visible()  # opened directly, not framed
+    expect(page.locator("[data-action=consent]")).to_be_visible()
+    assert any(url.startswith(local_stack.api_url + "/widget/demo/config") for url in requested)
+    after = [url for url in requested if "/widget/demo/frame?" not in url]
+    assert not [url for url in after if "127.0.0.1:9/" in url or "someone-else" in url]

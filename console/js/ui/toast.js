@@ -22,5 +22,7 @@ export function toast(message, { kind = "info", action, timeout = 4000 } = {}) {
 }
 
 export function toastError(error) {
+  // A 401 ends the session: the login screen says so once, not every call that failed.
+  if (error?.status === 401) return null;
   return toast(error.message || String(error), { kind: "error", timeout: 8000 });
 }

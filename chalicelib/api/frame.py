@@ -1,0 +1,17 @@
+"""The widget's chat frame, served by the API (public, by widget key): an HTML
+page whose Content-Security-Policy follows the service's settings."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.common import Call, endpoint
+from chalicelib.services import frame
+
+routes = Blueprint(__name__)
+
+
+@endpoint(routes, "/widget/{key}/frame", who="public")
+def widget_frame(call: Call, key: str) -> Response:
+    page = frame.frame_page(key)
+    return Response(body=page.html, status_code=200, headers=page.headers)
