@@ -89,7 +89,17 @@ CFN_DEPLOY   = aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged
 	--stack-name $(STACK) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
 	--no-fail-on-empty-changeset
 
-.PHONY: package deploy
+.PHONY: package deploy iam-access
+
+# infra/iam-access.json: what each Lambda was recorded doing (AWS calls, per
+# function) over tests/api and tests/unit (tests/deploy/access_recorder.py);
+# `make package` gives each function's role exactly that. Rerun it when the code
+# calls AWS differently; it is replaced only when every test passed.
+iam-access: install
+	@mkdir -p build
+	ACCESS_RECORD_OUT=build/iam-access.json $(BIN)/python -m pytest -q -p no:cacheprovider \
+		-p tests.deploy.access_recorder tests/api tests/unit
+	mv build/iam-access.json infra/iam-access.json
 
 package: install
 	$(BIN)/python -m infra.package --stage $(STAGE) --out $(PACKAGE_DIR)

@@ -5,20 +5,26 @@
 runs `chalice package` with a merge template built here from:
 
 - every table of infra/tables.yaml (the one definition of the tables);
-- the exports bucket (private, encrypted, objects expire) and the static-site bucket
-  for the console and the widget, served by CloudFront;
+- the exports bucket (private, encrypted, objects expire) and the static-site
+  bucket, served by two CloudFront distributions on two origins: the console's
+  (strict CSP, never framed) and the widget's (CORS for the chat frame's modules),
+  each with a response-headers policy (HSTS, nosniff, referrer policy);
 - the token-signing secret: a generated Secrets Manager secret, or an existing SSM
   SecureString parameter (parameter `TokenSecretParameter`); never a literal;
 - one environment for every Lambda (SAM `Globals`): TABLE_<KEY>, EXPORTS_BUCKET,
-  TOKEN_SECRET_ID, WS_URL, WS_MANAGEMENT_ENDPOINT, PUBLIC_BASE_URL, API_BASE_URL,
-  EXPORT_FUNCTION;
-- least-privilege IAM: each Lambda role gets the CloudWatch Logs statement of
-  .chalice/policy-base.json plus only the DynamoDB actions on the tables and indexes,
-  and the S3 actions on the prefix, that infra/iam-access.json lists (recorded from
-  the test suite by tests/deploy/access_recorder.py), execute-api:ManageConnections
-  on this stack's WebSocket API, reading the token secret and invoking the export
-  worker;
-- Outputs: every table name, the buckets, the REST, WebSocket and site URLs.
+  TOKEN_SECRET_ID, WS_URL, WS_MANAGEMENT_ENDPOINT, PUBLIC_BASE_URL (the widget's
+  origin), CONSOLE_ORIGIN, API_BASE_URL, EXPORT_FUNCTION;
+- least privilege per function: each function has a fixed name, its own log group
+  (with a retention) and a role allowed only that log group plus what
+  infra/iam-access.json says its handler was recorded doing (DynamoDB actions per
+  table and index, S3 actions on the exports prefix, `@connections` methods,
+  reading the token secret, starting the export worker);
+- limits: REST stage throttling, WebSocket stage throttling, reserved concurrency
+  for the export worker (all template parameters);
+- the REST API's gateway responses in the API's error shape (a missing route is a
+  404 `not_found` that echoes nothing); CORS preflights of everything but the
+  public widget routes are the app's own (they answer only the console's origin);
+- Outputs: every table name, the buckets, the REST, WebSocket, console and widget URLs.
 
 The result is `<out>/sam.yaml` plus `<out>/deployment.zip`; `make deploy` uploads
 and deploys them (docs/deploy.md).
@@ -47,14 +53,49 @@ CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 
 EXPORTS_PREFIX = "exports"
 EXPORT_WORKER = "ExportWorker"
-EXPORT_FUNCTION_NAME = "${AWS::StackName}-export-worker"
 ROUTE_RESPONSE = "WebsocketMessageRouteResponse"
 EXPORT_EXPIRY_DAYS = 7  # chalicelib/services/exports.py JOB_TTL
 # CloudFront's managed "CachingOptimized" cache policy.
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+HSTS_MAX_AGE_S = 2 * 365 * 24 * 3600  # two years (at least one, for preload lists)
+
+# Each function's name in the stack is `<stack>-<suffix>`: a fixed name gives it a
+# log group known in advance (/aws/lambda/<name>, made by the stack), the only one
+# its role may write to, and gives the API a worker to invoke by name.
+FUNCTION_NAMES = {
+    "APIHandler": "api",
+    "WebsocketConnect": "ws-connect",
+    "WebsocketMessage": "ws-message",
+    "WebsocketDisconnect": "ws-disconnect",
+    "Sweep": "sweep",
+    EXPORT_WORKER: "export-worker",
+}
+EXPORT_FUNCTION_NAME = "${AWS::StackName}-" + FUNCTION_NAMES[EXPORT_WORKER]
+# What the recorder calls the export worker when a function starts it.
+RECORDED_EXPORT_WORKER = "export_worker"
+
+# REST routes called cross-origin from any shop's page (the widget's loader):
+# chalice's own preflight answers any origin. Every other route answers its
+# preflight in the app, for the console's origin only (chalicelib/api/common.py).
+PUBLIC_CORS_PREFIXES = ("/widget/",)
+
+# The two static sites: distribution → its origin path, the prefix of the site
+# bucket it may read (infra/deploy.py uploads there). The widget keeps /widget/ in
+# its URLs (PUBLIC_BASE_URL + /widget/loader.js), so its files are under
+# widget/widget/ in the bucket.
+SITE_ORIGINS = {
+    "ConsoleDistribution": "console",
+    "WidgetDistribution": "widget",
+}
+
+REST_HOST = "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+WS_HOST = "${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+# What CloudWatch Logs accepts as a retention.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                      1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 
-def _sub(text: str) -> dict[str, str]:
+def _sub(text: str) -> dict[str, Any]:
     return {"Fn::Sub": text}
 
 
@@ -94,23 +135,42 @@ def table_logical_ids() -> dict[str, str]:
     }
 
 
-def recorded_access() -> list[dict[str, str]]:
-    return json.loads(ACCESS_JSON.read_text())
+Access = list[dict[str, str]]
 
 
-# --- IAM ---------------------------------------------------------------------------
+def recorded_access() -> dict[str, Access]:
+    """Handler (e.g. `app.sweep`) → what it was recorded doing (infra/iam-access.json)."""
+    return json.loads(ACCESS_JSON.read_text())["functions"]
 
 
-def dynamodb_statements(access: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """Per table: the recorded actions on the table, and Query on the recorded
+def function_name(logical_id: str) -> str:
+    """The function's FunctionName, as a Fn::Sub text."""
+    return "${AWS::StackName}-" + FUNCTION_NAMES[logical_id]
+
+
+def log_group_id(logical_id: str) -> str:
+    return f"{logical_id}LogGroup"
+
+
+def _origin(host: str) -> dict[str, Any]:
+    return _sub(f"https://{host}")
+
+
+# --- IAM: what each function was recorded doing --------------------------------------
+
+
+def _of(access: Access, service: str) -> Access:
+    return [e for e in access if e["service"] == service]
+
+
+def dynamodb_statements(access: Access) -> list[dict[str, Any]]:
+    """Per table: the recorded actions on the table, and those on the recorded
     indexes. Nothing else, and no wildcard action or table."""
     ids = table_logical_ids()
     table_actions: dict[str, set[str]] = {}
     index_actions: dict[str, set[str]] = {}
     indexes: dict[str, set[str]] = {}
-    for entry in access:
-        if entry["service"] != "dynamodb":
-            continue
+    for entry in _of(access, "dynamodb"):
         key, _, index = entry["resource"].partition("/index/")
         if key not in ids:
             raise SystemExit(f"infra/iam-access.json: unknown table {entry['resource']!r}")
@@ -140,96 +200,303 @@ def dynamodb_statements(access: list[dict[str, str]]) -> list[dict[str, Any]]:
     return statements
 
 
-def s3_statements(access: list[dict[str, str]]) -> list[dict[str, Any]]:
-    actions = sorted({
-        e["action"] for e in access
-        if e["service"] == "s3" and e["resource"] == f"exports/{EXPORTS_PREFIX}/*"
-    })
-    other = [
-        e for e in access
-        if e["service"] == "s3" and e["resource"] != f"exports/{EXPORTS_PREFIX}/*"
-    ]
+def s3_statements(access: Access) -> list[dict[str, Any]]:
+    prefix = f"exports/{EXPORTS_PREFIX}/*"
+    entries = _of(access, "s3")
+    other = [e for e in entries if e["resource"] != prefix]
     if other:
         raise SystemExit(f"infra/iam-access.json: S3 access outside the exports prefix: {other}")
-    if not actions:
+    if not entries:
         return []
     return [{
         "Sid": "ExportsObjects",
         "Effect": "Allow",
-        "Action": actions,
+        "Action": sorted({e["action"] for e in entries}),
         "Resource": [_sub(f"${{ExportsBucket.Arn}}/{EXPORTS_PREFIX}/*")],
     }]
 
 
-def app_statements(access: list[dict[str, str]]) -> list[dict[str, Any]]:
-    stage = api_stage()
+def connection_statements(access: Access) -> list[dict[str, Any]]:
+    """`@connections` of this stack's WebSocket API, only with the methods
+    recorded (POST pushes a frame, DELETE closes a socket)."""
+    entries = _of(access, "apigatewaymanagementapi")
+    methods = set()
+    for entry in entries:
+        method, _, rest = entry["resource"].partition("/")
+        if entry["action"] != "execute-api:ManageConnections" or rest != "@connections/*":
+            raise SystemExit(f"infra/iam-access.json: unexpected WebSocket access {entry}")
+        methods.add(method)
+    if not methods:
+        return []
     connections = (
         "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebsocketAPI}"
     )
-    return [
-        *dynamodb_statements(access),
-        *s3_statements(access),
-        {
-            "Sid": "PushToWebSockets",
-            "Effect": "Allow",
-            "Action": ["execute-api:ManageConnections"],
-            "Resource": [
-                _sub(f"{connections}/{stage}/POST/@connections/*"),
-                _sub(f"{connections}/{stage}/DELETE/@connections/*"),
-            ],
-        },
-        {
-            "Sid": "StartExportWorker",
-            "Effect": "Allow",
-            "Action": ["lambda:InvokeFunction"],
-            "Resource": [_sub(
-                "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
-                + EXPORT_FUNCTION_NAME
-            )],
-        },
-        {
-            "Fn::If": [
-                "UseSsmParameter",
-                {
-                    "Sid": "ReadTokenSecret",
-                    "Effect": "Allow",
-                    "Action": ["ssm:GetParameter"],
-                    "Resource": [_sub(
-                        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
-                        "parameter${TokenSecretParameter}"
-                    )],
-                },
-                {
-                    "Sid": "ReadTokenSecret",
-                    "Effect": "Allow",
-                    "Action": ["secretsmanager:GetSecretValue"],
-                    "Resource": [_ref("TokenSecret")],
-                },
-            ]
-        },
+    return [{
+        "Sid": "ManageWebSockets",
+        "Effect": "Allow",
+        "Action": ["execute-api:ManageConnections"],
+        "Resource": [
+            _sub(f"{connections}/{api_stage()}/{method}/@connections/*")
+            for method in sorted(methods)
+        ],
+    }]
+
+
+def invoke_statements(access: Access) -> list[dict[str, Any]]:
+    entries = _of(access, "lambda")
+    unknown = [
+        e for e in entries
+        if (e["action"], e["resource"]) != ("lambda:InvokeFunction", RECORDED_EXPORT_WORKER)
     ]
+    if unknown:
+        raise SystemExit(f"infra/iam-access.json: unexpected Lambda access {unknown}")
+    if not entries:
+        return []
+    return [{
+        "Sid": "StartExportWorker",
+        "Effect": "Allow",
+        "Action": ["lambda:InvokeFunction"],
+        "Resource": [_sub(
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+            + EXPORT_FUNCTION_NAME
+        )],
+    }]
 
 
-def role_policies(role_ids: list[str], access: list[dict[str, str]]) -> dict[str, Any]:
-    """Each chalice-made role's Policies, replaced (the merge replaces lists) by the
-    base statements of the stage's iam_policy_file plus the app's."""
-    base_file = chalice_config().get("iam_policy_file", "policy-base.json")
-    base = json.loads((ROOT / ".chalice" / base_file).read_text())["Statement"]
-    statements = [*base, *app_statements(access)]
+def secret_statements(access: Access) -> list[dict[str, Any]]:
+    """Reading the token secret: the SSM parameter or the generated secret,
+    whichever the stack uses."""
+    if not _of(access, "token-secret"):
+        return []
+    return [{
+        "Fn::If": [
+            "UseSsmParameter",
+            {
+                "Sid": "ReadTokenSecret",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": [_sub(
+                    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                    "parameter${TokenSecretParameter}"
+                )],
+            },
+            {
+                "Sid": "ReadTokenSecret",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [_ref("TokenSecret")],
+            },
+        ]
+    }]
+
+
+def log_statement(logical_id: str) -> dict[str, Any]:
+    """Writing to the function's own log group and nothing else (the group is a
+    resource of the stack, so no CreateLogGroup)."""
     return {
-        role_id: {
-            "Properties": {
-                "Policies": [{
-                    "PolicyName": f"{role_id}Policy",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-                }]
-            }
-        }
-        for role_id in role_ids
+        "Sid": "OwnLogGroup",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [_sub(
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+            f"${{{log_group_id(logical_id)}}}:*"
+        )],
     }
 
 
-# --- the merge template ------------------------------------------------------------
+KNOWN_SERVICES = {"dynamodb", "s3", "apigatewaymanagementapi", "lambda", "token-secret"}
+
+
+def function_statements(logical_id: str, access: Access) -> list[dict[str, Any]]:
+    unknown = [e for e in access if e["service"] not in KNOWN_SERVICES]
+    if unknown:
+        raise SystemExit(
+            f"infra/iam-access.json: no policy for {unknown}; teach infra/package.py"
+        )
+    return [
+        log_statement(logical_id),
+        *dynamodb_statements(access),
+        *s3_statements(access),
+        *connection_statements(access),
+        *invoke_statements(access),
+        *secret_statements(access),
+    ]
+
+
+def chalice_functions(chalice_resources: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Function logical id → its `handler` and `role` (logical id), as chalice made them."""
+    functions = {}
+    for logical_id, resource in chalice_resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        if logical_id not in FUNCTION_NAMES:
+            raise SystemExit(f"give the new function {logical_id} a name in FUNCTION_NAMES")
+        properties = resource["Properties"]
+        functions[logical_id] = {
+            "handler": properties["Handler"],
+            "role": properties["Role"]["Fn::GetAtt"][0],
+        }
+    return functions
+
+
+def role_policies(
+    functions: dict[str, dict[str, str]], access: dict[str, Access]
+) -> dict[str, Any]:
+    """Each chalice-made role's Policies, replaced (the merge replaces lists) by
+    its own function's statements."""
+    handlers = {f["handler"] for f in functions.values()}
+    if set(access) != handlers:
+        raise SystemExit(
+            "infra/iam-access.json does not match the app's functions "
+            f"(recorded {sorted(access)}, functions {sorted(handlers)}): run `make iam-access`"
+        )
+    return {
+        function["role"]: {
+            "Properties": {
+                "Policies": [{
+                    "PolicyName": f"{function['role']}Policy",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": function_statements(logical_id, access[function["handler"]]),
+                    },
+                }]
+            }
+        }
+        for logical_id, function in functions.items()
+    }
+
+
+# --- functions, their log groups and limits -----------------------------------------
+
+
+def function_resources(functions: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A fixed name for each function, its log group, and the export worker's
+    reserved concurrency (at most that many exports run at once, and they can
+    never take the whole account's concurrency from the API)."""
+    resources: dict[str, Any] = {}
+    for logical_id in functions:
+        properties: dict[str, Any] = {"FunctionName": _sub(function_name(logical_id))}
+        if logical_id == EXPORT_WORKER:
+            properties["ReservedConcurrentExecutions"] = _ref("ExportWorkerConcurrency")
+        resources[logical_id] = {"Properties": properties}
+        resources[log_group_id(logical_id)] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": _sub("/aws/lambda/" + function_name(logical_id)),
+                "RetentionInDays": _ref("LogRetentionDays"),
+            },
+        }
+    return resources
+
+
+# --- the REST API: gateway responses, throttling, preflights -------------------------
+
+
+def _error_body(code: str, message: str) -> str:
+    return json.dumps({"code": code, "message": message}, separators=(",", ":"))
+
+
+def gateway_responses() -> dict[str, Any]:
+    """What API Gateway itself answers, in the API's error shape. Static bodies
+    only: API Gateway's defaults quote $context.error.messageString, which for a
+    missing route echoes the Authorization header."""
+
+    def response(body: str, status: str | None = None, **headers: str) -> dict[str, Any]:
+        parameters = {
+            "gatewayresponse.header.Cache-Control": "'no-store'",
+            "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+            **{f"gatewayresponse.header.{k.replace('_', '-')}": f"'{v}'"
+               for k, v in headers.items()},
+        }
+        answer: dict[str, Any] = {
+            "responseParameters": parameters,
+            "responseTemplates": {"application/json": body},
+        }
+        if status:
+            answer["statusCode"] = status
+        return answer
+
+    return {
+        # API Gateway's answer to a path or method no route has.
+        "MISSING_AUTHENTICATION_TOKEN": response(
+            _error_body("not_found", "no such route"), "404"
+        ),
+        "THROTTLED": response(
+            _error_body("rate_limited", "too many requests; try again shortly"), "429",
+            Retry_After="1",
+        ),
+        "REQUEST_TOO_LARGE": response(
+            _error_body("too_large", "the request is too large"), "413"
+        ),
+        # Anything else API Gateway refuses keeps its status, with a body that says
+        # nothing of the request.
+        "DEFAULT_4XX": response(_error_body("bad_request", "the request was refused")),
+        "DEFAULT_5XX": response(
+            _error_body("internal_error", "something went wrong on our side; try again")
+        ),
+    }
+
+
+def rest_api() -> dict[str, Any]:
+    return {
+        "Properties": {
+            # CORS: the widget's public routes answer any site with chalice's own
+            # preflight (a mock); every other route answers its preflight in the
+            # app (an OPTIONS route per path, chalicelib/api/common.py), for the
+            # console's origin (CONSOLE_ORIGIN) only.
+            "DefinitionBody": {
+                "x-amazon-apigateway-gateway-responses": gateway_responses(),
+            },
+            # Every method of the stage: a burst, then a steady rate, per second
+            # (requests beyond them get the THROTTLED response, 429).
+            "MethodSettings": [{
+                "ResourcePath": "/*",
+                "HttpMethod": "*",
+                "ThrottlingBurstLimit": _ref("RestThrottleBurst"),
+                "ThrottlingRateLimit": _ref("RestThrottleRate"),
+            }],
+        }
+    }
+
+
+def websocket_stage() -> dict[str, Any]:
+    """Every route of the WebSocket stage ($connect and every frame) throttled."""
+    return {
+        "Properties": {
+            "DefaultRouteSettings": {
+                "ThrottlingBurstLimit": _ref("WsThrottleBurst"),
+                "ThrottlingRateLimit": _ref("WsThrottleRate"),
+            }
+        }
+    }
+
+
+def two_way_message_route(chalice_resources: dict[str, Any]) -> dict[str, Any]:
+    """Make `$default` two-way: with a route response, API Gateway sends the body
+    the message handler returns to the sender, so a frame's reply costs no
+    `@connections` post (chalicelib/api/ws.py answers that way). The deployment
+    must come after the route response, or the stage would lack it."""
+    route = "WebsocketMessageRoute"
+    if route not in chalice_resources:
+        raise SystemExit(f"chalice package made no {route}")
+    deployment = chalice_resources["WebsocketAPIDeployment"]
+    return {
+        route: {"Properties": {"RouteResponseSelectionExpression": "$default"}},
+        ROUTE_RESPONSE: {
+            "Type": "AWS::ApiGatewayV2::RouteResponse",
+            "Properties": {
+                "ApiId": _ref("WebsocketAPI"),
+                "RouteId": _ref(route),
+                "RouteResponseKey": "$default",
+            },
+        },
+        "WebsocketAPIDeployment": {
+            "DependsOn": sorted({*deployment.get("DependsOn", []), ROUTE_RESPONSE}),
+        },
+    }
+
+
+# --- storage and the environment -----------------------------------------------------
 
 
 def environment() -> dict[str, Any]:
@@ -244,11 +511,12 @@ def environment() -> dict[str, Any]:
         "TOKEN_SECRET_ID": {
             "Fn::If": ["UseSsmParameter", _sub("ssm:${TokenSecretParameter}"), _ref("TokenSecret")]
         },
-        "WS_URL": _sub(f"wss://${{WebsocketAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{stage}"),
-        "WS_MANAGEMENT_ENDPOINT": _sub(
-            f"https://${{WebsocketAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{stage}"
-        ),
-        "PUBLIC_BASE_URL": _sub("https://${SiteDistribution.DomainName}"),
+        "WS_URL": _sub(f"wss://{WS_HOST}/{stage}"),
+        "WS_MANAGEMENT_ENDPOINT": _sub(f"https://{WS_HOST}/{stage}"),
+        # Where /widget/loader.js and the chat frame's modules are served.
+        "PUBLIC_BASE_URL": _origin("${WidgetDistribution.DomainName}"),
+        # The one origin operator and admin routes answer CORS for.
+        "CONSOLE_ORIGIN": _origin("${ConsoleDistribution.DomainName}"),
         # The REST API's own URL would make every function depend on the API that
         # depends on it; `make deploy` passes it in as a parameter once it is known.
         "API_BASE_URL": {"Fn::If": ["HasApiBaseUrl", _ref("ApiBaseUrl"), _ref("AWS::NoValue")]},
@@ -325,6 +593,148 @@ def storage_resources() -> dict[str, Any]:
                 "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
             },
         },
+    }
+
+
+# --- the static sites: two origins, each with its headers ----------------------------
+
+
+def api_origin() -> dict[str, Any]:
+    """The REST API's origin, from the ApiBaseUrl parameter (`https://host/api` →
+    `https://host`); empty until `make deploy` sets it. Not `${RestAPI}`: the API
+    depends on its function, whose environment names the console's distribution,
+    whose headers would then depend on the API."""
+    host = {"Fn::Select": [2, {"Fn::Split": ["/", _ref("ApiBaseUrl")]}]}
+    return {"Fn::If": ["HasApiBaseUrl", {"Fn::Join": ["", ["https://", host]]}, ""]}
+
+
+def console_csp() -> dict[str, Any]:
+    """The console's Content-Security-Policy: its own code and styles only, and
+    requests only to this stack's REST API, WebSocket API and exports bucket (an
+    export downloads from a presigned S3 URL in a hidden frame; boto3 signs it for
+    the bucket's regional or global name depending on the region, so both)."""
+    buckets = "https://${ExportsBucket.RegionalDomainName} https://${ExportsBucket.DomainName}"
+    directives = (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        f"connect-src 'self' ${{ApiOrigin}} wss://{WS_HOST} {buckets}",
+        f"frame-src {buckets}",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "object-src 'none'",
+    )
+    return {"Fn::Sub": ["; ".join(directives), {"ApiOrigin": api_origin()}]}
+
+
+def _security_headers(referrer_policy: str) -> dict[str, Any]:
+    return {
+        "StrictTransportSecurity": {
+            "AccessControlMaxAgeSec": HSTS_MAX_AGE_S,
+            "IncludeSubdomains": True,
+            "Override": True,
+        },
+        "ContentTypeOptions": {"Override": True},
+        "ReferrerPolicy": {"ReferrerPolicy": referrer_policy, "Override": True},
+    }
+
+
+def headers_policies() -> dict[str, Any]:
+    console = _security_headers("no-referrer")
+    console["ContentSecurityPolicy"] = {"ContentSecurityPolicy": console_csp(), "Override": True}
+    console["FrameOptions"] = {"FrameOption": "DENY", "Override": True}
+    widget = _security_headers("strict-origin-when-cross-origin")
+    return {
+        "ConsoleHeaders": {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {"ResponseHeadersPolicyConfig": {
+                "Name": _sub("${AWS::StackName}-console"),
+                "Comment": "Operator console: strict CSP, never framed",
+                "SecurityHeadersConfig": console,
+            }},
+        },
+        "WidgetHeaders": {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {"ResponseHeadersPolicyConfig": {
+                "Name": _sub("${AWS::StackName}-widget"),
+                "Comment": "Widget loader and chat modules: CORS for the chat frame",
+                "SecurityHeadersConfig": widget,
+                # The chat frame (on the REST API's origin, or a custom domain in
+                # front of it) loads these files as module scripts, which needs
+                # CORS; they are public code, fetched without credentials, so any
+                # origin may read them. No frame-ancestors: nothing here is framed.
+                "CorsConfig": {
+                    "AccessControlAllowCredentials": False,
+                    "AccessControlAllowHeaders": {"Items": ["*"]},
+                    "AccessControlAllowMethods": {"Items": ["GET", "HEAD"]},
+                    "AccessControlAllowOrigins": {"Items": ["*"]},
+                    "AccessControlMaxAgeSec": 86400,
+                    "OriginOverride": True,
+                },
+                # Shop pages that isolate themselves (COEP) may still load loader.js.
+                "CustomHeadersConfig": {"Items": [{
+                    "Header": "Cross-Origin-Resource-Policy",
+                    "Value": "cross-origin",
+                    "Override": True,
+                }]},
+            }},
+        },
+    }
+
+
+def distribution(name: str, prefix: str, headers: str, **extra: Any) -> dict[str, Any]:
+    """A distribution serving only `prefix/` of the site bucket, HTTPS only."""
+    return {
+        "Type": "AWS::CloudFront::Distribution",
+        "Properties": {
+            "DistributionConfig": {
+                "Enabled": True,
+                "Comment": _sub(f"${{AWS::StackName}} {name}"),
+                "HttpVersion": "http2",
+                "PriceClass": "PriceClass_100",
+                "Origins": [{
+                    "Id": "site",
+                    "DomainName": {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]},
+                    "OriginPath": f"/{prefix}",
+                    "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    "OriginAccessControlId": {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]},
+                }],
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "site",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                    "AllowedMethods": ["GET", "HEAD"],
+                    "CachedMethods": ["GET", "HEAD"],
+                    "CachePolicyId": CACHING_OPTIMIZED,
+                    "ResponseHeadersPolicyId": _ref(headers),
+                    "Compress": True,
+                },
+                **extra,
+            }
+        },
+    }
+
+
+def _cloudfront_reads(distribution_id: str, prefix: str) -> dict[str, Any]:
+    """A distribution may read its own prefix of the site bucket, nothing else."""
+    return {
+        "Sid": f"{distribution_id}Reads",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": _sub(f"${{SiteBucket.Arn}}/{prefix}/*"),
+        "Condition": {"StringEquals": {"AWS:SourceArn": _sub(
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:"
+            f"distribution/${{{distribution_id}}}"
+        )}},
+    }
+
+
+def site_resources() -> dict[str, Any]:
+    console_prefix = SITE_ORIGINS["ConsoleDistribution"]
+    widget_prefix = SITE_ORIGINS["WidgetDistribution"]
+    return {
         "SiteBucket": _private_bucket(),
         "SiteOriginAccessControl": {
             "Type": "AWS::CloudFront::OriginAccessControl",
@@ -337,32 +747,11 @@ def storage_resources() -> dict[str, Any]:
                 }
             },
         },
-        "SiteDistribution": {
-            "Type": "AWS::CloudFront::Distribution",
-            "Properties": {
-                "DistributionConfig": {
-                    "Enabled": True,
-                    "Comment": _sub("${AWS::StackName} console and widget"),
-                    "DefaultRootObject": "console/index.html",
-                    "HttpVersion": "http2",
-                    "PriceClass": "PriceClass_100",
-                    "Origins": [{
-                        "Id": "site",
-                        "DomainName": {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]},
-                        "S3OriginConfig": {"OriginAccessIdentity": ""},
-                        "OriginAccessControlId": {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]},
-                    }],
-                    "DefaultCacheBehavior": {
-                        "TargetOriginId": "site",
-                        "ViewerProtocolPolicy": "redirect-to-https",
-                        "AllowedMethods": ["GET", "HEAD"],
-                        "CachedMethods": ["GET", "HEAD"],
-                        "CachePolicyId": CACHING_OPTIMIZED,
-                        "Compress": True,
-                    },
-                }
-            },
-        },
+        **headers_policies(),
+        "ConsoleDistribution": distribution(
+            "console", console_prefix, "ConsoleHeaders", DefaultRootObject="index.html"
+        ),
+        "WidgetDistribution": distribution("widget", widget_prefix, "WidgetHeaders"),
         "SiteBucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {
@@ -370,21 +759,58 @@ def storage_resources() -> dict[str, Any]:
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Sid": "CloudFrontReads",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "cloudfront.amazonaws.com"},
-                            "Action": "s3:GetObject",
-                            "Resource": _sub("${SiteBucket.Arn}/*"),
-                            "Condition": {"StringEquals": {"AWS:SourceArn": _sub(
-                                "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:"
-                                "distribution/${SiteDistribution}"
-                            )}},
-                        },
+                        _cloudfront_reads("ConsoleDistribution", console_prefix),
+                        _cloudfront_reads("WidgetDistribution", widget_prefix),
                         _tls_only("SiteBucket"),
                     ],
                 },
             },
+        },
+    }
+
+
+# --- the merge template ------------------------------------------------------------
+
+
+def parameters() -> dict[str, Any]:
+    def number(default: int, description: str, **extra: Any) -> dict[str, Any]:
+        return {"Type": "Number", "Default": default, "MinValue": 1,
+                "Description": description, **extra}
+
+    return {
+        "TokenSecretParameter": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^$|^(/[A-Za-z0-9_.-]+)+$",
+            "Description": (
+                "Name (starting with /) of an existing SSM SecureString parameter "
+                "holding the token-signing secret; empty: create a Secrets Manager "
+                "secret with a generated value."
+            ),
+        },
+        "ApiBaseUrl": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^$|^https://[A-Za-z0-9.-]+(:[0-9]+)?(/.*)?$",
+            "Description": (
+                "The REST API's URL as browsers see it (set by `make deploy` from "
+                "the RestApiURL output after the first deploy); the console's CSP "
+                "allows its origin."
+            ),
+        },
+        "RestThrottleBurst": number(200, "REST API: requests at once above the rate."),
+        "RestThrottleRate": number(100, "REST API: steady requests per second."),
+        "WsThrottleBurst": number(500, "WebSocket API: messages at once above the rate."),
+        "WsThrottleRate": number(250, "WebSocket API: steady messages per second."),
+        "ExportWorkerConcurrency": number(
+            2, "Exports that may run at once (reserved concurrency of the export worker).",
+            MaxValue=50,
+        ),
+        "LogRetentionDays": {
+            "Type": "Number",
+            "Default": 30,
+            "AllowedValues": list(LOG_RETENTION_DAYS),
+            "Description": "Days the functions' logs are kept.",
         },
     }
 
@@ -401,14 +827,15 @@ def outputs() -> dict[str, Any]:
     result.update({
         "ExportsBucketName": {"Value": _ref("ExportsBucket")},
         "SiteBucketName": {"Value": _ref("SiteBucket")},
-        "SiteURL": {"Value": _sub("https://${SiteDistribution.DomainName}")},
-        "SiteDistributionId": {"Value": _ref("SiteDistribution")},
-        "RestApiURL": {
-            "Value": _sub(f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{stage}")
+        "ConsoleURL": {"Value": _origin("${ConsoleDistribution.DomainName}")},
+        "ConsoleDistributionId": {"Value": _ref("ConsoleDistribution")},
+        "WidgetURL": {
+            "Description": "PUBLIC_BASE_URL: the loader is WidgetURL/widget/loader.js",
+            "Value": _origin("${WidgetDistribution.DomainName}"),
         },
-        "WebSocketURL": {
-            "Value": _sub(f"wss://${{WebsocketAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{stage}")
-        },
+        "WidgetDistributionId": {"Value": _ref("WidgetDistribution")},
+        "RestApiURL": {"Value": _sub(f"https://{REST_HOST}/{stage}")},
+        "WebSocketURL": {"Value": _sub(f"wss://{WS_HOST}/{stage}")},
         "TokenSecretId": {
             "Value": {"Fn::If": ["UseSsmParameter", _sub("ssm:${TokenSecretParameter}"),
                                  _ref("TokenSecret")]}
@@ -417,66 +844,19 @@ def outputs() -> dict[str, Any]:
     return result
 
 
-def two_way_message_route(chalice_resources: dict[str, Any]) -> dict[str, Any]:
-    """Make `$default` two-way: with a route response, API Gateway sends the body
-    the message handler returns to the sender, so a frame's reply costs no
-    `@connections` post (chalicelib/api/ws.py answers that way). The deployment
-    must come after the route response, or the stage would lack it."""
-    route = "WebsocketMessageRoute"
-    if route not in chalice_resources:
-        raise SystemExit(f"chalice package made no {route}")
-    deployment = chalice_resources["WebsocketAPIDeployment"]
-    return {
-        route: {"Properties": {"RouteResponseSelectionExpression": "$default"}},
-        ROUTE_RESPONSE: {
-            "Type": "AWS::ApiGatewayV2::RouteResponse",
-            "Properties": {
-                "ApiId": _ref("WebsocketAPI"),
-                "RouteId": _ref(route),
-                "RouteResponseKey": "$default",
-            },
-        },
-        "WebsocketAPIDeployment": {
-            "DependsOn": sorted({*deployment.get("DependsOn", []), ROUTE_RESPONSE}),
-        },
-    }
-
-
 def merge_template(
-    chalice_resources: dict[str, Any], access: list[dict[str, str]]
+    chalice_resources: dict[str, Any], access: dict[str, Access]
 ) -> dict[str, Any]:
     """What `chalice package --merge-template` adds to (or replaces in) its template."""
-    role_ids = sorted(k for k, r in chalice_resources.items() if r["Type"] == "AWS::IAM::Role")
-    if EXPORT_WORKER not in chalice_resources:
+    functions = chalice_functions(chalice_resources)
+    if EXPORT_WORKER not in functions:
         raise SystemExit(f"chalice package made no {EXPORT_WORKER} function")
-    tables = {}
-    for logical_id, resource in table_resources().items():
-        tables[logical_id] = {
-            **resource,
-            "DeletionPolicy": "Retain",
-            "UpdateReplacePolicy": "Retain",
-        }
+    tables = {
+        logical_id: {**resource, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+        for logical_id, resource in table_resources().items()
+    }
     return {
-        "Parameters": {
-            "TokenSecretParameter": {
-                "Type": "String",
-                "Default": "",
-                "AllowedPattern": "^$|^(/[A-Za-z0-9_.-]+)+$",
-                "Description": (
-                    "Name (starting with /) of an existing SSM SecureString parameter "
-                    "holding the token-signing secret; empty: create a Secrets Manager "
-                    "secret with a generated value."
-                ),
-            },
-            "ApiBaseUrl": {
-                "Type": "String",
-                "Default": "",
-                "Description": (
-                    "The REST API's URL as browsers see it (set by `make deploy` from "
-                    "the RestApiURL output after the first deploy)."
-                ),
-            },
-        },
+        "Parameters": parameters(),
         "Conditions": {
             "UseSsmParameter": {"Fn::Not": [{"Fn::Equals": [_ref("TokenSecretParameter"), ""]}]},
             "CreateTokenSecret": {"Fn::Equals": [_ref("TokenSecretParameter"), ""]},
@@ -486,9 +866,12 @@ def merge_template(
         "Resources": {
             **tables,
             **storage_resources(),
-            **role_policies(role_ids, access),
+            **site_resources(),
+            **function_resources(functions),
+            **role_policies(functions, access),
             **two_way_message_route(chalice_resources),
-            EXPORT_WORKER: {"Properties": {"FunctionName": _sub(EXPORT_FUNCTION_NAME)}},
+            "RestAPI": rest_api(),
+            "WebsocketAPIStage": websocket_stage(),
         },
         "Outputs": outputs(),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from tests.conftest import ADMIN_PASSWORD
@@ -54,3 +55,18 @@ def assert_error(result: tuple[int, Any], status: int, code: str | None = None) 
     if code:
         assert body["code"] == code, body
     return body
+
+
+def scheduled_event(when: datetime) -> dict[str, Any]:
+    """What EventBridge sends the sweep every minute."""
+    return {
+        "version": "0",
+        "id": "5e7f9b3c-0000-4000-8000-000000000001",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/helpdesk-chat-dev-sweep"],
+        "detail": {},
+    }

@@ -1,33 +1,84 @@
-"""A pytest plugin that records every AWS call the app makes, as IAM actions.
+"""A pytest plugin that records what each Lambda of the app does on AWS, as IAM actions.
 
-    ACCESS_RECORD_OUT=out.json pytest tests/api tests/unit -p tests.deploy.access_recorder
+    ACCESS_RECORD_OUT=out.json pytest -p tests.deploy.access_recorder tests/api tests/unit
 
-installs a botocore handler (before any session exists, so it reaches boto3's and
-pynamodb's sessions alike) that notes each DynamoDB, S3 and other call with the
-table (by its key in infra/tables.yaml) or bucket it touches, mapped to the IAM
-actions AWS authorizes it as, and writes the sorted set as JSON when the session
-ends. infra/iam-access.json is this list for tests/api + tests/unit; the packaged
-template's policy is built from it and tests/deploy checks it still covers the code.
+(`make iam-access` writes infra/iam-access.json this way.) It installs a botocore
+handler before any session exists, so it reaches boto3's and pynamodb's sessions
+alike, and notes each DynamoDB, S3, Lambda, `@connections` and secret call with the
+table (by its key in infra/tables.yaml), index, bucket prefix or function it
+touches, mapped to the IAM action AWS authorizes it as.
+
+Each call is attributed to the Lambda it runs under: the innermost *entry frame* on
+the stack (ENTRIES: the REST view, the WebSocket handlers, the sweep, the export
+worker) names the function's handler. A call with no entry frame (a unit test
+calling a service, a fixture creating tables) belongs to no function and is left
+out, as is a call test code makes from inside the app (a fake a test put in).
+Worker threads the app starts inherit the function of the thread that started them.
+
+Two needs make no AWS call in tests and are recorded where they are met instead:
+reading the token secret (tests set TOKEN_SECRET, a literal; on AWS the app fetches
+TOKEN_SECRET_ID) and starting the export worker (EXPORT_INVOKE=inline runs it in
+the request; on AWS the function asks Lambda to).
+
+The output is {"functions": {handler: [{service, action, resource}, …]}}; the
+packaged template gives each function's role exactly its list (infra/package.py).
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib
 import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from botocore import handlers
 
-_RECORDED: set[tuple[str, str, str]] = set()
-_LOCK = threading.Lock()
 _ROOT = Path(__file__).resolve().parents[2]
-_CHALICELIB = str(_ROOT / "chalicelib") + os.sep
+_CHALICELIB = _ROOT / "chalicelib"
 _TABLES = str(_ROOT / "infra" / "tables.py")
 _TESTS = str(_ROOT / "tests") + os.sep
-_APP = str(_ROOT / "app.py")
+
+# The innermost of these on the stack names the Lambda (its handler, as the
+# template's `Handler`) a call runs under. The chalicelib entries come first in
+# practice (they are inner); app.py's functions and Chalice's REST dispatch stand in
+# when a route or handler does not pass through them. An export run inline in a
+# REST request (EXPORT_INVOKE=inline) is the export worker's: exports.run is inner.
+ENTRIES: dict[tuple[str, str], str] = {
+    ("chalicelib/api/common.py", "view"): "app.app",
+    ("chalicelib/api/ws.py", "on_connect"): "app.ws_connect",
+    ("chalicelib/api/ws.py", "on_message"): "app.ws_message",
+    ("chalicelib/api/ws.py", "on_disconnect"): "app.ws_disconnect",
+    ("chalicelib/services/sweep.py", "run"): "app.sweep",
+    ("chalicelib/services/exports.py", "run"): "app.export_worker",
+    ("app.py", "ws_connect"): "app.ws_connect",
+    ("app.py", "ws_message"): "app.ws_message",
+    ("app.py", "ws_disconnect"): "app.ws_disconnect",
+    ("app.py", "sweep"): "app.sweep",
+    ("app.py", "export_worker"): "app.export_worker",
+}
+# Chalice's own REST dispatch (the Lambda entry of `app.app`), by qualified name.
+_CHALICE_APP = str(Path("chalice") / "app.py")
+_CHALICE_ENTRY = "Chalice.__call__"
+
+HANDLERS = ("app.app", "app.ws_connect", "app.ws_message", "app.ws_disconnect",
+            "app.sweep", "app.export_worker")
+
+# The export worker, as the recording names it (infra/package.py maps it to the
+# function the stack creates).
+EXPORT_WORKER = "export_worker"
+TOKEN_SECRET = {"service": "token-secret", "action": "read", "resource": "TOKEN_SECRET_ID"}
+START_EXPORT = {"service": "lambda", "action": "lambda:InvokeFunction", "resource": EXPORT_WORKER}
+
+_ENTRY_FILES = {str(_ROOT / path): path for path, _ in ENTRIES}
+_RECORDED: set[tuple[str, str, str, str]] = set()  # (handler, service, action, resource)
+_LOCK = threading.Lock()
 
 # TransactWriteItems is authorized item by item as these actions.
 _TRANSACT_ACTIONS = {
@@ -36,6 +87,79 @@ _TRANSACT_ACTIONS = {
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
+# The multipart steps of an upload are authorized as s3:PutObject.
+_S3_ACTIONS = {
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+}
+# @connections operations, authorized as ManageConnections on METHOD/@connections/*.
+_CONNECTION_METHODS = {
+    "PostToConnection": "POST",
+    "DeleteConnection": "DELETE",
+    "GetConnection": "GET",
+}
+
+
+# --- which function is running ------------------------------------------------------
+
+
+class _NotTheApps:
+    """A call test code makes itself: belongs to no function."""
+
+
+_NOT_THE_APPS = _NotTheApps()
+
+
+def _entry_of(frame: FrameType) -> str | _NotTheApps | None:
+    """The handler this frame is the entry of, _NOT_THE_APPS for test code, else None."""
+    code = frame.f_code
+    filename = code.co_filename
+    if filename == _TABLES or filename.startswith(_TESTS):
+        return _NOT_THE_APPS
+    relative = _ENTRY_FILES.get(filename)
+    if relative is not None:
+        return ENTRIES.get((relative, code.co_name))
+    if filename.endswith(_CHALICE_APP) and code.co_qualname == _CHALICE_ENTRY:
+        return "app.app"
+    return None
+
+
+def current_function(frame: FrameType | None) -> str | None:
+    """The handler of the innermost entry frame from `frame` outwards; else the
+    function the current thread inherited; None for test code or no function."""
+    while frame is not None:
+        entry = _entry_of(frame)
+        if entry is _NOT_THE_APPS:
+            return None
+        if isinstance(entry, str):
+            return entry
+        frame = frame.f_back
+    return getattr(threading.current_thread(), "_access_function", None)
+
+
+def _inherit_function(start: Callable[[threading.Thread], None]) -> Callable[..., None]:
+    """Thread.start that hands the starting thread's function to the new thread
+    (the export worker's reader pool, s3transfer's upload threads)."""
+
+    @functools.wraps(start)
+    def started(thread: threading.Thread) -> None:
+        thread._access_function = current_function(sys._getframe(1))  # type: ignore[attr-defined]
+        start(thread)
+
+    return started
+
+
+def _note(handler: str | None, entries: list[dict[str, str]]) -> None:
+    if handler is None:
+        return
+    with _LOCK:
+        _RECORDED.update(
+            (handler, e["service"], e["action"], e["resource"]) for e in entries
+        )
+
+
+# --- AWS calls, as IAM actions ------------------------------------------------------
 
 
 def _table_key(name: str) -> str:
@@ -74,12 +198,7 @@ def dynamodb_accesses(operation: str, params: dict[str, Any]) -> list[tuple[str,
 
 def s3_accesses(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     """(IAM action, `bucket/prefix/*`) pairs for one S3 call."""
-    # The multipart steps of an upload are authorized as s3:PutObject.
-    action = {
-        "CreateMultipartUpload": "s3:PutObject",
-        "UploadPart": "s3:PutObject",
-        "CompleteMultipartUpload": "s3:PutObject",
-    }.get(operation, f"s3:{operation}")
+    action = _S3_ACTIONS.get(operation, f"s3:{operation}")
     bucket = "exports" if params.get("Bucket") == _exports_bucket() else params.get("Bucket", "*")
     key = params.get("Key")
     if key is None:
@@ -94,39 +213,78 @@ def _exports_bucket() -> str:
     return exports.bucket()
 
 
-def _from_app_code() -> bool:
-    """False for calls a test or fixture makes itself (tables from infra/tables.py,
-    buckets or items a test sets up): those have a frame in tests/ or infra/tables.py
-    and none in app.py or chalicelib/. Calls from worker threads (s3transfer's
-    uploads) have neither and count as the app's."""
-    frame: Any = sys._getframe(2)
-    app_code = test_code = False
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if filename == _TABLES:
-            return False
-        if filename.startswith(_CHALICELIB) or filename == _APP:
-            app_code = True
-        elif filename.startswith(_TESTS):
-            test_code = True
-        frame = frame.f_back
-    return app_code or not test_code
+def _export_function() -> str:
+    return os.environ.get("EXPORT_FUNCTION", EXPORT_WORKER)
 
 
-def _record(params: dict[str, Any], model: Any, **_: Any) -> None:
-    if not _from_app_code():
-        return
-    service = model.service_model.service_name
-    operation = model.name
+def accesses(service: str, operation: str, params: dict[str, Any]) -> list[dict[str, str]]:
+    """The IAM (action, resource) one botocore call is authorized as."""
     if service == "dynamodb":
         pairs = dynamodb_accesses(operation, params)
     elif service == "s3":
         pairs = s3_accesses(operation, params)
+    elif service == "apigatewaymanagementapi":
+        method = _CONNECTION_METHODS.get(operation, operation)
+        pairs = [("execute-api:ManageConnections", f"{method}/@connections/*")]
+    elif service == "lambda" and operation == "Invoke":
+        name = params.get("FunctionName")
+        pairs = [("lambda:InvokeFunction", EXPORT_WORKER if name == _export_function() else name)]
+    elif (service, operation) in (("ssm", "GetParameter"), ("secretsmanager", "GetSecretValue")):
+        return [TOKEN_SECRET]  # the only secret the app reads
     else:
-        iam_prefix = model.service_model.signing_name or service
-        pairs = [(f"{iam_prefix}:{operation}", "*")]
-    with _LOCK:
-        _RECORDED.update((service, action, resource) for action, resource in pairs)
+        pairs = [(f"{service}:{operation}", "*")]
+    return [{"service": service, "action": a, "resource": r} for a, r in pairs]
+
+
+def _record(params: dict[str, Any], model: Any, **_: Any) -> None:
+    handler = current_function(sys._getframe(1))
+    if handler is not None:
+        _note(handler, accesses(model.service_model.service_name, model.name, params))
+
+
+# --- needs that make no AWS call in tests -------------------------------------------
+
+
+def _recording(function: Callable[..., Any], entry: dict[str, str]) -> Callable[..., Any]:
+    """`function`, noting `entry` for the running Lambda on every call. A cached
+    function keeps its cache_clear (chalicelib.aws.reset calls it)."""
+
+    @functools.wraps(function)
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        _note(current_function(sys._getframe(1)), [entry])
+        return function(*args, **kwargs)
+
+    for name in ("cache_clear", "cache_info", "cache_parameters"):
+        if hasattr(function, name):
+            setattr(recorded, name, getattr(function, name))
+    return recorded
+
+
+def secret_readers() -> list[tuple[str, str]]:
+    """(module, function) for every module-level function of chalicelib that
+    names TOKEN_SECRET_ID: where the app fetches the token secret, whatever the
+    function is called. Found from the source, so nothing is imported early."""
+    found = []
+    for path in sorted(_CHALICELIB.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        module = ".".join(path.relative_to(_ROOT).with_suffix("").parts)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                isinstance(n, ast.Constant) and n.value == "TOKEN_SECRET_ID"
+                for n in ast.walk(node)
+            ):
+                found.append((module, node.name))
+    return found
+
+
+def _wrap(module_name: str, name: str, entry: dict[str, str]) -> None:
+    module = importlib.import_module(module_name)
+    function = getattr(module, name)
+    if getattr(function, "_access_entry", None) == entry:
+        return
+    wrapped = _recording(function, entry)
+    wrapped._access_entry = entry  # type: ignore[attr-defined]
+    setattr(module, name, wrapped)
 
 
 def install() -> None:
@@ -135,17 +293,38 @@ def install() -> None:
         entry = (f"before-parameter-build.{service}", _record)
         if entry not in handlers.BUILTIN_HANDLERS:
             handlers.BUILTIN_HANDLERS.append(entry)
+    if not getattr(threading.Thread.start, "_access_inherits", False):
+        started = _inherit_function(threading.Thread.start)
+        started._access_inherits = True  # type: ignore[attr-defined]
+        threading.Thread.start = started  # type: ignore[method-assign]
+    readers = secret_readers()
+    if not readers:
+        raise RuntimeError("access_recorder: no chalicelib function reads TOKEN_SECRET_ID")
+    for module_name, name in readers:
+        _wrap(module_name, name, TOKEN_SECRET)
+    # Whoever asks for the launcher starts the worker (inline in tests, Lambda on AWS).
+    _wrap("chalicelib.services.exports", "launcher", START_EXPORT)
 
 
-def recorded() -> list[dict[str, str]]:
+def recorded() -> dict[str, Any]:
     with _LOCK:
-        return [
+        rows = sorted(_RECORDED)
+    functions: dict[str, list[dict[str, str]]] = {}
+    for handler, service, action, resource in rows:
+        functions.setdefault(handler, []).append(
             {"service": service, "action": action, "resource": resource}
-            for service, action, resource in sorted(_RECORDED)
-        ]
+        )
+    return {
+        "generated_by": "make iam-access (tests/deploy/access_recorder.py over "
+                        "tests/api and tests/unit); do not edit by hand",
+        "functions": functions,
+    }
 
 
-install()
+def pytest_configure(config: Any) -> None:
+    """Installed when pytest loads the plugin (`-p`), before any test makes a
+    boto3 session; importing this module alone changes nothing."""
+    install()
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:

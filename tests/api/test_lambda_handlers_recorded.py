@@ -1,0 +1,146 @@
+"""The scheduled sweep and the export worker through their own Lambda handlers
+(`app.sweep`, `app.export_worker`), as AWS invokes them, with the real
+`@connections` pusher and S3 (moto). Elsewhere they run from unit tests or inline
+in a REST request; here they run as deployed, which is also what lets
+tests/deploy/access_recorder.py record each one's AWS calls for its own IAM
+policy (docs/deploy.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from typing import Any
+
+import openpyxl
+import pytest
+
+from chalicelib import aws, clock
+from chalicelib.models import Chat, ExportJob
+from chalicelib.services import exports, history
+from chalicelib.services.access import Actor
+from tests.api.helpers import scheduled_event
+from tests.api.ws_gateway import Desk
+from tests.history_helpers import make_chat
+
+EXPORTS_BUCKET = "test-exports"
+
+
+@pytest.fixture
+def desk(client, tenant, monkeypatch):
+    monkeypatch.setenv(
+        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
+    )
+    monkeypatch.setenv("EXPORTS_BUCKET", EXPORTS_BUCKET)
+    aws.client("s3").create_bucket(Bucket=EXPORTS_BUCKET)
+    return Desk(client, tenant)
+
+
+def test_the_scheduled_sweep_hands_an_unopened_chat_to_another_operator(
+    desk, client, monkeypatch
+):
+    slow, _slow_console = desk.operator()
+    customer = desk.customer()
+    chat_id = customer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
+    assert Chat.get(chat_id).operator_id == slow.operator_id
+    quick, quick_console = desk.operator()
+    quick_console.new_frames()
+    # Past the service's unopened_timeout_s (120 s) without the chat being opened.
+    later = datetime.now(UTC) + timedelta(seconds=150)
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+    assert client.lambda_.invoke("sweep", scheduled_event(later)).payload is None
+
+    moved = Chat.get(chat_id, consistent_read=True)
+    assert (moved.status, moved.operator_id) == ("assigned", quick.operator_id)
+    # Pushed through the @connections API to the new operator's console.
+    assert any(frame.get("chat", {}).get("chat_id") == chat_id
+               for frame in quick_console.new_frames("chat.assigned"))
+
+
+def test_a_sweep_with_nothing_due_changes_nothing(desk, client):
+    _api, console = desk.operator()
+    customer = desk.customer()
+    chat_id = customer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
+    before = Chat.get(chat_id, consistent_read=True)
+    console.new_frames()
+
+    client.lambda_.invoke("sweep", scheduled_event(datetime.now(UTC)))
+
+    after = Chat.get(chat_id, consistent_read=True)
+    assert (after.status, after.operator_id) == (before.status, before.operator_id)
+    assert console.new_frames() == []
+
+
+def _served_chat(desk) -> tuple[str, Any]:
+    api, _console = desk.operator()
+    customer = desk.customer()
+    chat_id = customer.request({"type": "chat.start", "consent": True, "name": "Kim"})["chat"][
+        "chat_id"
+    ]
+    assert api.post(f"/chats/{chat_id}/open")[0] == 200
+    customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "c1",
+                      "text": "where is my parcel?"})
+    assert api.post(f"/chats/{chat_id}/end")[0] == 200
+    return chat_id, api
+
+
+def test_the_export_worker_lambda_writes_the_workbook_to_s3(desk, client):
+    chat_id, api = _served_chat(desk)
+    started: list[str] = []
+    actor = Actor(service_id="acme", role="operator", subject_id=api.operator_id)
+    job = exports.start(actor, {}, started.append)  # what the API's launcher is given
+    assert started == [job.export_id]
+
+    client.lambda_.invoke("export_worker", {"export_id": job.export_id})
+
+    done = ExportJob.get(job.export_id, consistent_read=True)
+    assert (done.status, int(done.rows)) == ("done", 1)
+    body = aws.client("s3").get_object(Bucket=EXPORTS_BUCKET, Key=done.s3_key)["Body"].read()
+    book = openpyxl.load_workbook(BytesIO(body))
+    assert [row[0] for row in book["Chats"].iter_rows(min_row=2, values_only=True)] == [chat_id]
+    status, answer = api.get(f"/history/exports/{job.export_id}")
+    assert status == 200 and answer["status"] == "done" and answer["url"]
+
+
+# Each search reads its own index (history.plan): the worker may query each one.
+SEARCHES = {
+    "period": {},
+    "status": {"status": "processed"},
+    "name": {"q": "Hanako Yamada"},
+    "email": {"q": "hanako@example.jp"},
+    "operator": {"operator_id": "op_1"},
+    "category": {"category_id": "cat_1"},
+    "rating": {"rating": 5},
+    "channel": {"channel": "widget"},
+}
+
+
+@pytest.mark.parametrize("search", SEARCHES.values(), ids=list(SEARCHES))
+def test_the_export_worker_pages_through_every_kind_of_search(
+    desk, client, monkeypatch, search
+):
+    now = clock.now()
+    for number in range(3):
+        make_chat("acme", number, now - timedelta(hours=number + 1), processed=True,
+                  operator_id="op_1", category_id="cat_1", rating=5, name="Hanako Yamada",
+                  email="hanako@example.jp", messages=2)
+    # Pages of 2 instead of 100: the export follows the search's signed cursor as
+    # it does past 100 chats on AWS.
+    monkeypatch.setattr(history.all_matching, "__defaults__", (2,))
+    actor = Actor(service_id="acme", role="admin", subject_id=desk.tenant.admin_id)
+    job = exports.start(actor, search, lambda export_id: None)
+
+    client.lambda_.invoke("export_worker", {"export_id": job.export_id})
+
+    done = ExportJob.get(job.export_id, consistent_read=True)
+    assert (done.status, int(done.rows)) == ("done", 3)
+    body = aws.client("s3").get_object(Bucket=EXPORTS_BUCKET, Key=done.s3_key)["Body"].read()
+    book = openpyxl.load_workbook(BytesIO(body))
+    assert len(list(book["Messages"].iter_rows(min_row=2))) == 6
+
+
+def test_the_export_worker_refuses_an_event_without_an_export_id(desk, client):
+    from chalicelib.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        client.lambda_.invoke("export_worker", {"nope": 1})
