@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib import clock, config
+from chalicelib import clock, config, keys
 from chalicelib.errors import NotAuthenticated
 from chalicelib.models import Token
 
 TICKET_TTL_S = 60
-VISITOR_TOKEN_TTL_S = 365 * 24 * 3600
+# A visitor token lives 30 days from its last use: each widget session hands
+# out a fresh one (R-SEC-6). Raising the customer's token_version revokes them.
+VISITOR_TOKEN_TTL_S = 30 * 24 * 3600
 _ALGORITHM = "HS256"
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -66,21 +68,46 @@ class TokenClaims:
     operator_id: str
     session_id: str
     expires_at: datetime
+    version: int  # the operator's token_version when it was issued
 
 
 def _sign(claims: dict[str, Any]) -> str:
+    """Signed with the current key, which the token names (`kid`)."""
     import jwt
 
-    return jwt.encode(claims, config.token_secret(), algorithm=_ALGORITHM)
+    ring = config.token_keys()
+    return jwt.encode(claims, ring.signing_key, algorithm=_ALGORITHM,
+                      headers={"kid": ring.current})
+
+
+def _key_for(token: str) -> str:
+    """The key that verifies a token: the one its `kid` names (a token from
+    before key ids names none: the first key's). A kid this process does not
+    know yet (the secret was just rotated) reads the keys again, once."""
+    import jwt
+
+    try:
+        kid = jwt.get_unverified_header(token).get("kid", keys.LEGACY_KID)
+    except (jwt.PyJWTError, UnicodeEncodeError) as exc:
+        raise NotAuthenticated("the token is not valid", "invalid_token") from exc
+    if not isinstance(kid, str):
+        raise NotAuthenticated("the token is not valid", "invalid_token")
+    ring = config.token_keys()
+    if kid not in ring.keys:
+        ring = config.token_keys(fresh=True)
+    if kid not in ring.keys:
+        raise NotAuthenticated("the token is not valid", "invalid_token")
+    return ring.keys[kid]
 
 
 def _verify(token: str, kind: str) -> dict[str, Any]:
     import jwt
 
+    key = _key_for(token)
     try:
         claims = jwt.decode(
             token,
-            config.token_secret(),
+            key,
             algorithms=[_ALGORITHM],
             options={"require": ["exp", "typ"]},
         )
@@ -93,14 +120,17 @@ def _verify(token: str, kind: str) -> dict[str, Any]:
     return claims
 
 
-def issue_operator_token(service_id: str, operator_id: str) -> tuple[str, datetime]:
-    """Sign a bearer token and record its session, so logout revokes it at once."""
+def issue_operator_token(
+    service_id: str, operator_id: str, version: int = 0
+) -> tuple[str, datetime]:
+    """Sign a bearer token and record its session, so logout revokes it at once.
+    `version` is the operator's token_version: a password change outdates it."""
     issued = clock.now().replace(microsecond=0)
     expires_at = issued + timedelta(seconds=config.token_ttl_s())
     session_id = secrets.token_urlsafe(16)
     Token(
         token_key=f"session#{session_id}",
-        payload={"service_id": service_id, "operator_id": operator_id},
+        payload={"service_id": service_id, "operator_id": operator_id, "version": int(version)},
         expires_at=expires_at,
     ).save()
     token = _sign(
@@ -109,6 +139,7 @@ def issue_operator_token(service_id: str, operator_id: str) -> tuple[str, dateti
             "svc": service_id,
             "sub": operator_id,
             "sid": session_id,
+            "ver": int(version),
             "iat": int(issued.timestamp()),
             "exp": int(expires_at.timestamp()),
         }
@@ -130,12 +161,33 @@ def verify_operator_token(token: str) -> TokenClaims:
     payload = session.payload or {}
     if (payload.get("operator_id"), payload.get("service_id")) != (claims["sub"], claims["svc"]):
         raise NotAuthenticated("the token is not valid", "invalid_token")
+    version = claims.get("ver", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise NotAuthenticated("the token is not valid", "invalid_token")
     return TokenClaims(
         service_id=str(claims["svc"]),
         operator_id=str(claims["sub"]),
         session_id=session_id,
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        version=version,
     )
+
+
+def live_session(session_id: str | None, service_id: str, operator_id: str) -> Token | None:
+    """The record of a sign-in session that still stands (not logged out, not
+    expired), or None."""
+    if not session_id:
+        return None
+    try:
+        session = Token.get(f"session#{session_id}", consistent_read=True)
+    except Token.DoesNotExist:
+        return None
+    payload = session.payload or {}
+    if (payload.get("operator_id"), payload.get("service_id")) != (operator_id, service_id):
+        return None
+    if session.expires_at is not None and session.expires_at <= clock.now():
+        return None
+    return session
 
 
 def revoke_session(session_id: str) -> None:
@@ -145,29 +197,39 @@ def revoke_session(session_id: str) -> None:
 # --- visitor tokens -------------------------------------------------------------
 
 
-def issue_visitor_token(service_id: str, customer_id: str) -> str:
+@dataclass(frozen=True)
+class VisitorClaims:
+    customer_id: str
+    version: int  # the customer's token_version when it was issued
+
+
+def issue_visitor_token(service_id: str, customer_id: str, version: int = 0) -> str:
     now = clock.epoch()
     return _sign(
         {
             "typ": "visitor",
             "svc": service_id,
             "sub": customer_id,
+            "ver": int(version),
             "iat": now,
             "exp": now + VISITOR_TOKEN_TTL_S,
         }
     )
 
 
-def verify_visitor_token(token: str, service_id: str) -> str | None:
-    """The customer id a visitor token names, or None when it is not for this service."""
+def verify_visitor_token(token: str, service_id: str) -> VisitorClaims | None:
+    """Who a visitor token names, or None when it is not a valid one for this service."""
     try:
         claims = _verify(token, "visitor")
     except NotAuthenticated:
         return None
     customer_id = claims.get("sub")
+    version = claims.get("ver", 0)
     if claims.get("svc") != service_id or not isinstance(customer_id, str) or not customer_id:
         return None
-    return customer_id
+    if isinstance(version, bool) or not isinstance(version, int):
+        return None
+    return VisitorClaims(customer_id, version)
 
 
 # --- WebSocket tickets ----------------------------------------------------------

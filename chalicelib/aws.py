@@ -19,11 +19,13 @@ def _session() -> Any:
 def _client(service: str, endpoint_url: str | None, region: str, pool_size: int) -> Any:
     from botocore.config import Config
 
+    # S3's presigned links (exports) signed with SigV4, which every bucket accepts.
+    signing = {"signature_version": "s3v4"} if service == "s3" else {}
     return _session().client(
         service,
         endpoint_url=endpoint_url,
         region_name=region,
-        config=Config(max_pool_connections=pool_size),
+        config=Config(max_pool_connections=pool_size, **signing),
     )
 
 
@@ -35,4 +37,4 @@ def reset() -> None:
     """Forget cached clients (tests switch between moto and DynamoDB Local)."""
     _client.cache_clear()
     _session.cache_clear()
-    config._fetch_secret.cache_clear()
+    config.forget_token_keys()

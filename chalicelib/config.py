@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import functools
 import os
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.keys import Keyring
 
 TABLE_KEYS = (
     "services",
@@ -70,6 +75,14 @@ def api_base_url() -> str:
     return os.environ.get("API_BASE_URL", public_base_url() + "/api").rstrip("/")
 
 
+def console_origin() -> str | None:
+    """The operator console's origin (`scheme://host[:port]`), the only one the
+    operator and admin routes answer CORS for (R-SEC-5); None: the console is
+    served from the API's own origin and needs none."""
+    value = (os.environ.get("CONSOLE_ORIGIN") or "").strip().rstrip("/").lower()
+    return value or None
+
+
 def ws_url() -> str:
     """The WebSocket URL clients connect to."""
     return os.environ.get("WS_URL", "ws://127.0.0.1:8080/ws")
@@ -79,19 +92,44 @@ def token_ttl_s() -> int:
     return int(os.environ.get("TOKEN_TTL_S", str(12 * 3600)))
 
 
-def token_secret() -> str:
-    """The token-signing secret: a literal for local runs and tests, or a Secrets
-    Manager secret / SSM parameter name on AWS. Never committed."""
+def token_keys(*, fresh: bool = False) -> Keyring:
+    """The token-signing keys (chalicelib/keys.py): a literal TOKEN_SECRET for
+    local runs and tests, or the Secrets Manager secret / SSM parameter that
+    TOKEN_SECRET_ID names on AWS, kept for KEYS_KEPT_S (`fresh`: read again now,
+    when a token names a key this process does not know yet). Never committed."""
+    from chalicelib import keys
+
     literal = os.environ.get("TOKEN_SECRET")
     if literal:
-        return literal
+        return _parsed(literal)
     secret_id = os.environ.get("TOKEN_SECRET_ID")
-    if secret_id:
-        return _fetch_secret(secret_id)
-    raise ConfigError("TOKEN_SECRET or TOKEN_SECRET_ID must be set")
+    if not secret_id:
+        raise ConfigError("TOKEN_SECRET or TOKEN_SECRET_ID must be set")
+    cached = _fetched.get(secret_id)
+    if fresh or cached is None or cached[0] <= time.monotonic():
+        ring = keys.parse(_fetch_secret(secret_id))
+        _fetched[secret_id] = (time.monotonic() + KEYS_KEPT_S, ring)
+        return ring
+    return cached[1]
 
 
-@functools.cache
+KEYS_KEPT_S = 300.0  # a rotated secret reaches every warm Lambda within 5 minutes
+_fetched: dict[str, tuple[float, Keyring]] = {}
+
+
+def forget_token_keys() -> None:
+    """Read the secret again on next use (tests switch secrets)."""
+    _fetched.clear()
+    _parsed.cache_clear()
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(value: str) -> Keyring:
+    from chalicelib import keys
+
+    return keys.parse(value)
+
+
 def _fetch_secret(secret_id: str) -> str:
     from chalicelib import aws
 

@@ -61,3 +61,10 @@ class TooManyRequests(DomainError):
     def __init__(self, message: str, retry_after_s: int = 1) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class LimitReached(DomainError):
+    """A cap against abuse (R-SEC-4): too many of something open at once."""
+
+    code = "limit_reached"
+    status = 429

@@ -199,6 +199,9 @@ class Operator(Model):
     max_chats = NumberAttribute(null=True)  # None: the service's default
     last_assigned_at = UnicodeAttribute(null=True)
     status_changed_at = UnicodeAttribute(null=True)
+    # Goes up by one when the password changes: tokens carry the version they
+    # were issued at, and an older one no longer signs anyone in (R-SEC-2).
+    token_version = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
 
     by_email = OperatorsByEmailIndex()
@@ -249,6 +252,12 @@ class Customer(Model):
     language = UnicodeAttribute(null=True)
     last_operator_id = UnicodeAttribute(null=True)
     open_chat_id = UnicodeAttribute(null=True)
+    # Visitor tokens carry the version they were issued at; raising it revokes
+    # every earlier one (accounts.sign_out_customer).
+    token_version = NumberAttribute(default=0)
+    # A visitor who never starts a chat is forgotten (R-SEC-4): set while the
+    # customer has had no chat, removed by the transaction that starts one.
+    expires_at = TTLAttribute(null=True)
     created_at = UnicodeAttribute()
 
 
@@ -386,6 +395,9 @@ class Chat(Model):
     name_key = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(default="widget")
     page_url = UnicodeAttribute(null=True)
+    # The cap (services/caps.py) of the address the chat was started from, which
+    # it holds a place in until the customer leaves or the chat ends.
+    address_cap = UnicodeAttribute(null=True)
     customer = JSONAttribute(default=dict)
     consent = JSONAttribute(null=True)
     rating = JSONAttribute(null=True)
@@ -440,14 +452,17 @@ class ChatHead(Model):
     replied = BooleanAttribute(default=False)
     last_seq = NumberAttribute(default=0)
     # Who hears the chat and who speaks in it: its WebSocket connections, each
-    # with who is on the other end (`role`, `subject`, `name`) and, once it has
-    # sent a message here, its frame allowance in this chat (`tat`). So a
-    # message is authenticated, rate limited, stored and pushed from this one
-    # item. Every change of who is listening bumps `conns_version`, which a
+    # with who is on the other end (`role`, `subject`, `name`, an operator's
+    # session `sid`). So a message is authenticated, rate limited, stored and
+    # pushed from this one item. Every change of who is listening bumps `conns_version`, which a
     # message write checks, so a connection that joins (and then reads the
     # history) never misses a message written meanwhile.
     listeners = MapAttribute(default=dict)
     conns_version = NumberAttribute(default=0)
+    # Each sender's message allowance in this chat (subject id → GCRA arrival
+    # time), one per customer or operator however many sockets they use
+    # (R-SEC-4); written with the message it paid for.
+    senders = MapAttribute(null=True)
 
 
 @registered
@@ -486,6 +501,9 @@ class Connection(Model):
     role = UnicodeAttribute()  # customer | operator | admin
     subject_id = UnicodeAttribute()  # customer_id or operator_id
     name = UnicodeAttribute(null=True)  # an operator's name, for their messages
+    # An operator's sign-in session (the token's `sid`): logout ends its sockets,
+    # and every frame checks it is still alive (R-SEC-2).
+    session_id = UnicodeAttribute(null=True)
     ip = UnicodeAttribute(null=True)
     device = UnicodeAttribute(null=True)
     connected_at = UnicodeAttribute()
@@ -540,6 +558,8 @@ class Token(Model):
     payload = JSONAttribute(default=dict)
     count = NumberAttribute(default=0)
     until = NumberAttribute(null=True)
+    # A cap's members (services/caps.py): the chats open from one address, …
+    members = UnicodeSetAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     @classmethod

@@ -8,9 +8,11 @@ whoever caused the push.
 
 Each connection also carries its frame allowance (a GCRA rate limit): 60 frames
 at once, then one a second, which never limits a client within 60 frames a
-minute (see docs/chat-engine.md for why). Messages a connection sends in a chat
-it listens to spend an allowance of the same size kept in its listener entry in
-the chat's head instead, so the message path reads and writes only the head.
+minute (see docs/chat-engine.md for why). Messages also spend their sender's
+allowance of the same size in the chat, kept in the chat's head: one per
+customer or operator however many sockets they use. A message from a
+connection listening to its chat spends only that one, so the message path
+reads and writes only the head.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ class Pusher(Protocol):
         ...
 
 
+class Closer(Protocol):
+    def __call__(self, connection_id: str) -> None:
+        """Close one socket (API Gateway's `DELETE @connections`); gone is fine."""
+        ...
+
+
 class FrameRaced(Exception):
     """Another frame of the same connection spent the allowance meanwhile."""
 
@@ -70,6 +78,26 @@ class ApiGatewayPusher:
             # A push is best effort: the client resumes from its last seq.
             log.warning("push to %s failed", connection_id, exc_info=True)
         return True
+
+
+class ApiGatewayCloser:
+    """Closes sockets through the management API (API Gateway then runs the
+    connection's `$disconnect`, as the local gateway does)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def __call__(self, connection_id: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = aws.client("apigatewaymanagementapi", endpoint_url=self.endpoint)
+        try:
+            client.delete_connection(ConnectionId=connection_id)
+        except client.exceptions.GoneException:
+            pass  # closed already
+        except (ClientError, BotoCoreError):
+            # The record is gone already, so nothing the socket sends is accepted.
+            log.warning("closing %s failed", connection_id, exc_info=True)
 
 
 def encode(frame: Frame) -> str:
@@ -99,6 +127,15 @@ def pusher(domain_name: str | None = None, stage: str | None = None) -> Pusher:
     return ApiGatewayPusher(endpoint) if endpoint else _nowhere
 
 
+def _left_open(connection_id: str) -> None:
+    log.warning("no WebSocket management endpoint configured; %s left open", connection_id)
+
+
+def closer(domain_name: str | None = None, stage: str | None = None) -> Closer:
+    endpoint = management_endpoint(domain_name, stage)
+    return ApiGatewayCloser(endpoint) if endpoint else _left_open
+
+
 def deliver(push: Pusher, connection_ids: Iterable[str], frame: Frame) -> None:
     """Push a frame to each connection; forget the ones that are gone."""
     for connection_id in sorted(set(connection_ids)):
@@ -119,6 +156,7 @@ def open_connection(
     ip: str | None,
     device: str | None,
     now: datetime,
+    session_id: str | None = None,
 ) -> Connection:
     connection = Connection(
         connection_id=connection_id,
@@ -126,6 +164,7 @@ def open_connection(
         role=role,
         subject_id=subject_id,
         name=name,
+        session_id=session_id,
         ip=ip,
         device=device,
         connected_at=clock.iso(now),
@@ -154,12 +193,31 @@ def side_of(role: str) -> str:
     return "customer" if role == "customer" else "operator"
 
 
-def listener_entry(role: str, subject_id: str, name: str | None) -> dict[str, Any]:
-    """What a chat keeps about one of its connections: who is on the other end."""
+def listener_entry(
+    role: str, subject_id: str, name: str | None, session_id: str | None = None
+) -> dict[str, Any]:
+    """What a chat keeps about one of its connections: who is on the other end
+    (and, for an operator, the sign-in session each of their frames checks)."""
     entry: dict[str, Any] = {"role": role, "subject": subject_id}
     if name:
         entry["name"] = name
+    if session_id:
+        entry["sid"] = session_id
     return entry
+
+
+def entry_of(connection: Connection) -> dict[str, Any]:
+    return listener_entry(connection.role, connection.subject_id, connection.name,
+                          connection.session_id)
+
+
+def operator_entries(operator_id: str) -> dict[str, dict[str, Any]]:
+    """connection id → listener entry for each open socket of an operator (one
+    BatchGetItem after the index lookup)."""
+    ids = connections_of(operator_id)
+    if not ids:
+        return {}
+    return {c.connection_id: entry_of(c) for c in Connection.batch_get(sorted(set(ids)))}
 
 
 def listeners_of(head: ChatHead) -> dict[str, dict[str, Any]]:
@@ -257,20 +315,21 @@ def forget(connection_id: str) -> None:
 
 @dataclass(frozen=True)
 class Allowance:
-    """Whether a connection may send one more frame now, and the state to store."""
+    """Whether one more frame may be sent now, and the state to store. `holder`:
+    the connection it belongs to, or in a chat, the sender (their subject id)."""
 
-    connection_id: str
+    holder: str
     allowed: bool
     previous_tat: float | None
     next_tat: float
     retry_after_s: int
 
 
-def _gcra(connection_id: str, previous: float | None, now_s: float) -> Allowance:
+def _gcra(holder: str, previous: float | None, now_s: float) -> Allowance:
     tat = max(previous or now_s, now_s)
     tolerance = (FRAME_BURST - 1) * FRAME_INTERVAL_S
     return Allowance(
-        connection_id=connection_id,
+        holder=holder,
         allowed=tat - now_s <= tolerance,
         previous_tat=previous,
         next_tat=round(tat + FRAME_INTERVAL_S, 3),
@@ -285,17 +344,20 @@ def allowance(connection: Connection, now_s: float) -> Allowance:
     return _gcra(connection.connection_id, previous, now_s)
 
 
-def allowance_in_chat(head: ChatHead, connection_id: str, now_s: float) -> Allowance:
-    """A listening connection's allowance for the messages it sends in this chat,
-    kept in its listener entry (stored with the message, no write of its own)."""
-    tat = (listener(head, connection_id) or {}).get("tat")
-    return _gcra(connection_id, None if tat is None else float(tat), now_s)
+def sender_allowance(head: ChatHead, subject_id: str, now_s: float) -> Allowance:
+    """A sender's allowance for messages in this chat: one per customer or
+    operator, however many sockets they send from (R-SEC-4)."""
+    senders = head.senders.as_dict() if head.senders is not None else {}
+    tat = senders.get(subject_id)
+    return _gcra(subject_id, None if tat is None else float(tat), now_s)
 
 
-def spend_in_chat(spent: Allowance) -> Any:
-    """The head action storing an allowance_in_chat with the message's own head
-    update (whose `last_seq` condition already orders every message of the chat)."""
-    return ChatHead.listeners[spent.connection_id]["tat"].set(spent.next_tat)
+def spend_sender(head: ChatHead, spent: Allowance) -> Any:
+    """The head action storing a sender_allowance with the message's own head
+    update (whose `last_seq` condition orders every message of the chat, so the
+    map as read is the map written over)."""
+    senders = head.senders.as_dict() if head.senders is not None else {}
+    return ChatHead.senders.set({**senders, spent.holder: spent.next_tat})
 
 
 def _allowance_condition(spent: Allowance) -> Any:
@@ -310,7 +372,7 @@ def _allowance_condition(spent: Allowance) -> Any:
 def spend_in(writes: TransactWrite, spent: Allowance) -> None:
     """Add the allowance update to a frame's own transaction (no extra request)."""
     writes.update(
-        Connection(connection_id=spent.connection_id),
+        Connection(connection_id=spent.holder),
         actions=[Connection.rate_tat.set(spent.next_tat)],
         condition=_allowance_condition(spent),
     )
@@ -319,7 +381,7 @@ def spend_in(writes: TransactWrite, spent: Allowance) -> None:
 def spend(spent: Allowance) -> bool:
     """Store the allowance on its own; False when another frame raced it."""
     try:
-        Connection(connection_id=spent.connection_id).update(
+        Connection(connection_id=spent.holder).update(
             actions=[Connection.rate_tat.set(spent.next_tat)],
             condition=_allowance_condition(spent),
         )

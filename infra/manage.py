@@ -13,6 +13,15 @@ It prints the service's widget key.
 
 gives every open chat of a version before chat heads its head (infra/upgrade.py);
 run it once right after deploying the version that brought them.
+
+    python -m infra.manage [--aws] rotate-token-secret
+
+rotates the token-signing secret (chalicelib/keys.py): a new key signs from now
+on, the previous one still verifies what it signed, an older one is dropped. With
+--aws it rewrites the Secrets Manager secret or SSM parameter TOKEN_SECRET_ID
+names (`python -m infra.deploy env` prints it); Lambdas pick it up within 5
+minutes, and at once for a token that names the new key. Without --aws it
+rewrites the local stack's `.local/token-secret` (restart `make run`).
 """
 
 from __future__ import annotations
@@ -51,11 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--admin-name", default="Admin")
     create.add_argument("--widget-key")
     commands.add_parser("add-chat-heads", help="give open chats from before chat heads one")
+    commands.add_parser("rotate-token-secret", help="a new token-signing key, keeping the last")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "rotate-token-secret":
+        return _rotate_token_secret(args.aws)
     target = _target_dynamodb(args.aws)
     if args.command == "add-chat-heads":
         return _add_chat_heads(target)
@@ -90,3 +102,38 @@ def _add_chat_heads(target: str) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _rotate_token_secret(use_aws: bool) -> int:
+    from chalicelib import keys
+
+    if not use_aws:
+        from infra.local.settings import LocalSettings
+
+        path = LocalSettings.from_env().state_dir / "token-secret"
+        if not path.exists():
+            print(f"error: no {path}: start the local stack once first", file=sys.stderr)
+            return 1
+        path.write_text(keys.rotated(path.read_text()))
+        print(f"rotated {path}; restart the local stack to use it", file=sys.stderr)
+        return 0
+    secret_id = os.environ.get("TOKEN_SECRET_ID", "")
+    if not secret_id:
+        print("error: set TOKEN_SECRET_ID (python -m infra.deploy env --stack NAME)",
+              file=sys.stderr)
+        return 1
+    import boto3
+
+    if secret_id.startswith("ssm:"):
+        ssm = boto3.client("ssm")
+        name = secret_id[4:]
+        value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+        new = keys.rotated(value)
+        ssm.put_parameter(Name=name, Value=new, Type="SecureString", Overwrite=True)
+    else:
+        manager = boto3.client("secretsmanager")
+        new = keys.rotated(manager.get_secret_value(SecretId=secret_id)["SecretString"])
+        manager.put_secret_value(SecretId=secret_id, SecretString=new)
+    print(f"rotated {secret_id}: new tokens are signed with key {keys.parse(new).current}",
+          file=sys.stderr)
+    return 0

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib import clock, realtime
+from chalicelib import auth, clock, realtime
 from chalicelib.models import Customer, Operator, transaction
 from chalicelib.services import chats, operators, presence
 from chalicelib.services.access import Actor
@@ -77,6 +77,10 @@ def add_operator(
 
 
 def connect_operator(operator: Operator, now: datetime = NOW) -> Actor:
+    """A console socket of the operator, in a sign-in session of its own."""
+    token, _ = auth.issue_operator_token(operator.service_id, operator.operator_id,
+                                         int(operator.token_version or 0))
+    session_id = auth.verify_operator_token(token).session_id
     connection = realtime.open_connection(
         f"conn-op-{next(_ids)}",
         service_id=operator.service_id,
@@ -86,6 +90,7 @@ def connect_operator(operator: Operator, now: datetime = NOW) -> Actor:
         ip="198.51.100.7",
         device="Firefox on Linux (desktop)",
         now=now,
+        session_id=session_id,
     )
     presence.operator_connected(connection)
     return Actor.on_connection(connection)

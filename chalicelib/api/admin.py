@@ -6,8 +6,9 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib import realtime
 from chalicelib.api.common import Call, endpoint
-from chalicelib.services import categories, operators, settings, tenants
+from chalicelib.services import accounts, categories, operators, settings, tenants
 
 routes = Blueprint(__name__)
 
@@ -87,10 +88,18 @@ def get_operator(call: Call, operator_id: str) -> dict[str, Any]:
 @endpoint(routes, "/operators/{operator_id}", methods=("PUT",), who="admin")
 def update_operator(call: Call, operator_id: str) -> dict[str, Any]:
     service = _service(call)
-    operator = operators.update(service, operator_id, call.body)
+    operator = accounts.update_operator(service, operator_id, call.body,
+                                        close=realtime.closer())
     return operators.to_json(operator, settings.current(service))
 
 
 @endpoint(routes, "/operators/{operator_id}", methods=("DELETE",), who="admin", status=204)
 def delete_operator(call: Call, operator_id: str) -> None:
-    operators.delete(_service(call), operator_id)
+    accounts.delete_operator(_service(call), operator_id, close=realtime.closer())
+
+
+@endpoint(routes, "/customers/{customer_id}/sign-out", methods=("POST",), who="admin", status=204)
+def sign_out_customer(call: Call, customer_id: str) -> None:
+    """Revoke a visitor's tokens and close their sockets."""
+    accounts.sign_out_customer(call.require_caller().service_id, customer_id,
+                               close=realtime.closer())

@@ -6,10 +6,10 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import clock
+from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.models import Service
-from chalicelib.services import sessions
+from chalicelib.services import accounts, sessions
 
 routes = Blueprint(__name__)
 
@@ -21,7 +21,7 @@ def health(call: Call) -> dict[str, Any]:
     return {"ok": True}
 
 
-@endpoint(routes, "/auth/login", methods=("POST",), who="public")
+@endpoint(routes, "/auth/login", methods=("POST",), who="public", any_origin=False)
 def login(call: Call) -> dict[str, Any]:
     token, expires_at, operator = sessions.login(call.body, call.source_ip)
     return {
@@ -38,7 +38,8 @@ def login(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/auth/logout", methods=("POST",), status=204)
 def logout(call: Call) -> None:
-    sessions.logout(call.require_caller())
+    accounts.logout(call.require_caller(), now=clock.now(), push=realtime.pusher(),
+                    close=realtime.closer())
 
 
 @endpoint(routes, "/me")

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib import config
 from chalicelib.errors import DomainError, InvalidInput, NotAllowed, TooLarge
 from chalicelib.services import sessions
 from chalicelib.services.sessions import Caller
@@ -23,6 +24,7 @@ CONTENT_TYPES = ("application/json", "text/plain")
 # type reaches the view instead, which refuses them in API.md's.
 _ANY_CONTENT_TYPE = ["*/*"]
 _NO_STORE = {"Cache-Control": "no-store"}
+_NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
 @dataclass
@@ -93,6 +95,56 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+# --- CORS -------------------------------------------------------------------------
+# The widget's public routes answer any origin (the widget runs on any site:
+# Chalice's own `cors=True`). Every other route, sign-in included, answers CORS
+# only for the console's origin (R-SEC-5), with a preflight route of its own.
+
+_PREFLIGHT_MAX_AGE_S = 600
+_methods_by_path: dict[str, set[str]] = {}
+
+
+def _console_cors(headers: dict[str, str]) -> dict[str, str]:
+    """CORS headers for a request from the console's origin; none for others."""
+    origin = (headers.get("origin") or "").rstrip("/").lower()
+    allowed = config.console_origin()
+    if not allowed or origin != allowed:
+        return {"Vary": "Origin"}
+    return {
+        "Access-Control-Allow-Origin": allowed,
+        "Access-Control-Expose-Headers": "Retry-After",
+        "Vary": "Origin",
+    }
+
+
+def _with_headers(response: Response, extra: dict[str, str]) -> Response:
+    response.headers = {**(response.headers or {}), **extra}
+    return response
+
+
+def _register_preflight(blueprint: Blueprint, path: str, methods: tuple[str, ...]) -> None:
+    """One OPTIONS route per path, answering for every method it has."""
+    if path in _methods_by_path:
+        _methods_by_path[path].update(methods)
+        return
+    _methods_by_path[path] = set(methods)
+
+    def preflight(**_: str) -> Response:
+        request = blueprint.current_request
+        headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+        cors = _console_cors(headers)
+        if "Access-Control-Allow-Origin" in cors:
+            cors.update({
+                "Access-Control-Allow-Methods": ", ".join(sorted(_methods_by_path[path])),
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": str(_PREFLIGHT_MAX_AGE_S),
+            })
+        return Response(body="", status_code=204, headers={**_NO_STORE, **cors})
+
+    preflight.__name__ = "preflight_" + "".join(c if c.isalnum() else "_" for c in path)
+    blueprint.route(path, methods=["OPTIONS"], content_types=_ANY_CONTENT_TYPE)(preflight)
+
+
 def error_response(error: DomainError) -> Response:
     headers = {}
     retry_after = getattr(error, "retry_after_s", None)
@@ -117,17 +169,26 @@ def endpoint(
     methods: tuple[str, ...] = ("GET",),
     who: str = "operator",
     status: int = 200,
+    any_origin: bool | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a REST handler. `who` is `public`, `operator` (any signed-in
     operator or admin) or `admin`. The handler gets a `Call` and the path
-    parameters and returns something JSON-serializable (or a Response)."""
+    parameters and returns something JSON-serializable (or a Response).
+    `any_origin`: CORS for every site (the widget's public routes, the default
+    for `public`); otherwise only for the console's origin."""
     assert who in ("public", "operator", "admin")
+    if any_origin is None:
+        any_origin = who == "public"
 
     def decorate(handler: Handler) -> Handler:
         def view(**params: str) -> Response:
             request = blueprint.current_request
+            headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+            cors = {} if any_origin else _console_cors(headers)
+            return _with_headers(answer(request, headers, params), {**_NOSNIFF, **cors})
+
+        def answer(request: Any, headers: dict[str, str], params: dict[str, str]) -> Response:
             try:
-                headers = {k.lower(): v for k, v in (request.headers or {}).items()}
                 call = Call(
                     raw_body=request.raw_body,
                     query=dict(request.query_params or {}),
@@ -153,8 +214,10 @@ def endpoint(
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
         blueprint.route(
-            path, methods=list(methods), cors=True, content_types=_ANY_CONTENT_TYPE
+            path, methods=list(methods), cors=any_origin, content_types=_ANY_CONTENT_TYPE
         )(view)
+        if not any_origin:
+            _register_preflight(blueprint, path, methods)
         return handler
 
     return decorate

@@ -25,8 +25,8 @@ from chalicelib.errors import (
     TooManyRequests,
 )
 from chalicelib.models import ChatHead, Connection
-from chalicelib.realtime import Allowance, FrameRaced, Pusher
-from chalicelib.services import chats, connections, heads, messages
+from chalicelib.realtime import Allowance, Closer, FrameRaced, Pusher
+from chalicelib.services import chats, connections, heads, messages, sessions
 from chalicelib.services.access import Actor
 
 log = logging.getLogger("helpdesk.ws")
@@ -80,7 +80,9 @@ def on_message(event: dict[str, Any]) -> dict[str, Any]:
     saves the `@connections` post a reply would otherwise cost."""
     context = event["requestContext"]
     push = realtime.pusher(context.get("domainName"), context.get("stage"))
-    reply = handle_frame(context["connectionId"], event.get("body"), now=clock.now(), push=push)
+    close = realtime.closer(context.get("domainName"), context.get("stage"))
+    reply = handle_frame(context["connectionId"], event.get("body"), now=clock.now(), push=push,
+                         close=close)
     if reply is None:
         return {"statusCode": 200}
     return {"statusCode": 200, "body": realtime.encode(reply)}
@@ -120,7 +122,12 @@ class _OwnPath(Exception):
 
 
 def handle_frame(
-    connection_id: str, raw: str | bytes | None, *, now: datetime, push: Pusher
+    connection_id: str,
+    raw: str | bytes | None,
+    *,
+    now: datetime,
+    push: Pusher,
+    close: Closer | None = None,
 ) -> Frame | None:
     """The reply (or error) frame for one client frame, or None when there is none."""
     frame, problem = _parse(raw)
@@ -130,7 +137,7 @@ def handle_frame(
     if route is not None and route.speaks_in_chat:
         head = _read_head(frame.get("chat_id"))
         entry = realtime.listener(head, connection_id) if head is not None else None
-        if head is not None and entry is not None:
+        if head is not None and entry is not None and _session_stands(head.service_id, entry):
             call = FrameCall(Actor.on_listener(head, connection_id, entry), None, frame, now,
                              push, None, head)
             try:
@@ -142,6 +149,10 @@ def handle_frame(
         if connection is None:
             return error_frame(frame_id, NotAuthenticated("this connection is not known",
                                                           "unknown_connection"))
+        ended = _session_ended(connection)
+        if ended is not None:
+            _hang_up(connection_id, close)
+            return error_frame(frame_id, ended)
         allowance = realtime.allowance(connection, now.timestamp())
         if not allowance.allowed:
             return error_frame(frame_id, _rate_limited(allowance))
@@ -159,6 +170,39 @@ def handle_frame(
         except FrameRaced:
             continue
     return error_frame(frame_id, _rate_limited(None))
+
+
+def _session_stands(service_id: str, entry: dict[str, Any]) -> bool:
+    """A listener entry may answer for its connection: a customer's always, an
+    operator's while their session and role stand (else the connection's own
+    record decides, and refuses)."""
+    if entry.get("role") == "customer":
+        return True
+    try:
+        sessions.require_live_session(service_id, str(entry.get("subject")), entry.get("sid"),
+                                      str(entry.get("role")))
+    except NotAuthenticated:
+        return False
+    return True
+
+
+def _session_ended(connection: Connection) -> NotAuthenticated | None:
+    """Every operator frame checks the operator's session and role (R-SEC-2)."""
+    if connection.role == "customer":
+        return None
+    try:
+        sessions.require_live_session(connection.service_id, connection.subject_id,
+                                      connection.session_id, connection.role)
+    except NotAuthenticated as ended:
+        return ended
+    return None
+
+
+def _hang_up(connection_id: str, close: Closer | None) -> None:
+    """A socket whose session ended: forget it and close it."""
+    realtime.close_connection(connection_id)
+    if close is not None:
+        close(connection_id)
 
 
 def _answer(route: Route, call: FrameCall, frame_id: Any) -> Frame | None:
@@ -304,7 +348,7 @@ def send_message(call: FrameCall) -> Frame:
         read=call.head,
     )
     if call.as_listener:
-        sent = send(head_actions=lambda head: _spend_in_chat(call, head))
+        sent = send(head_actions=lambda head: _still_listening(call, head))
         if sent.duplicate:
             raise _OwnPath  # a repeat spends the connection's allowance
         return _ack(call, sent)
@@ -320,15 +364,12 @@ def send_message(call: FrameCall) -> Frame:
     return _ack(call, sent)
 
 
-def _spend_in_chat(call: FrameCall, head: ChatHead) -> list[Any]:
-    """The sender's allowance in this chat, from its head as read for this attempt."""
-    connection_id = call.actor.connection_id or ""
-    if realtime.listener(head, connection_id) is None:
+def _still_listening(call: FrameCall, head: ChatHead) -> list[Any]:
+    """Answered as the chat's listener: the connection must still be one in the
+    head as read for this attempt."""
+    if realtime.listener(head, call.actor.connection_id) is None:
         raise _OwnPath  # no longer listening: the connection's own record decides
-    allowance = realtime.allowance_in_chat(head, connection_id, call.now.timestamp())
-    if not allowance.allowed:
-        raise _rate_limited(allowance)
-    return [realtime.spend_in_chat(allowance)]
+    return []
 
 
 def _ack(call: FrameCall, sent: messages.Sent) -> Frame:

@@ -24,6 +24,7 @@ class Actor:
     subject_id: str  # customer_id or operator_id
     name: str | None = None
     connection_id: str | None = None
+    session_id: str | None = None  # an operator's sign-in session, on a WebSocket
 
     @property
     def is_customer(self) -> bool:
@@ -46,6 +47,7 @@ class Actor:
             subject_id=connection.subject_id,
             name=connection.name,
             connection_id=connection.connection_id,
+            session_id=connection.session_id,
         )
 
     @classmethod
@@ -59,6 +61,7 @@ class Actor:
             subject_id=str(entry["subject"]),
             name=entry.get("name"),
             connection_id=connection_id,
+            session_id=entry.get("sid"),
         )
 
     @classmethod

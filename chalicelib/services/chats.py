@@ -16,7 +16,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import auth, clock, realtime, validate
-from chalicelib.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from chalicelib.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
 from chalicelib.models import (
     Chat,
     ChatHead,
@@ -30,6 +30,7 @@ from chalicelib.models import (
 from chalicelib.realtime import Pusher
 from chalicelib.services import (
     access,
+    caps,
     categories,
     chat_index,
     heads,
@@ -44,6 +45,8 @@ from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json, customer_chat_json
 
 MAX_ATTEMPTS = 20
+# The per-address cap's record outlives the last chat started from there by this.
+ADDRESS_CAP_KEPT = timedelta(days=2)
 MAX_COMMENT = 1000
 MAX_NOTES = 2000
 
@@ -138,6 +141,10 @@ def start(
     current = settings.current(tenants.get_service(actor.service_id))
     if not current["chat_enabled"]:
         raise NotAllowed("chat is disabled for this service", "chat_disabled")
+    if request.channel not in current["channels"]:
+        raise InvalidInput("channel", "must be one of the service's channels: "
+                           + ", ".join(current["channels"]))
+    address = _address_cap(actor.service_id, ip)
     for attempt in range(MAX_ATTEMPTS):
         retries.backoff(attempt)
         customer = _customer(actor)
@@ -146,7 +153,10 @@ def start(
             if existing is not None:
                 return _attached(actor, existing)
             continue
+        if attempt == 0:
+            _require_queue_room(actor.service_id, int(current["max_queue"]))
         chat = _new_chat(actor, customer, request, current, ip=ip, device=device, now=now)
+        chat.address_cap = address
         head = heads.new_head(
             chat,
             _given_name(customer, request),
@@ -159,7 +169,8 @@ def start(
             text=current["greeting"],
             created_at=chat.created_at,
         )
-        customer_actions = [Customer.open_chat_id.set(chat.chat_id)]
+        # A customer who starts a chat is kept (no longer an unused visitor).
+        customer_actions = [Customer.open_chat_id.set(chat.chat_id), Customer.expires_at.remove()]
         if ip:
             customer_actions.append(Customer.ip.set(ip))
         if device:
@@ -188,11 +199,44 @@ def start(
                         actions=[Connection.chat_ids.add({chat.chat_id})],
                         condition=Connection.connection_id.exists(),
                     )
-        except TransactWriteError:
-            continue  # another start won: return its chat
+                if address:
+                    caps.take_in(writes, address, chat.chat_id,
+                                 limit=int(current["max_open_chats_per_address"]),
+                                 keep_until=now + ADDRESS_CAP_KEPT)
+        except TransactWriteError as exc:
+            if address and failed_tables(writes, exc).get("tokens") == "ConditionalCheckFailed" \
+                    and not _free_closed_places(address):
+                raise LimitReached("too many chats are open from this address; "
+                                   "try again later", "too_many_chats") from exc
+            continue  # another start won (return its chat), or a place was freed
         routing.drain(actor.service_id, now=now, push=push, known=[chat])
         return Chat.get(chat.chat_id, consistent_read=True)
     raise Conflict("could not start the chat; try again", "busy")
+
+
+def _address_cap(service_id: str, ip: str | None) -> str | None:
+    """The cap on chats open at once from the customer's address (R-SEC-4)."""
+    return f"openchats#{service_id}#{ip}" if ip else None
+
+
+def _require_queue_room(service_id: str, max_queue: int) -> None:
+    """A new chat enters the queue: refuse it when the queue is full (R-SEC-4).
+    Read from the queue index, so a burst of starts in the same instant may pass
+    it by at most their number; the per-address cap bounds what one abuser adds."""
+    if routing.waiting_count(service_id, limit=max_queue) >= max_queue:
+        raise LimitReached("every operator is busy and the queue is full; try again later "
+                           "or leave a message", "queue_full")
+
+
+def _free_closed_places(address: str) -> bool:
+    """The address's cap is full: give back the places of chats that closed
+    without giving theirs back (an upgrade, a lost write). True when any was."""
+    held = sorted(caps.members(address))
+    open_ids = {chat.chat_id for chat in Chat.batch_get(held)
+                if chat.status != "ended" and not chat.customer_left_at} if held else set()
+    closed = set(held) - open_ids
+    caps.prune(address, closed)
+    return bool(closed)
 
 
 def _given_name(customer: Customer, request: StartRequest) -> str | None:
@@ -294,7 +338,7 @@ def _attached(actor: Actor, chat: Chat) -> Chat:
 
 
 def listener_of(actor: Actor) -> dict[str, Any]:
-    return realtime.listener_entry(actor.role, actor.subject_id, actor.name)
+    return realtime.listener_entry(actor.role, actor.subject_id, actor.name, actor.session_id)
 
 
 def resume(
@@ -340,6 +384,7 @@ def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
                         condition=(Chat.status == "waiting") & Chat.operator_id.does_not_exist(),
                     )
                     _close_head(writes, head, customer_left=True)
+                    _give_back_place(writes, chat)
                 else:
                     writes.update(
                         chat,
@@ -348,6 +393,7 @@ def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
                         & Chat.customer_left_at.does_not_exist(),
                     )
                     writes.update(head, actions=[ChatHead.customer_left.set(True)])
+                    _give_back_place(writes, chat)
         except TransactWriteError:
             continue
         _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
@@ -358,6 +404,12 @@ def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
             realtime.deliver(push, realtime.conns(head, "operator"), frame)
         return Chat.get(chat.chat_id, consistent_read=True)
     raise Conflict("could not leave the chat; try again", "busy")
+
+
+def _give_back_place(writes: TransactWrite, chat: Chat) -> None:
+    """The chat no longer counts against its address's cap (R-SEC-4)."""
+    if chat.address_cap:
+        caps.give_back_in(writes, chat.address_cap, chat.chat_id)
 
 
 def _close_head(writes: TransactWrite, head: ChatHead, *, customer_left: bool = False) -> None:
@@ -390,6 +442,8 @@ def submit_rating(
     for attempt in range(MAX_ATTEMPTS):
         retries.backoff(attempt)
         chat = access.readable_chat(actor, chat_id)
+        if not _served(chat):
+            raise Conflict("only a chat an operator took can be rated", "not_served")
         previous = chat.rating or None
         # The rating as read must still be there, so the statistics' running sum
         # replaces exactly the score it counted before.
@@ -403,7 +457,8 @@ def submit_rating(
                     chat,
                     actions=[Chat.rating.set(rating),
                              *chat_index.rating_actions(chat.service_id, score)],
-                    condition=(Chat.customer_id == actor.subject_id) & unchanged,
+                    condition=(Chat.customer_id == actor.subject_id) & unchanged
+                    & (Chat.operator_id.exists() | Chat.first_response_at.exists()),
                 )
                 counts.add_to(writes)
         except TransactWriteError:
@@ -417,6 +472,12 @@ def submit_rating(
     if head is not None:
         realtime.deliver(push, realtime.conns(head, "operator"), frame)
     return chat
+
+
+def _served(chat: Chat) -> bool:
+    """An operator took the chat (R-SEC-5: only those are rated): it has an
+    operator, or had one who answered before it went back to the queue."""
+    return bool(chat.operator_id or chat.first_response_at)
 
 
 def check_rating(frame: dict[str, Any]) -> tuple[int, str | None]:
@@ -615,6 +676,7 @@ def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
                     condition=(Chat.status == was) & held_by,
                 )
                 _close_head(writes, head)
+                _give_back_place(writes, chat)
                 if operator_id:
                     writes.update(
                         Operator(service_id=chat.service_id, operator_id=operator_id),

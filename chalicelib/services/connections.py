@@ -9,7 +9,7 @@ from datetime import datetime
 from chalicelib import auth, realtime
 from chalicelib.errors import NotAllowed, NotAuthenticated
 from chalicelib.models import Connection, Operator
-from chalicelib.services import presence, settings, tenants, widget
+from chalicelib.services import presence, sessions, settings, tenants, widget
 
 
 def connect(
@@ -28,7 +28,7 @@ def connect(
     role = str(payload.get("role", ""))
     service = tenants.get_service(str(payload.get("service_id", "")))
     subject_id = str(payload.get("subject_id", ""))
-    name = None
+    name = session_id = None
     if role == "customer":
         current = settings.current(service)
         if not current["chat_enabled"]:
@@ -36,10 +36,17 @@ def connect(
         if not settings.origin_allowed(service, origin):
             raise NotAllowed("this page's origin may not open chats", "origin_not_allowed")
     elif role in ("operator", "admin"):
-        try:
-            name = Operator.get(service.service_id, subject_id).name
-        except Operator.DoesNotExist as exc:
-            raise NotAuthenticated("the account no longer exists", "invalid_ticket") from exc
+        # The session the ticket was issued in must still stand (a ticket taken
+        # just before logout opens nothing), and the socket gets the operator's
+        # role as it is now.
+        session_id = payload.get("session_id")
+        role_now = sessions.current_role(
+            service.service_id, subject_id, session_id if isinstance(session_id, str) else None
+        )
+        if role_now is None:
+            raise NotAuthenticated("the session has ended; sign in again", "session_ended")
+        role = role_now
+        name = Operator.get(service.service_id, subject_id).name
     else:
         raise NotAuthenticated("the ticket is not valid", "invalid_ticket")
     connection = realtime.open_connection(
@@ -51,6 +58,7 @@ def connect(
         ip=ip,
         device=widget.describe_device(user_agent) if user_agent else None,
         now=now,
+        session_id=session_id,
     )
     if role != "customer":
         presence.operator_connected(connection)

@@ -10,19 +10,26 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib import auth, aws, clock, config
-from chalicelib.errors import Unavailable
-from chalicelib.models import Chat, ExportJob, Message
-from chalicelib.services import access, categories, heads, history, messages
+from chalicelib.errors import Conflict, InvalidInput, LimitReached, Unavailable
+from chalicelib.models import Chat, ExportJob, Message, failed_tables, transaction
+from chalicelib.services import access, caps, categories, heads, history, messages, retries
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
 
 log = logging.getLogger("helpdesk.exports")
 
 JOB_TTL = timedelta(days=7)
+MAX_PERIOD = timedelta(days=366)  # one export covers at most a year (R-SEC-4)
+MAX_RUNNING = 2  # exports running at once in one service
+WORKER_LIMIT = timedelta(minutes=16)  # a worker Lambda runs 15 minutes at most
+RUNNING_KEPT = timedelta(minutes=30)  # the running cap's record outlives its last job
+SAVE_ATTEMPTS = 10
 LINK_TTL_S = 3600
 PROGRESS_EVERY = 500
 CHUNK = 100  # chats whose messages are read in one go
@@ -31,8 +38,14 @@ Launcher = Callable[[str], None]
 
 
 def start(actor: Actor, body: Any, launch: Launcher) -> ExportJob:
-    """Record a pending job for the search in `body`, then start the worker."""
+    """Record a pending job for the search in `body`, then start the worker.
+    An export covers at most MAX_PERIOD, and at most MAX_RUNNING run at once in
+    a service (R-SEC-4): each is a worker of up to 15 minutes."""
     search = history.parse_filter(body if body is not None else {})
+    if clock.parse_iso(search.end) - clock.parse_iso(search.start) > MAX_PERIOD:
+        raise InvalidInput("from", f"an export covers at most {MAX_PERIOD.days} days; "
+                           "export a longer period in parts", "period_too_long")
+    now = clock.now()
     job = ExportJob(
         export_id=auth.new_id("ex"),
         service_id=actor.service_id,
@@ -40,22 +53,77 @@ def start(actor: Actor, body: Any, launch: Launcher) -> ExportJob:
         search=asdict(search),
         status="pending",
         rows=0,
-        created_at=clock.iso(clock.now()),
-        expires_at=clock.now() + JOB_TTL,
+        created_at=clock.iso(now),
+        expires_at=now + JOB_TTL,
     )
-    job.save(condition=ExportJob.export_id.does_not_exist())
+    _save_within_cap(job, now)
     try:
         launch(job.export_id)
     except Exception as error:
         # The job must not sit "pending" forever when its worker never started.
         log.exception("could not start the export worker for %s", job.export_id)
-        job.update(actions=[
-            ExportJob.status.set("failed"),
-            ExportJob.error.set("worker_not_started"),
-            ExportJob.finished_at.set(clock.iso(clock.now())),
-        ])
+        _finish(job, failed="worker_not_started")
         raise Unavailable("the export could not be started; try again") from error
     return job
+
+
+def _running_cap(service_id: str) -> str:
+    return f"exports#{service_id}"
+
+
+def _save_within_cap(job: ExportJob, now: datetime) -> None:
+    """Save the job holding a place among the service's running exports."""
+    pruned = False
+    for attempt in range(SAVE_ATTEMPTS):
+        retries.backoff(attempt)
+        try:
+            with transaction() as writes:
+                writes.save(job, condition=ExportJob.export_id.does_not_exist())
+                caps.take_in(writes, _running_cap(job.service_id), job.export_id,
+                             limit=MAX_RUNNING, keep_until=now + RUNNING_KEPT)
+        except TransactWriteError as exc:
+            if failed_tables(writes, exc).get("tokens") != "ConditionalCheckFailed":
+                continue  # another request wrote the cap meanwhile: again
+            if not pruned and _free_finished_places(job.service_id, now):
+                pruned = True
+                continue
+            raise LimitReached(f"{MAX_RUNNING} exports are running already; wait for one "
+                               "to finish", "too_many_exports") from exc
+        return
+    raise Conflict("too many exports are being started at once; try again", "busy")
+
+
+def _free_finished_places(service_id: str, now: datetime) -> bool:
+    """Places held by jobs that are done, failed, or whose worker has been gone
+    longer than a worker can run (marked failed here): given back. True when
+    any place was freed."""
+    key = _running_cap(service_id)
+    held = sorted(caps.members(key))
+    jobs = {job.export_id: job for job in ExportJob.batch_get(held)} if held else {}
+    freed = set()
+    for export_id in held:
+        job = jobs.get(export_id)
+        if job is None or job.status != "pending":
+            freed.add(export_id)
+        elif clock.parse_iso(job.created_at) < now - WORKER_LIMIT:
+            _finish(job, failed="worker_lost")
+            freed.add(export_id)
+    caps.prune(key, freed)
+    return bool(freed)
+
+
+def _finish(job: ExportJob, *, failed: str | None = None, rows: int = 0,
+            s3_key: str | None = None) -> None:
+    """Done (or failed): the job says so and gives back its place, at once."""
+    actions = [ExportJob.finished_at.set(clock.iso(clock.now()))]
+    if failed:
+        actions += [ExportJob.status.set("failed"), ExportJob.error.set(failed)]
+    else:
+        actions += [ExportJob.status.set("done"), ExportJob.rows.set(rows),
+                    ExportJob.s3_key.set(s3_key)]
+    with transaction() as writes:
+        writes.update(job, actions=actions, condition=ExportJob.status == "pending")
+        caps.give_back_in(writes, _running_cap(job.service_id), job.export_id)
 
 
 def get_job(actor: Actor, export_id: Any) -> ExportJob:
@@ -174,22 +242,9 @@ def run(export_id: str) -> None:
             )
             _s3().upload_file(scratch.name, bucket(), key)
     except Exception as error:
-        job.update(
-            actions=[
-                ExportJob.status.set("failed"),
-                ExportJob.error.set(type(error).__name__),
-                ExportJob.finished_at.set(clock.iso(clock.now())),
-            ]
-        )
+        _finish(job, failed=type(error).__name__)
         raise
-    job.update(
-        actions=[
-            ExportJob.status.set("done"),
-            ExportJob.rows.set(rows),
-            ExportJob.s3_key.set(key),
-            ExportJob.finished_at.set(clock.iso(clock.now())),
-        ]
-    )
+    _finish(job, rows=rows, s3_key=key)
 
 
 # --- starting the worker ------------------------------------------------------------

@@ -136,7 +136,7 @@ def parse_limit(value: Any) -> int:
 
 
 def _signature(payload: bytes) -> str:
-    key = config.token_secret().encode()
+    key = config.token_keys().stable_key.encode()  # outlives a key rotation
     return hmac.new(key, b"history-cursor\0" + payload, hashlib.sha256).hexdigest()[:32]
 
 

@@ -25,7 +25,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, realtime
-from chalicelib.errors import Conflict, InvalidInput
+from chalicelib.errors import Conflict, InvalidInput, TooManyRequests
 from chalicelib.models import Chat, ChatHead, Message, Token, failed_tables, transaction
 from chalicelib.realtime import FrameRaced, Pusher
 from chalicelib.services import access, chat_index, heads, retries, stats
@@ -115,6 +115,19 @@ def _may_send(actor: Actor, head: ChatHead) -> Any:
     return None if actor.is_admin else ChatHead.operator_id == actor.subject_id
 
 
+def _spend_allowance(actor: Actor, head: ChatHead, now: datetime) -> Any:
+    """The sender's message allowance in this chat (one per customer or operator
+    whatever their sockets, R-SEC-4): refused when spent, else the head action
+    that spends it with the message."""
+    allowance = realtime.sender_allowance(head, actor.subject_id, now.timestamp())
+    if not allowance.allowed:
+        raise TooManyRequests(
+            f"too many messages; slow down (retry in {allowance.retry_after_s} s)",
+            allowance.retry_after_s,
+        )
+    return realtime.spend_sender(head, allowance)
+
+
 @dataclass
 class _Reply:
     """What an operator's message changes on the chat item itself, until the
@@ -191,6 +204,7 @@ def send(
             head = heads.readable(actor, chat_id)
         sender_condition = _may_send(actor, head)
         extra_actions = [*head_actions(head)] if head_actions else []
+        extra_actions.append(_spend_allowance(actor, head, now))
         reply = None
         if not actor.is_customer and not head.replied:
             reply = _Reply.to(Chat.get(head.chat_id, consistent_read=True), now)

@@ -124,6 +124,8 @@ def update(service: Service, operator_id: str, body: dict[str, Any]) -> Operator
         )
     if "password" in body:
         actions.append(Operator.password_hash.set(auth.hash_password(checked_password(body["password"]))))
+        # Tokens issued before carry the old version and stop working (R-SEC-2).
+        actions.append(Operator.token_version.add(1))
     if "max_chats" in body:
         max_chats = validate.integer(body, "max_chats", low=1, high=50, required=False)
         actions.append(

@@ -50,7 +50,7 @@ def set_status(
 
 def operator_connected(connection: Connection) -> None:
     """A console socket hears every chat its operator holds."""
-    entry = realtime.listener_entry(connection.role, connection.subject_id, connection.name)
+    entry = realtime.entry_of(connection)
     for held in Chat.by_operator.query(connection.subject_id):
         try:
             ChatHead(chat_id=held.chat_id).update(

@@ -33,6 +33,7 @@ from chalicelib.services.chat_json import chat_json, customer_chat_json
 
 SWEEP_SHARDS = 4
 QUEUE_RECHECK_S = 60  # a waiting chat is looked at by the sweep at least this often
+QUEUE_PUSH_HEAD = 10  # waiting customers told their new place at once when the queue moves
 MAX_DRAIN_FAILURES = 60
 
 
@@ -127,17 +128,29 @@ def queue_position(chat: Chat) -> int | None:
     return int(ahead) + 1
 
 
-def waiting_count(service_id: str) -> int:
-    return int(Chat.queue.count(service_id))
+def waiting_count(service_id: str, limit: int | None = None) -> int:
+    """Chats in the service's queue (counting stops at `limit` when given)."""
+    return int(Chat.queue.count(service_id, limit=limit))
 
 
-def push_positions(service_id: str, push: Pusher, *, only: Iterable[Chat] | None = None) -> None:
-    """`chat.queued` with the queue position, to every waiting customer of the
-    service (or only to `only`, when nobody else's position changed)."""
-    if only is None:
-        positions = list(enumerate(waiting_chats(service_id), start=1))
-    else:
+def push_positions(
+    service_id: str,
+    push: Pusher,
+    *,
+    only: Iterable[Chat] | None = None,
+    everyone: bool = False,
+) -> None:
+    """`chat.queued` with the queue position to the first QUEUE_PUSH_HEAD waiting
+    customers of the service (those whose wait a change shortens most), to
+    `only` the given chats (when nobody else's position changed), or to every
+    waiting customer (`everyone`: the minute sweep). So a change of the queue
+    costs a bounded number of pushes, not one per waiting customer (R-SEC-4):
+    further back, the position shown is at most a minute old."""
+    if only is not None:
         positions = [(queue_position(chat), chat) for chat in only]
+    else:
+        limit = None if everyone else QUEUE_PUSH_HEAD
+        positions = list(enumerate(Chat.queue.query(service_id, limit=limit), start=1))
     waiting = [(position, chat) for position, chat in positions if position is not None]
     listening = heads.of_chats(chat for _, chat in waiting)
     for position, chat in waiting:
@@ -155,7 +168,7 @@ def try_assign(
     operator: Operator,
     service_settings: dict[str, Any],
     now: datetime,
-    operator_conns: list[str],
+    operator_conns: dict[str, dict[str, Any]],
 ) -> Outcome:
     timeout = timedelta(seconds=int(service_settings["unopened_timeout_s"]))
     chat_actions = [
@@ -170,10 +183,9 @@ def try_assign(
         *sweep_actions(chat.chat_id, now + timeout),
     ]
     # The head: the operator may send, and its consoles hear the chat from now on.
-    entry = realtime.listener_entry(operator.role, operator.operator_id, operator.name)
     head_actions = [
         ChatHead.operator_id.set(operator.operator_id),
-        *realtime.listen_actions(dict.fromkeys(operator_conns, entry)),
+        *realtime.listen_actions(operator_conns),
     ]
     try:
         with transaction() as writes:
@@ -230,7 +242,7 @@ def drain(
     assigned: list[str] = []
     if candidates:
         queue = waiting_chats(service_id, known)
-        conns: dict[str, list[str]] = {}
+        conns: dict[str, dict[str, dict[str, Any]]] = {}
         failures = 0
         while queue and candidates and failures < MAX_DRAIN_FAILURES:
             spread = failures > 0
@@ -240,7 +252,7 @@ def drain(
             chat = random.choice(queue[: max(1, free)]) if spread else queue[0]  # noqa: S311
             operator = choose(chat, candidates, service_settings, spread=spread)
             if operator.operator_id not in conns:
-                conns[operator.operator_id] = realtime.connections_of(operator.operator_id)
+                conns[operator.operator_id] = realtime.operator_entries(operator.operator_id)
             outcome = try_assign(
                 chat, operator, service_settings, now, conns[operator.operator_id]
             )

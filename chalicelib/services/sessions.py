@@ -13,10 +13,12 @@ from chalicelib.errors import NotAuthenticated, NotFound, TooManyRequests
 from chalicelib.models import Operator, Token
 from chalicelib.services import operators, ratelimit, tenants
 
-# Failed logins for one account: the first FREE_FAILURES are free; after that each
-# attempt must wait 2, 4, 8 … seconds (capped at MAX_DELAY_S) after the last
-# failure. A correct password after the wait signs in and clears the count, so the
-# real user is never locked out for long, while guessing slows to a crawl.
+# Failed logins for one account from one address: the first FREE_FAILURES are
+# free; after that each attempt from that address must wait 2, 4, 8 … seconds
+# (capped at MAX_DELAY_S) after the last failure. Keyed by account AND address
+# (R-SEC-3): an attacker's failures slow the attacker, never the owner signing in
+# from elsewhere. Each address is also limited across accounts
+# (ratelimit.failed_logins), so spraying many accounts is slowed too.
 FREE_FAILURES = 5
 MAX_DELAY_S = 300
 FAILURE_WINDOW_S = 3600
@@ -37,8 +39,8 @@ class Caller:
         return self.role == "admin"
 
 
-def _failure_key(service_id: str, email: str) -> str:
-    return f"loginfail#{service_id}#{email.lower()}"
+def _failure_key(service_id: str, email: str, ip: str | None) -> str:
+    return f"loginfail#{service_id}#{email.lower()}#{ip or '-'}"
 
 
 def _check_throttle(key: str) -> None:
@@ -72,7 +74,7 @@ def login(body: Any, ip: str | None = None) -> tuple[str, datetime, Operator]:
     service_id = validate.text(body, "service_id", max_len=100, single_line=True)
     email = validate.text(body, "email", max_len=254, single_line=True).lower()
     password = validate.text(body, "password", max_len=operators.MAX_PASSWORD)
-    key = _failure_key(service_id, email)
+    key = _failure_key(service_id, email, ip)
     _check_throttle(key)
     ratelimit.check(ratelimit.failed_logins(), ip, time.time())
     operator = None
@@ -87,7 +89,9 @@ def login(body: Any, ip: str | None = None) -> tuple[str, datetime, Operator]:
         ratelimit.take(ratelimit.failed_logins(), ip, time.time(), refuse=False)
         raise NotAuthenticated("wrong service, email or password", "bad_credentials")
     Token(token_key=key).delete()
-    token, expires_at = auth.issue_operator_token(service_id, operator.operator_id)
+    token, expires_at = auth.issue_operator_token(
+        service_id, operator.operator_id, int(operator.token_version or 0)
+    )
     return token, expires_at, operator
 
 
@@ -101,6 +105,8 @@ def authenticate(authorization: str | None) -> Caller:
         operator = Operator.get(claims.service_id, claims.operator_id)
     except Operator.DoesNotExist as exc:
         raise NotAuthenticated("the account no longer exists", "invalid_token") from exc
+    if claims.version != int(operator.token_version or 0):
+        raise NotAuthenticated("the password has changed; sign in again", "token_revoked")
     return Caller(
         service_id=operator.service_id,
         operator_id=operator.operator_id,
@@ -111,7 +117,66 @@ def authenticate(authorization: str | None) -> Caller:
 
 
 def logout(caller: Caller) -> None:
+    """The token stops working at once (services/accounts.py ends the rest)."""
     auth.revoke_session(caller.session_id)
+    forget_live_sessions(caller.operator_id)
+
+
+# --- every operator frame checks its session (R-SEC-2) ---------------------------
+# A frame costs no extra reads while its session was seen alive within LIVE_CACHE_S
+# in this process: logout, deletion and role or password changes close the
+# sockets at once anyway; this catches a socket that slipped past them (one
+# opened in the same instant), within seconds.
+
+LIVE_CACHE_S = 10.0
+_live: dict[tuple[str, str, str], tuple[float, str]] = {}  # → (until, role)
+
+
+def forget_live_sessions(operator_id: str) -> None:
+    for key in list(_live):  # list(): a copy taken at once, whatever other threads do
+        if key[1] == operator_id:
+            _live.pop(key, None)
+
+
+def _remember_live(key: tuple[str, str, str], role: str) -> None:
+    now = time.monotonic()
+    if len(_live) > 1000:  # a long-lived process: drop what has expired
+        for stale in [k for k, (until, _) in list(_live.items()) if until <= now]:
+            _live.pop(stale, None)
+    _live[key] = (now + LIVE_CACHE_S, role)
+
+
+def require_live_session(
+    service_id: str, operator_id: str, session_id: str | None, role: str
+) -> None:
+    """An operator's frame: their session still stands and their role is the one
+    the socket was opened with. NotAuthenticated (`session_ended`) otherwise."""
+    key = (service_id, operator_id, session_id or "")
+    cached = _live.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        role_now: str | None = cached[1]
+    else:
+        role_now = current_role(service_id, operator_id, session_id)
+        if role_now is not None:
+            _remember_live(key, role_now)
+    if role_now != role:
+        _live.pop(key, None)
+        raise NotAuthenticated("this session has ended; sign in again", "session_ended")
+
+
+def current_role(service_id: str, operator_id: str, session_id: str | None) -> str | None:
+    """The operator's role now, if the session still stands and was signed in
+    with their current password; else None."""
+    session = auth.live_session(session_id, service_id, operator_id)
+    if session is None:
+        return None
+    try:
+        operator = Operator.get(service_id, operator_id, consistent_read=True)
+    except Operator.DoesNotExist:
+        return None
+    if int((session.payload or {}).get("version", 0)) != int(operator.token_version or 0):
+        return None
+    return str(operator.role)
 
 
 def me(caller: Caller) -> Operator:
@@ -119,11 +184,14 @@ def me(caller: Caller) -> Operator:
 
 
 def ws_ticket(caller: Caller) -> dict[str, str]:
+    """A single-use WebSocket ticket for this session: the socket it opens lives
+    and dies with the session."""
     ticket = auth.issue_ticket(
         {
             "role": caller.role,
             "service_id": caller.service_id,
             "subject_id": caller.operator_id,
+            "session_id": caller.session_id,
         }
     )
     return {"ticket": ticket, "ws_url": config.ws_url()}

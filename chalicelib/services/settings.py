@@ -4,6 +4,7 @@ snippet and the identity secret."""
 from __future__ import annotations
 
 import html
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +35,12 @@ def defaults() -> dict[str, Any]:
         "unopened_timeout_s": 120,
         "consent_text": DEFAULT_CONSENT_TEXT,
         "consent_version": 1,
+        # Where chats may come from: `chat.start` names one of these (R-SEC-5).
+        "channels": ["widget"],
+        # Abuse caps (R-SEC-4): customers waiting in the queue at once, and chats
+        # open at once from one address (a shop's NAT stays well inside).
+        "max_queue": 100,
+        "max_open_chats_per_address": 20,
     }
 
 
@@ -62,6 +69,21 @@ def _origins(value: Any) -> list[str]:
     return sorted({validate.origin(item, "allowed_origins") for item in value})
 
 
+_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
+
+
+def _channels(value: Any) -> list[str]:
+    if not isinstance(value, list) or not 1 <= len(value) <= 20:
+        raise InvalidInput("channels", "must be a list of 1 to 20 channel names")
+    if any(not isinstance(item, str) or not _CHANNEL.match(item) for item in value):
+        raise InvalidInput(
+            "channels", "names are 1 to 30 lowercase letters, digits, '-' or '_'"
+        )
+    if len(set(value)) != len(value):
+        raise InvalidInput("channels", "must not repeat a name")
+    return list(value)
+
+
 def _inquiry_form_url(value: Any) -> str:
     if value in ("", None):
         return ""
@@ -85,6 +107,14 @@ def validated_changes(body: dict[str, Any], now_settings: dict[str, Any]) -> dic
         merged["max_chats_per_operator"] = validate.integer(
             body, "max_chats_per_operator", low=1, high=50
         )
+    if "max_queue" in body:
+        merged["max_queue"] = validate.integer(body, "max_queue", low=1, high=10000)
+    if "max_open_chats_per_address" in body:
+        merged["max_open_chats_per_address"] = validate.integer(
+            body, "max_open_chats_per_address", low=1, high=1000
+        )
+    if "channels" in body:
+        merged["channels"] = _channels(body["channels"])
     if "unopened_timeout_s" in body:
         merged["unopened_timeout_s"] = validate.integer(
             body, "unopened_timeout_s", low=15, high=3600
@@ -125,16 +155,18 @@ def rotate_identity_secret(service: Service) -> str:
 
 
 def widget_origin() -> str:
-    """The origin the widget's own frame is served from."""
-    parts = urlsplit(config.public_base_url())
+    """The origin the widget's chat frame runs on: the REST API's, which serves
+    it (`GET /widget/{key}/frame`), so its WebSocket connects carry that Origin."""
+    parts = urlsplit(config.api_base_url())
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def origin_allowed(service: Service, origin: str | None, *, frame_ok: bool = True) -> bool:
     """An empty allow-list admits any origin; otherwise the Origin must be listed.
-    The widget's chat runs in a frame on the widget's own origin, so that origin
-    is admitted where `frame_ok` (the WebSocket connect): the host page's origin
-    was checked when the frame asked for its session ticket."""
+    The widget's chat runs in a frame on the API's origin, so that origin is
+    admitted where `frame_ok` (the WebSocket connect): the host page's origin was
+    checked when the frame asked for its session ticket, and the frame itself
+    may only be framed by the allowed origins (its `frame-ancestors`)."""
     allowed = current(service)["allowed_origins"]
     if not allowed or allowed == ["*"]:
         return True

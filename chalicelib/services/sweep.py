@@ -49,9 +49,12 @@ def _service_settings(service_id: str, cache: dict[str, dict[str, Any]]) -> dict
 
 
 def _drain_once(service_id: str, *, now: datetime, push: Pusher, report: SweepReport) -> None:
+    """A service with waiting chats: drain its queue, and tell every waiting
+    customer their place (a queue change tells only the first few at once)."""
     if service_id not in report.drained:
         report.drained.add(service_id)
         routing.drain(service_id, now=now, push=push)
+        routing.push_positions(service_id, push, everyone=True)
 
 
 def _requeue(chat: Chat, *, now: datetime, push: Pusher, report: SweepReport) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib import auth, clock, config, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
@@ -39,7 +40,8 @@ def widget_config(widget_key: str) -> dict[str, Any]:
 def _verified_customer_id(service_id: str, external_id: str) -> str:
     # Stable per (service, user id) and unguessable without the server's secret.
     digest = hmac.new(
-        config.token_secret().encode(), f"{service_id}\0{external_id}".encode(), hashlib.sha256
+        config.token_keys().stable_key.encode(), f"{service_id}\0{external_id}".encode(),
+        hashlib.sha256,
     ).hexdigest()
     return "cu_" + digest[:32]
 
@@ -90,12 +92,15 @@ def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | 
     if visitor_token is not None and not isinstance(visitor_token, str):
         raise InvalidInput("visitor_token", "must be a string")
 
-    customer_id = None
+    customer_id, token_version = None, None
     if user and user["verified"]:
         customer_id = _verified_customer_id(service.service_id, user["id"])
     elif visitor_token:
-        customer_id = auth.verify_visitor_token(visitor_token, service.service_id)
-    customer = _customer(service.service_id, customer_id, user, language, ip, user_agent)
+        visitor = auth.verify_visitor_token(visitor_token, service.service_id)
+        if visitor is not None:
+            customer_id, token_version = visitor.customer_id, visitor.version
+    customer = _customer(service.service_id, customer_id, user, language, ip, user_agent,
+                         token_version=token_version)
     open_chat = None
     if customer.open_chat_id:
         try:
@@ -117,7 +122,9 @@ def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | 
         }
     )
     return {
-        "visitor_token": auth.issue_visitor_token(service.service_id, customer.customer_id),
+        # A fresh token each time: it lives VISITOR_TOKEN_TTL_S from its last use.
+        "visitor_token": auth.issue_visitor_token(service.service_id, customer.customer_id,
+                                                  int(customer.token_version or 0)),
         "customer_id": customer.customer_id,
         "verified": bool(customer.verified),
         "ticket": ticket,
@@ -133,21 +140,32 @@ def _customer(
     language: str | None,
     ip: str | None,
     user_agent: str | None,
+    *,
+    token_version: int | None = None,
 ) -> Customer:
-    """Find or create the customer, then record what this visit tells us."""
+    """Find or create the customer, then record what this visit tells us. A
+    visitor token of an older version (revoked) names nobody: a new customer.
+    A customer who never starts a chat expires (R-SEC-4) a while after their
+    last visit."""
+    now = clock.now()
+    forget_at = now + timedelta(seconds=auth.VISITOR_TOKEN_TTL_S)
     customer = None
     if customer_id:
         try:
             customer = Customer.get(service_id, customer_id)
         except Customer.DoesNotExist:
             customer = None
+        if customer is not None and token_version is not None \
+                and token_version != int(customer.token_version or 0):
+            customer, customer_id = None, None  # revoked: this browser starts afresh
     if customer is None:
         customer = Customer(
             service_id=service_id,
             customer_id=customer_id or auth.new_id("cu"),
             verified=bool(user and user["verified"]),
             external_id=user["id"] if user and user["verified"] else None,
-            created_at=clock.iso(clock.now()),
+            expires_at=forget_at,
+            created_at=clock.iso(now),
         )
         try:
             customer.save(condition=Customer.customer_id.does_not_exist())
@@ -168,9 +186,22 @@ def _customer(
         actions.append(Customer.ip.set(ip))
     if user_agent:
         actions.append(Customer.device.set(describe_device(user_agent)))
-    if actions:
+    if customer.expires_at is not None:
+        _postpone_expiry(customer, actions, forget_at)
+    elif actions:
         customer.update(actions=actions)
     return customer
+
+
+def _postpone_expiry(customer: Customer, actions: list[Any], forget_at: datetime) -> None:
+    """A visitor who has not chatted yet: record the visit and push the expiry
+    back, unless a chat started meanwhile (which removed it for good)."""
+    try:
+        customer.update(actions=[*actions, Customer.expires_at.set(forget_at)],
+                        condition=Customer.expires_at.exists())
+    except UpdateError:
+        if actions:
+            customer.update(actions=actions)
 
 
 def describe_device(user_agent: str) -> str:

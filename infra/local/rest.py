@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from chalice import Chalice
 from chalice.config import Config
-from chalice.local import LocalGateway, LocalGatewayException
+from chalice.local import ForbiddenError, LocalGateway, LocalGatewayException
 from multidict import CIMultiDict
 
 from infra.local.events import new_connection_id
@@ -100,8 +100,11 @@ class RestApi:
                 ),
                 INTEGRATION_TIMEOUT_S,
             )
+        except ForbiddenError:
+            return missing_route()
         except LocalGatewayException as refused:
-            return web.Response(status=refused.CODE, body=refused.body, headers=refused.headers)
+            # Authorizers (the product uses none): their status, nothing echoed.
+            return _gateway_error(refused.CODE, "the request was refused")
         except TimeoutError:
             return _gateway_error(504, "Endpoint request timed out")
         except Exception:
@@ -112,6 +115,15 @@ class RestApi:
 
 def _gateway_error(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
+
+
+def missing_route() -> web.Response:
+    """A route the API does not have: 404 in the API's error shape, echoing
+    nothing of the request, as the deployed REST API's gateway response answers
+    (API Gateway's own answer is a 403 that quotes the Authorization header)."""
+    body = json.dumps({"code": "not_found", "message": "no such route"})
+    return web.Response(status=404, text=body, content_type="application/json",
+                        headers={"X-Content-Type-Options": "nosniff"})
 
 
 def to_http(response: dict[str, Any]) -> web.Response:

@@ -103,6 +103,8 @@ def stage_environment(settings: LocalSettings) -> dict[str, str]:
         **config.environment_variables,
         "DYNAMODB_ENDPOINT": settings.dynamodb_endpoint,
         "PUBLIC_BASE_URL": settings.base_url,
+        # The console is on this origin too; on AWS it has its own (R-SEC-5).
+        "CONSOLE_ORIGIN": settings.base_url,
         "API_BASE_URL": settings.base_url + "/api",
         "WS_URL": settings.ws_url,
         "WS_MANAGEMENT_ENDPOINT": f"{settings.base_url}/{WS_STAGE}",

@@ -96,6 +96,9 @@ def prepare_data(settings: LocalSettings) -> None:
     added = tables_upgrade.add_missing_indexes(client)
     if added:
         log.info("added indexes: %s", ", ".join(added))
+    expiring = tables_upgrade.enable_missing_ttls(client)
+    if expiring:
+        log.info("turned on expiry (TTL) for: %s", ", ".join(expiring))
     heads = upgrade.add_missing_heads(client)
     if heads:
         log.info("gave %d open chat(s) from an older checkout a head", heads)

@@ -29,6 +29,24 @@ def add_missing_indexes(client: Any) -> list[str]:
     return added
 
 
+def enable_missing_ttls(client: Any) -> list[str]:
+    """Turn on the TTL the YAML gives a table made before it had one; returns
+    the tables changed."""
+    enabled = []
+    for key in tables.table_resources():
+        wanted = tables.create_request(key)
+        ttl = tables.table_resources()[key]["Properties"].get("TimeToLiveSpecification")
+        if not ttl:
+            continue
+        name = wanted["TableName"]
+        status = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if status.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            continue
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        enabled.append(name)
+    return enabled
+
+
 def _create_index(
     client: Any, table: str, definitions: list[dict[str, str]], index: dict[str, Any]
 ) -> None:

@@ -88,7 +88,9 @@ def test_ws_ticket_works_once(client, tenant):
     assert status == 200
     assert body["ws_url"] == "ws://127.0.0.1:8080/ws"
     payload = auth.consume_ticket(body["ticket"])
-    assert payload == {"role": "admin", "service_id": "acme", "subject_id": tenant.admin_id}
+    assert payload == {"role": "admin", "service_id": "acme", "subject_id": tenant.admin_id,
+                       "session_id": payload["session_id"]}
+    assert payload["session_id"]
     with pytest.raises(NotAuthenticated) as refused:
         auth.consume_ticket(body["ticket"])
     assert refused.value.code == "invalid_ticket"
@@ -111,7 +113,7 @@ def test_repeated_failed_logins_are_slowed_not_locked_forever(client, tenant):
     body = assert_error(api.post("/auth/login", _login_body(tenant)), 429, "rate_limited")
     assert "try again" in body["message"]
     # Once the delay has passed, the real user signs in and the count is cleared.
-    key = f"loginfail#{tenant.service_id}#{tenant.admin_email}"
+    key = f"loginfail#{tenant.service_id}#{tenant.admin_email}#127.0.0.1"
     Token(token_key=key).update(actions=[Token.until.set(clock.epoch() - 1)])
     assert api.post("/auth/login", _login_body(tenant))[0] == 200
     assert_error(api.post("/auth/login", _login_body(tenant, "wrong-password")), 401)
@@ -129,6 +131,25 @@ def test_throttle_is_per_account(client, tenant):
     assert_error(api.post("/auth/login", _login_body(tenant)), 429)
     other = _login_body(tenant, "operator-password-1", email="op@acme.test")
     assert api.post("/auth/login", other)[0] == 200
+
+
+def test_an_attackers_failures_do_not_lock_the_owner_out_from_elsewhere(
+    client, tenant, monkeypatch
+):
+    """R-SEC-3: failures slow the address they come from, not the account."""
+    from chalice.local import LambdaEventConverter
+
+    api = Api(client)
+    monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", "198.51.100.66")
+    for _ in range(7):
+        assert api.post("/auth/login", _login_body(tenant, "wrong-password"))[0] in (401, 429)
+    assert_error(api.post("/auth/login", _login_body(tenant)), 429, "rate_limited")
+    # The owner, from their own address, is not slowed at all.
+    monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", "203.0.113.5")
+    assert api.post("/auth/login", _login_body(tenant))[0] == 200
+    # The attacker's address is still slowed: guessing goes on at a crawl.
+    monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", "198.51.100.66")
+    assert_error(api.post("/auth/login", _login_body(tenant)), 429, "rate_limited")
 
 
 def test_throttled_response_says_when_to_retry(client, tenant):

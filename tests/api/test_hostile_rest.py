@@ -38,7 +38,7 @@ def _routes():
 def _fill(path, value):
     return path.replace("{chat_id}", value).replace("{ticket_id}", value).replace(
         "{export_id}", value).replace("{category_id}", value).replace(
-        "{operator_id}", value).replace("{key}", value)
+        "{operator_id}", value).replace("{key}", value).replace("{customer_id}", value)
 
 
 def _counts(service_id):

@@ -144,6 +144,7 @@ def _admin_day(desk: Desk) -> None:
     """Settings, categories, operators and the widget's doors, as an admin sets up."""
     admin, public, key = desk.admin, desk.public, desk.tenant.widget_key
     _ok(public.get("/health"))
+    assert desk.client.http.request("GET", f"/widget/{key}/frame").status_code == 200
     _ok(public.post("/auth/login", {"service_id": "acme", "email": "x@y.z", "password": "p"}), 401)
     _ok(public.post("/auth/login", {"email": 3}), 400)
     _ok(public.post("/auth/login", "x" * (300 * 1024)), 413)
@@ -156,6 +157,9 @@ def _admin_day(desk: Desk) -> None:
     _ok(admin.put("/settings", {"colour": "red"}), 400)
     _ok(admin.get("/settings/widget-snippet"))
     secret = _ok(admin.post("/settings/identity-secret"))["identity_secret"]
+    visitor = _ok(public.post(f"/widget/{key}/session", {}))["customer_id"]
+    _ok(admin.post(f"/customers/{visitor}/sign-out"), 204)
+    _ok(admin.post("/customers/cu_nobody/sign-out"), 404)
 
     root = _ok(admin.post("/categories", {"name": "Billing"}), 201)
     child = _ok(admin.post("/categories", {"name": "Refunds", "parent_id": root["category_id"]}),

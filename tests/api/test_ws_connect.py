@@ -82,3 +82,22 @@ def test_disconnect_forgets_the_connection_and_its_chat_stops_pushing_to_it(desk
     console.request({"type": "message.send", "chat_id": chat["chat_id"],
                      "client_msg_id": "o1", "text": "still there?"})
     assert customer.frames("message") == []
+
+
+def test_an_operators_last_console_closing_leaves_their_chats_for_the_sweep_to_look_at(desk):
+    """A reload is not leaving: the chat stays theirs, and the sweep looks at it
+    once the grace period has passed (R-RT-4)."""
+    from chalicelib import clock
+    from chalicelib.models import Chat, ChatHead
+    from chalicelib.services import presence
+
+    api, console = desk.operator()
+    chat_id = desk.customer().request({"type": "chat.start",
+                                       "consent": True})["chat"]["chat_id"]
+    assert console.connection_id in ChatHead.get(chat_id).listeners.as_dict()
+    console.close()
+    assert console.connection_id not in ChatHead.get(chat_id).listeners.as_dict()
+    held = Chat.get(chat_id)
+    assert held.operator_id == api.operator_id
+    grace = clock.parse_iso(held.sweep_at) - clock.now()
+    assert 0 < grace.total_seconds() <= presence.DISCONNECT_GRACE_S

@@ -11,8 +11,12 @@ import itertools
 import json
 from typing import Any
 
-from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from moto.apigatewaymanagementapi.models import (
+    ApiGatewayManagementApiBackend,
+    apigatewaymanagementapi_backends,
+)
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import JsonRESTError
 
 API_ID = "wsapi1"
 STAGE = "ws"
@@ -28,12 +32,50 @@ def _backend() -> Any:
     return apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
 
 
+# moto's @connections accepts posts to any id, forever. API Gateway's answers
+# 410 Gone once a connection is deleted (`DELETE @connections`, which closes the
+# socket): the backend is taught that here, keeping what a deleted connection
+# had received so a test can still read it.
+_deleted: dict[str, bytes] = {}
+
+
+class _Gone(JsonRESTError):
+    code = 410
+
+    def __init__(self) -> None:
+        super().__init__("GoneException", "Gone")
+
+
+def _delete_connection(self: Any, connection_id: str) -> None:
+    connection = self.connections.pop(connection_id, None)
+    if connection_id not in _deleted:
+        _deleted[connection_id] = connection.data if connection is not None else b""
+
+
+def _post_to_connection(self: Any, data: bytes, connection_id: str) -> None:
+    if connection_id in _deleted:
+        raise _Gone()
+    self.connections[connection_id].data += data
+
+
+ApiGatewayManagementApiBackend.delete_connection = _delete_connection  # type: ignore[method-assign]
+ApiGatewayManagementApiBackend.post_to_connection = _post_to_connection  # type: ignore[method-assign]
+
+
+def deleted(connection_id: str) -> bool:
+    """Whether the app closed the connection with `DELETE @connections`."""
+    return connection_id in _deleted
+
+
 def posted(connection_id: str) -> list[dict[str, Any]]:
     """Every frame sent to a connection (posts and route responses), in order."""
     backend = _backend()
-    if connection_id not in backend.connections:
+    if connection_id in _deleted:
+        data = _deleted[connection_id].decode()
+    elif connection_id in backend.connections:
+        data = backend.connections[connection_id].data.decode()
+    else:
         return []
-    data = backend.connections[connection_id].data.decode()
     decoder = json.JSONDecoder()
     frames, index = [], 0
     while index < len(data):
@@ -67,6 +109,12 @@ class Socket:
         self.ip = ip
         self._read = 0
         self._frame_ids = itertools.count(1)
+        self.lost_replies: list[dict[str, Any]] = []
+
+    @property
+    def closed(self) -> bool:
+        """The server closed this socket (`DELETE @connections`)."""
+        return deleted(self.connection_id)
 
     def send_raw(self, body: str) -> None:
         event = {
@@ -78,7 +126,12 @@ class Socket:
         assert answer["statusCode"] == 200, answer
         reply = answer.get("body")
         if reply:  # the route response, after whatever the handler pushed
-            _backend().post_to_connection(reply.encode(), self.connection_id)
+            if self.closed:
+                # A frame that was in flight when the socket was closed: its
+                # answer has nowhere to go; the test may still read it.
+                self.lost_replies.append(json.loads(reply))
+            else:
+                _backend().post_to_connection(reply.encode(), self.connection_id)
 
     def send(self, frame: dict[str, Any]) -> None:
         self.send_raw(json.dumps(frame))
@@ -88,7 +141,8 @@ class Socket:
         frame_id = f"f{next(self._frame_ids)}"
         before = len(posted(self.connection_id))
         self.send({**frame, "id": frame_id})
-        replies = [f for f in posted(self.connection_id)[before:] if f.get("re") == frame_id]
+        replies = [f for f in posted(self.connection_id)[before:] + self.lost_replies
+                   if f.get("re") == frame_id]
         assert len(replies) == 1, posted(self.connection_id)[before:]
         return replies[0]
 
@@ -145,10 +199,11 @@ class Desk:
         self._login = login
         self._n = itertools.count(1)
 
-    def customer(self, **session: Any) -> Socket:
+    def customer(self, *, ip: str = "203.0.113.20", **session: Any) -> Socket:
+        """A customer's widget: a session, then a socket from `ip`."""
         status, body = self.public.post(f"/widget/{self.tenant.widget_key}/session", session)
         assert status == 200, body
-        code, socket = connect(self.client, body["ticket"])
+        code, socket = connect(self.client, body["ticket"], ip=ip)
         assert code == 200
         socket.customer_id = body["customer_id"]  # type: ignore[attr-defined]
         socket.visitor_token = body["visitor_token"]  # type: ignore[attr-defined]

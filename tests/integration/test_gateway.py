@@ -101,20 +101,72 @@ def test_rest_reaches_the_product_api(stack, admin_token):
     assert status == 200 and ticket["ws_url"] == f"ws://127.0.0.1:{stack.port}/ws"
 
 
-def test_cors_preflight_is_answered_as_api_gateway_does(stack):
-    status, _ = stack.call(
-        "OPTIONS",
-        "/api/auth/login",
-        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"},
-    )
-    assert status == 200
+def test_cors_preflights_admit_any_site_on_the_widget_and_only_the_console_elsewhere(stack):
+    """R-SEC-5: the widget's public routes answer CORS for any site (Chalice's own
+    preflight); sign-in and every operator or admin route only for the console."""
+    request = {"Access-Control-Request-Method": "POST"}
+    status, _, headers = _raw(stack, "OPTIONS", "/api/widget/demo/session",
+                              {"Origin": "https://shop.example", **request})
+    assert status == 200 and headers.get("Access-Control-Allow-Origin") == "*"
+    for path in ("/api/auth/login", "/api/settings", "/api/chats"):
+        status, _, headers = _raw(stack, "OPTIONS", path,
+                                  {"Origin": "https://shop.example", **request})
+        assert status == 204 and "Access-Control-Allow-Origin" not in headers, path
+        status, _, headers = _raw(stack, "OPTIONS", path,
+                                  {"Origin": stack.base_url, **request})
+        assert headers.get("Access-Control-Allow-Origin") == stack.base_url, path
+        assert "Authorization" in headers.get("Access-Control-Allow-Headers", "")
+    # The answer to a request from another site carries no permission either.
+    status, _, headers = _raw(stack, "GET", "/api/me", {"Origin": "https://shop.example",
+                                                         "Authorization": "Bearer x.y.z"})
+    assert status == 401 and "Access-Control-Allow-Origin" not in headers
 
 
-def test_an_unknown_api_route_is_refused_as_api_gateway_does(stack):
-    assert stack.call("GET", "/api/no/such/route") == (
-        403,
-        {"message": "Missing Authentication Token"},
-    )
+def test_an_unknown_api_route_is_a_404_that_echoes_nothing(stack):
+    """R-SEC-5: API Gateway would answer 403 quoting the Authorization header;
+    the deployed gateway response and the local gateway answer this instead."""
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJl"
+    status, body, headers = _raw(stack, "GET", "/api/no/such/route",
+                                 {"Authorization": f"Bearer {token}"})
+    assert status == 404
+    assert json.loads(body) == {"code": "not_found", "message": "no such route"}
+    assert token not in body and "Bearer" not in body
+    assert headers["Content-Type"].startswith("application/json")
+
+
+def test_an_attackers_failed_logins_do_not_lock_the_owner_out_from_another_address(stack):
+    """R-SEC-3 over real sockets: an attacker on 127.0.0.2 fails until slowed;
+    the owner on 127.0.0.1 signs in at once; the attacker stays slowed."""
+    def login(address, password):
+        body = json.dumps({"service_id": "demo", "email": "operator@demo.test",
+                           "password": password})
+        status, answer, headers = _raw(stack, "POST", "/api/auth/login",
+                                       {"Content-Type": "application/json"}, body=body,
+                                       source=address)
+        return status, json.loads(answer), headers
+
+    statuses = [login("127.0.0.2", f"wrong-guess-{n}")[0] for n in range(7)]
+    assert statuses[:5] == [401] * 5 and statuses[-1] == 429
+    status, refused, headers = login("127.0.0.2", "demo-password")
+    assert status == 429 and refused["code"] == "rate_limited"
+    assert int(headers["Retry-After"]) >= 1
+    status, signed_in, _ = login("127.0.0.1", "demo-password")
+    assert status == 200 and signed_in["operator"]["email"] == "operator@demo.test"
+
+
+def _raw(stack, method, path, headers, *, body=None, source="127.0.0.1"):
+    """One request as a browser would send it (from a loopback `source`
+    address): status, body, headers."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10,
+                                            source_address=(source, 0))
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode(), dict(response.getheaders())
+    finally:
+        connection.close()
 
 
 def test_ws_without_an_upgrade_is_refused(stack):

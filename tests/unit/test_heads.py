@@ -41,7 +41,8 @@ def test_assignment_gives_the_head_its_operator_and_the_consoles(tenant, push):
     head = _head(chat.chat_id)
     assert head.operator_id == operator.operator_id
     assert realtime.listener(head, console.connection_id) == {
-        "role": "operator", "subject": operator.operator_id, "name": operator.name}
+        "role": "operator", "subject": operator.operator_id, "name": operator.name,
+        "sid": console.session_id}
 
 
 def test_a_requeue_takes_the_operator_and_its_consoles_off_the_head(tenant, push):
@@ -90,14 +91,18 @@ def test_a_customer_leaving_an_assigned_chat_marks_only_the_head_left(tenant, pu
     assert head.customer_left is True and head.ended is False
 
 
-def test_a_saved_customer_name_is_the_name_on_their_next_messages(tenant, push):
+def test_a_name_an_operator_saves_is_never_the_name_on_the_customers_messages(tenant, push):
+    """R-SEC-1: operators see what they saved; the customer's messages keep the
+    name the customer gave."""
     operator = add_operator("acme")
     customer = connect_customer("acme")
     chat = start_chat(customer, push, name="anon")
-    chats.save_info(as_operator(operator), chat.chat_id, {"customer": {"name": "Kim Lee"}})
-    assert _head(chat.chat_id).customer_name == "Kim Lee"
+    saved = chats.save_info(as_operator(operator), chat.chat_id,
+                            {"customer": {"name": "Kim (angry)"}})
+    assert saved.customer["name"] == "Kim (angry)"
+    assert _head(chat.chat_id).customer_name == "anon"
     sent = messages.send(customer, chat.chat_id, "c1", "hi", now=later(2), push=push)
-    assert Message.get(chat.chat_id, sent.seq).sender_name == "Kim Lee"
+    assert Message.get(chat.chat_id, sent.seq).sender_name == "anon"
 
 
 def test_an_open_chats_json_shows_the_heads_last_seq(tenant, push):

@@ -139,7 +139,7 @@ def test_a_chat_is_never_assigned_twice(tenant, push):
     presence.set_status("acme", op_b.operator_id, "online", now=later(1), push=push)
     settings = {"unopened_timeout_s": 120, "max_chats_per_operator": 5}
     outcome = routing.try_assign(Chat.get(chat.chat_id), Operator.get("acme", op_b.operator_id),
-                                 settings, later(2), [])
+                                 settings, later(2), {})
     assert outcome is routing.Outcome.CHAT_TAKEN
     assert Chat.get(chat.chat_id).operator_id == op_a.operator_id
     assert (_open_chats(op_a), _open_chats(op_b)) == (1, 0)
@@ -151,6 +151,6 @@ def test_a_full_operator_refuses_by_condition_even_on_a_stale_read(tenant, push)
     start_chat(connect_customer("acme"), push)
     waiting = start_chat(connect_customer("acme"), push, now=later(1))
     settings = {"unopened_timeout_s": 120, "max_chats_per_operator": 5}
-    outcome = routing.try_assign(Chat.get(waiting.chat_id), stale, settings, later(2), [])
+    outcome = routing.try_assign(Chat.get(waiting.chat_id), stale, settings, later(2), {})
     assert outcome is routing.Outcome.OPERATOR_FULL
     assert _open_chats(op) == 1
