@@ -77,7 +77,7 @@ RECORDED_EXPORT_WORKER = "export_worker"
 # REST routes called cross-origin from any shop's page (the widget's loader):
 # chalice's own preflight answers any origin. Every other route answers its
 # preflight in the app, for the console's origin only (chalicelib/api/common.py).
-PUBLIC_CORS_PREFIXES = ("/widget/",)
+PUBLIC_CORS_PREFIXES = ("/widget/", "/health")
 
 # The two static sites: distribution → its origin path, the prefix of the site
 # bucket it may read (infra/deploy.py uploads there). The widget keeps /widget/ in

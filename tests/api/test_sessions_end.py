@@ -75,6 +75,26 @@ def test_logout_ends_only_that_sessions_sockets(desk):
     assert socket.request({"type": "ping"})["type"] == "pong"
 
 
+def test_every_operator_frame_checks_its_session_even_on_a_socket_missed_at_logout(desk):
+    """A socket opened in the instant of logout may not be in the connections index
+    yet when logout closes the session's sockets: its own frames find the session
+    gone, are refused, and the socket is closed then."""
+    from chalicelib import auth
+    from chalicelib.services import sessions
+
+    api, console = desk.operator()
+    chat_id, customer = _chatting(desk, api)
+    assert _send(console, chat_id, "hello", "o1")["type"] == "message.ack"
+    session_id = Connection.get(console.connection_id).session_id
+    auth.revoke_session(session_id)  # the session ends; this socket was not found
+    sessions.forget_live_sessions(api.operator_id)  # as in any other Lambda, 10 s on
+    reply = _send(console, chat_id, "after logout", "o2")
+    assert (reply["type"], reply["code"]) == ("error", "session_ended")
+    assert console.closed
+    assert Connection.count(console.connection_id) == 0
+    assert "after logout" not in _texts(customer)
+
+
 def test_a_ticket_issued_before_logout_cannot_connect_after_it(desk):
     api, _console = desk.operator()
     ticket = api.post("/auth/ws-ticket")[1]["ticket"]

@@ -10,8 +10,6 @@ from typing import Any
 
 from infra import package
 
-REST_PUBLIC_PREFIX = "/widget/"
-
 
 def _rest(template: dict[str, Any]) -> dict[str, Any]:
     return template["Resources"]["RestAPI"]["Properties"]

@@ -141,10 +141,31 @@ def start_local_stack(extra_env: dict[str, str] | None = None) -> tuple[LocalSta
 
     try:
         _wait_healthy(stack, process)
+        _raise_abuse_caps(stack)
     except BaseException:
         stop()
         raise
     return stack, stop
+
+
+def _raise_abuse_caps(stack: LocalStack) -> None:
+    """Every browser and scripted customer of a test session comes from one
+    loopback address, many chats left open: above the caps a service keeps
+    against abuse by default (tested in tests/api/test_abuse_caps.py)."""
+    def call(method: str, path: str, body: Any, token: str | None = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(  # noqa: S310 - the local stack on loopback
+            stack.api_url + path, json.dumps(body).encode(), headers, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            return json.loads(response.read() or b"null")
+
+    login = call("POST", "/auth/login", {"service_id": "demo", "email": "admin@demo.test",
+                                         "password": os.environ.get("DEMO_PASSWORD",
+                                                                    "demo-password")})
+    call("PUT", "/settings", {"max_open_chats_per_address": 1000, "max_queue": 1000},
+         login["token"])
 
 
 @contextlib.contextmanager

@@ -421,6 +421,23 @@ def test_an_admin_edits_settings_categories_and_operators(
     while accounts["admin"].call("GET", "/settings")["greeting"] != before:
         assert time.monotonic() < deadline, "the second save never arrived"
         time.sleep(0.1)
+    # The caps against abuse and the channels a chat may name (R-SEC-4, R-SEC-5).
+    channels = page.locator("textarea[name=channels]")
+    expect(channels).to_have_value("widget")
+    channels.fill("widget\ncampaign")
+    page.locator("input[name=max_queue]").fill("250")
+    page.locator("[data-action=save]").click()
+    deadline = time.monotonic() + 10
+    while accounts["admin"].call("GET", "/settings")["channels"] != ["widget", "campaign"]:
+        assert time.monotonic() < deadline, "the channels were never saved"
+        time.sleep(0.1)
+    assert accounts["admin"].call("GET", "/settings")["max_queue"] == 250
+    channels.fill("widget")
+    page.locator("input[name=max_queue]").fill("1000")
+    page.locator("[data-action=save]").click()
+    while accounts["admin"].call("GET", "/settings")["channels"] != ["widget"]:
+        assert time.monotonic() < deadline + 10, "the channels were never restored"
+        time.sleep(0.1)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.locator("[data-action=copy]").click()
     expect(page.locator(".toast", has_text="Copied")).to_be_visible()

@@ -90,8 +90,12 @@ async def _provision(stack: ReliabilityStack, size: LoadSize, api: Api, ledger: 
                                                  "email": service.admin_email,
                                                  "password": service.admin_password})
     world = World(stack, size, api, ledger, service, login["token"])
+    # Every customer comes from the test's one loopback address, all before any
+    # operator is online: above the caps a service keeps against abuse by default.
     await api.ok("PUT", "/settings", {"chat_enabled": True, "greeting": "Hello!",
-                                      "max_chats_per_operator": size.max_chats},
+                                      "max_chats_per_operator": size.max_chats,
+                                      "max_open_chats_per_address": max(size.customers, 20),
+                                      "max_queue": max(size.customers, 100)},
                  world.admin_token)
     for n in range(size.operators):
         email = f"operator{n}@{service_id}.test"

@@ -7,6 +7,8 @@ import { confirmDialog } from "../ui/dialog.js";
 import { toast, toastError } from "../ui/toast.js";
 
 const WIDGET_LANGUAGES = [["ja", "日本語"], ["en", "English"], ["ko", "한국어"]];
+// Settings edited as one item per line.
+const LISTS = new Set(["allowed_origins", "channels"]);
 
 export function render(container) {
   let loaded = null;
@@ -62,12 +64,18 @@ export function render(container) {
         h("div", { class: "field" }, h("span", { class: "label" }, t("settings.languages")), h("div", { class: "checks" }, languageBoxes)),
         labelled(t("settings.defaultLanguage"), controls.default_language),
         labelled(t("settings.origins"), area("allowed_origins", 3), t("settings.originsHelp"))),
+      "max_queue" in values ? h("section", { class: "card" },
+        h("h2", {}, t("settings.limits")),
+        h("div", { class: "field-row" },
+          labelled(t("settings.maxQueue"), text("max_queue", { type: "number", min: 1, max: 10000 }), t("settings.maxQueueHelp")),
+          labelled(t("settings.maxPerAddress"), text("max_open_chats_per_address", { type: "number", min: 1, max: 1000 }), t("settings.maxPerAddressHelp"))),
+        labelled(t("settings.channels"), area("channels", 2), t("settings.channelsHelp"))) : null,
       h("div", { class: "form-actions" }, h("button", { class: "btn btn-primary", type: "submit", "data-action": "save" }, t("settings.save"))),
     );
     for (const [name, el] of Object.entries(controls)) {
       if (!(name in values)) continue;
       if (el.type === "checkbox") el.checked = Boolean(values[name]);
-      else if (name === "allowed_origins") el.value = (values[name] || []).join("\n");
+      else if (LISTS.has(name)) el.value = (values[name] || []).join("\n");
       else el.value = values[name] ?? "";
     }
   }
@@ -78,7 +86,7 @@ export function render(container) {
       if (!loaded || !(name in loaded)) continue;
       if (el.type === "checkbox") values[name] = el.checked;
       else if (el.type === "number") values[name] = Number(el.value);
-      else if (name === "allowed_origins") values[name] = el.value.split(/\s+/).map((s) => s.trim()).filter(Boolean);
+      else if (LISTS.has(name)) values[name] = el.value.split(/\s+/).map((s) => s.trim()).filter(Boolean);
       else values[name] = el.value;
     }
     values.languages = [...form.querySelectorAll("input[name=languages]:checked")].map((el) => el.value);
