@@ -106,18 +106,11 @@ def test_a_ticket_issued_before_logout_cannot_connect_after_it(desk):
 def test_a_demoted_admin_loses_their_socket_and_cannot_send_into_others_chats(desk):
     api, _console = desk.operator()
     chat_id, customer = _chatting(desk, api)
-    status, second = desk.admin.post("/operators", {
-        "email": "boss@acme.test", "name": "Boss", "password": OPERATOR_PASSWORD,
-        "role": "admin"})
-    assert status == 201
-    boss = login(desk.client, desk.tenant.service_id, "boss@acme.test", OPERATOR_PASSWORD)
-    code, boss_socket = connect(desk.client, boss.post("/auth/ws-ticket")[1]["ticket"],
-                                origin=None)
-    assert code == 200
+    boss, boss_socket = desk.operator(role="admin", online=False)
     boss_socket.request({"type": "chat.resume", "chat_id": chat_id, "after_seq": 0})
     assert _send(boss_socket, chat_id, "admin here", "b1")["type"] == "message.ack"
 
-    assert desk.admin.put(f"/operators/{second['operator_id']}", {"role": "operator"})[0] == 200
+    assert desk.admin.put(f"/operators/{boss.operator_id}", {"role": "operator"})[0] == 200
     assert boss_socket.closed
     _refused(_send(boss_socket, chat_id, "still admin?", "b2"))
     assert "still admin?" not in _texts(customer)
@@ -129,17 +122,11 @@ def test_a_demoted_admin_loses_their_socket_and_cannot_send_into_others_chats(de
 def test_a_deleted_operator_cannot_read_or_write_over_an_open_socket(desk):
     api, _console = desk.operator()
     chat_id, customer = _chatting(desk, api)
-    status, spare = desk.admin.post("/operators", {
-        "email": "spare@acme.test", "name": "Spare", "password": OPERATOR_PASSWORD,
-        "role": "operator"})
-    assert status == 201
-    gone = login(desk.client, desk.tenant.service_id, "spare@acme.test", OPERATOR_PASSWORD)
-    code, socket = connect(desk.client, gone.post("/auth/ws-ticket")[1]["ticket"], origin=None)
-    assert code == 200
+    gone, socket = desk.operator(online=False)
     assert socket.request({"type": "chat.resume", "chat_id": chat_id,
                            "after_seq": 0})["type"] == "chat.history"
 
-    assert desk.admin.delete(f"/operators/{spare['operator_id']}")[0] == 204
+    assert desk.admin.delete(f"/operators/{gone.operator_id}")[0] == 204
     assert socket.closed
     assert gone.get("/me")[0] == 401
     _refused(socket.request({"type": "chat.resume", "chat_id": chat_id, "after_seq": 0}))

@@ -209,14 +209,16 @@ class Desk:
         socket.visitor_token = body["visitor_token"]  # type: ignore[attr-defined]
         return socket
 
-    def operator(self, *, max_chats: int | None = None, online: bool = True) -> tuple[Any, Socket]:
-        """A new operator signed in, online, with a console socket."""
+    def operator(
+        self, *, max_chats: int | None = None, online: bool = True, role: str = "operator"
+    ) -> tuple[Any, Socket]:
+        """A new operator (or admin) signed in, online, with a console socket."""
         from tests.conftest import OPERATOR_PASSWORD
 
         n = next(self._n)
         email = f"op{n}@{self.tenant.service_id}.test"
         body = {"email": email, "name": f"Operator {n}", "password": OPERATOR_PASSWORD,
-                "role": "operator"}
+                "role": role}
         if max_chats is not None:
             body["max_chats"] = max_chats
         status, created = self.admin.post("/operators", body)

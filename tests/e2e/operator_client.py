@@ -149,3 +149,19 @@ class Operator(FrameInbox):
             self._closing.close()
         with contextlib.suppress(Exception):
             self.call("POST", "/auth/logout")
+
+
+def settle(admin: Operator, operator: Operator, *, stay_online: bool = False) -> None:
+    """Nobody open or queued (earlier tests may leave some): the admin offline,
+    and the demo operator takes whatever waits and ends it; then offline too,
+    unless `stay_online` (the only operator who may take the next chat)."""
+    admin.set_status("offline")
+    admin.end_all_chats()
+    for _ in range(20):
+        operator.set_status("online")  # takes whatever waits in the queue…
+        operator.end_all_chats()  # …and ends it
+        if operator.call("GET", "/chats")["waiting"] == 0:
+            break
+    if not stay_online:
+        operator.set_status("offline")
+        operator.end_all_chats()

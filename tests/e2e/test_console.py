@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import LocalStack, running_stack
 from tests.e2e.console_helpers import VIEWPORT, Customer, shoot, sign_in
 from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, Operator, rest
+from tests.e2e.operator_client import settle as settle_floor
 
 pytestmark = pytest.mark.e2e
 
@@ -45,16 +46,7 @@ def accounts(local_stack: LocalStack) -> Iterator[dict[str, Operator]]:
 
 def settle(accounts: dict[str, Operator]) -> None:
     """Nobody online, no open chats, nobody queued (earlier tests may leave some)."""
-    admin, operator = accounts["admin"], accounts["operator"]
-    admin.set_status("offline")
-    admin.end_all_chats()
-    for _ in range(20):
-        operator.set_status("online")  # takes whatever waits in the queue…
-        operator.end_all_chats()  # …and ends it
-        if operator.call("GET", "/chats")["waiting"] == 0:
-            break
-    operator.set_status("offline")
-    operator.end_all_chats()
+    settle_floor(accounts["admin"], accounts["operator"])
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, e
 from tests.e2e.conftest import LocalStack
 from tests.e2e.console_helpers import VIEWPORT, Customer, sign_in
 from tests.e2e.operator_client import ADMIN_EMAIL, Operator
+from tests.e2e.operator_client import settle as settle_floor
 from tests.e2e.widget_page import Widget, host_site, shop_page
 
 pytestmark = pytest.mark.e2e
@@ -95,17 +96,8 @@ def quiet(accounts: dict[str, Operator]) -> Iterator[dict[str, Operator]]:
     """Nobody online, nothing open, nobody queued, before and after."""
 
     def settle() -> None:
-        admin, operator = accounts["admin"], accounts["operator"]
-        admin.set_status("offline")
-        admin.end_all_chats()
-        for _ in range(20):
-            operator.set_status("online")  # takes whatever waits in the queue…
-            operator.end_all_chats()  # …and ends it
-            if operator.call("GET", "/chats")["waiting"] == 0:
-                break
-        operator.set_status("offline")
-        operator.end_all_chats()
-        operator.seen.clear()
+        settle_floor(accounts["admin"], accounts["operator"])
+        accounts["operator"].seen.clear()
 
     settle()
     yield accounts

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LocalStack, running_stack
 from tests.e2e.operator_client import ADMIN_EMAIL, Operator
+from tests.e2e.operator_client import settle as settle_floor
 from tests.e2e.widget_page import HostSite, SocketSwitch, Widget, host_site, shop_page
 
 pytestmark = pytest.mark.e2e
@@ -49,13 +50,7 @@ def operator_account(local_stack: LocalStack) -> Iterator[Operator]:
 
 def settle(admin: Operator, operator: Operator) -> None:
     """Only the demo operator may take chats, and none is open or queued."""
-    admin.set_status("offline")
-    admin.end_all_chats()
-    for _ in range(20):
-        operator.set_status("online")  # takes whatever waits in the queue…
-        operator.end_all_chats()  # …and ends it
-        if operator.call("GET", "/chats")["waiting"] == 0:
-            break
+    settle_floor(admin, operator, stay_online=True)
 
 
 @pytest.fixture
