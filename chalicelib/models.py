@@ -7,6 +7,7 @@ Every table access in the app goes through these classes."""
 from __future__ import annotations
 
 import threading
+from enum import StrEnum
 from typing import Any
 
 from pynamodb.attributes import (
@@ -363,6 +364,19 @@ class ChatsDueForSweepIndex(GlobalSecondaryIndex["Chat"]):
     sweep_at = UnicodeAttribute(range_key=True)
 
 
+class ChatStatus(StrEnum):
+    """A chat's life: queued → on an operator's list → opened by them → ended."""
+
+    WAITING = "waiting"  # in the queue, no operator
+    ASSIGNED = "assigned"  # on an operator's list, not opened yet
+    ACTIVE = "active"  # the operator opened it
+    ENDED = "ended"
+
+
+# On an operator's list: the statuses in which a chat has its operator.
+HELD_STATUSES = (ChatStatus.ASSIGNED, ChatStatus.ACTIVE)
+
+
 @registered
 class Chat(Model):
     """One conversation between a customer and (once assigned) an operator."""
@@ -371,7 +385,7 @@ class Chat(Model):
     chat_id = UnicodeAttribute(hash_key=True)
     service_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
-    status = UnicodeAttribute()  # waiting | assigned | active | ended
+    status = UnicodeAttribute()  # a ChatStatus
     processed = BooleanAttribute(default=False)
     # Routing hints: the customer's last operator (sticky assignment) and the
     # operator a requeued chat was taken from (tried last next time).

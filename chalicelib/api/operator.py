@@ -67,7 +67,8 @@ def open_chat(call: Call, chat_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/chats/{chat_id}/info", methods=("PUT",))
 def save_info(call: Call, chat_id: str) -> dict[str, Any]:
-    return chats.to_json(chats.save_info(_actor(call), chat_id, call.body))
+    change = chats.InfoChange.checked(call.body)
+    return chats.to_json(chats.save_info(_actor(call), chat_id, change))
 
 
 @endpoint(routes, "/chats/{chat_id}/rating-request", methods=("POST",), status=204)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, NotAllowed, NotFound
-from chalicelib.models import Chat, ChatHead, Connection
+from chalicelib.models import Chat, ChatHead, ChatStatus, Connection
 from chalicelib.services.sessions import Caller
 
 
@@ -121,7 +121,7 @@ def require_handler(actor: Actor, chat: Chat) -> None:
 
 
 def require_not_ended(chat: Chat) -> None:
-    if chat.status == "ended":
+    if chat.status == ChatStatus.ENDED:
         raise Conflict("the chat has ended", "chat_ended")
 
 

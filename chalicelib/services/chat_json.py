@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.models import Chat
+from chalicelib.models import Chat, ChatStatus
 from chalicelib.services import categories
 
 
@@ -57,7 +57,7 @@ def chat_json(
         "first_response_at": chat.first_response_at,
         "customer_left_at": chat.customer_left_at,
         "ended_at": chat.ended_at,
-        "queue_position": queue_position if chat.status == "waiting" else None,
+        "queue_position": queue_position if chat.status == ChatStatus.WAITING else None,
         "rating": None if not rating else {
             "score": rating.get("score"),
             "comment": rating.get("comment"),
@@ -84,7 +84,7 @@ def customer_chat_json(
     return {
         "chat_id": chat.chat_id,
         "status": chat.status,
-        "queue_position": queue_position if chat.status == "waiting" else None,
+        "queue_position": queue_position if chat.status == ChatStatus.WAITING else None,
         "operator_name": chat.operator_name,
         "created_at": chat.created_at,
         "assigned_at": chat.assigned_at,

@@ -8,7 +8,7 @@ Pushes go through the `push` function handed in; times come from `now`.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,8 +18,10 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import auth, clock, realtime, validate
 from chalicelib.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
 from chalicelib.models import (
+    HELD_STATUSES,
     Chat,
     ChatHead,
+    ChatStatus,
     Connection,
     Customer,
     Message,
@@ -44,7 +46,6 @@ from chalicelib.services import (
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json, customer_chat_json
 
-MAX_ATTEMPTS = 20
 # The per-address cap's record outlives the last chat started from there by this.
 ADDRESS_CAP_KEPT = timedelta(days=2)
 MAX_COMMENT = 1000
@@ -78,7 +79,7 @@ class StartRequest:
 def to_json(chat: Chat, head: ChatHead | None = None) -> dict[str, Any]:
     """A chat as API.md shows it; an open chat's last seq comes from its head
     (read here unless given)."""
-    if head is None and chat.status != "ended":
+    if head is None and chat.status != ChatStatus.ENDED:
         head = heads.get(chat.chat_id)
     return chat_json(chat, last_seq=heads.last_seq(chat, head),
                      queue_position=routing.queue_position(chat))
@@ -89,7 +90,7 @@ def to_json_for(actor: Actor, chat: Chat) -> dict[str, Any]:
     allow-list, R-SEC-1), operators and admins theirs."""
     if not actor.is_customer:
         return to_json(chat)
-    head = heads.get(chat.chat_id) if chat.status != "ended" else None
+    head = heads.get(chat.chat_id) if chat.status != ChatStatus.ENDED else None
     return customer_chat_json(chat, last_seq=heads.last_seq(chat, head),
                               queue_position=routing.queue_position(chat))
 
@@ -145,73 +146,87 @@ def start(
         raise InvalidInput("channel", "must be one of the service's channels: "
                            + ", ".join(current["channels"]))
     address = _address_cap(actor.service_id, ip)
-    for attempt in range(MAX_ATTEMPTS):
-        retries.backoff(attempt)
+
+    def attempt(n: int) -> Chat:
         customer = _customer(actor)
         if customer.open_chat_id:
             existing = _still_open(customer)
-            if existing is not None:
-                return _attached(actor, existing)
-            continue
-        if attempt == 0:
+            if existing is None:
+                raise retries.Retry  # a stale pointer, cleared: look again
+            return _attached(actor, existing)
+        if n == 0:
             _require_queue_room(actor.service_id, int(current["max_queue"]))
         chat = _new_chat(actor, customer, request, current, ip=ip, device=device, now=now)
         chat.address_cap = address
-        head = heads.new_head(
-            chat,
-            _given_name(customer, request),
-            {actor.connection_id: listener_of(actor)} if actor.connection_id else {},
-        )
-        greeting = Message(
-            chat_id=chat.chat_id,
-            seq=1,
-            sender_role="system",
-            text=current["greeting"],
-            created_at=chat.created_at,
-        )
-        # A customer who starts a chat is kept (no longer an unused visitor).
-        customer_actions = [Customer.open_chat_id.set(chat.chat_id), Customer.expires_at.remove()]
-        if ip:
-            customer_actions.append(Customer.ip.set(ip))
-        if device:
-            customer_actions.append(Customer.device.set(device))
-        if not customer.verified:
-            if request.name:
-                customer_actions.append(Customer.name.set(request.name))
-                customer_actions.append(Customer.given_name.set(request.name))
-            if request.email:
-                customer_actions.append(Customer.email.set(request.email))
         try:
             with transaction() as writes:
-                writes.save(chat, condition=Chat.chat_id.does_not_exist())
-                writes.save(head, condition=ChatHead.chat_id.does_not_exist())
-                writes.save(greeting, condition=Message.seq.does_not_exist())
-                created = stats.Counts(chat.service_id, chat.created_at, chat.chat_id)
-                created.chat_created().add_to(writes)
-                writes.update(
-                    customer,
-                    actions=customer_actions,
-                    condition=Customer.open_chat_id.does_not_exist(),
-                )
-                if actor.connection_id:
-                    writes.update(
-                        Connection(connection_id=actor.connection_id),
-                        actions=[Connection.chat_ids.add({chat.chat_id})],
-                        condition=Connection.connection_id.exists(),
-                    )
-                if address:
-                    caps.take_in(writes, address, chat.chat_id,
-                                 limit=int(current["max_open_chats_per_address"]),
-                                 keep_until=now + ADDRESS_CAP_KEPT)
+                _add_start_writes(writes, actor, customer, chat, request, current,
+                                  ip=ip, device=device, now=now)
         except TransactWriteError as exc:
             if address and failed_tables(writes, exc).get("tokens") == "ConditionalCheckFailed" \
                     and not _free_closed_places(address):
                 raise LimitReached("too many chats are open from this address; "
                                    "try again later", "too_many_chats") from exc
-            continue  # another start won (return its chat), or a place was freed
+            raise retries.Retry from exc  # another start won (return its chat), or a place freed
         routing.drain(actor.service_id, now=now, push=push, known=[chat])
         return Chat.get(chat.chat_id, consistent_read=True)
-    raise Conflict("could not start the chat; try again", "busy")
+
+    return retries.until_committed(attempt, busy="could not start the chat; try again")
+
+
+def _add_start_writes(
+    writes: TransactWrite,
+    actor: Actor,
+    customer: Customer,
+    chat: Chat,
+    request: StartRequest,
+    current: dict[str, Any],
+    *,
+    ip: str | None,
+    device: str | None,
+    now: datetime,
+) -> None:
+    """A new chat, all at once: the chat, its head, the greeting (message 1), the
+    day's count, the customer pointing at it (only if they have no open chat),
+    the starting connection listening, and a place in the address's cap."""
+    listeners = {actor.connection_id: listener_of(actor)} if actor.connection_id else {}
+    writes.save(chat, condition=Chat.chat_id.does_not_exist())
+    writes.save(heads.new_head(chat, _given_name(customer, request), listeners),
+                condition=ChatHead.chat_id.does_not_exist())
+    greeting = Message(chat_id=chat.chat_id, seq=1, sender_role="system",
+                       text=current["greeting"], created_at=chat.created_at)
+    writes.save(greeting, condition=Message.seq.does_not_exist())
+    stats.Counts(chat.service_id, chat.created_at, chat.chat_id).chat_created().add_to(writes)
+    writes.update(customer, actions=_customer_at_start(customer, chat, request, ip, device),
+                  condition=Customer.open_chat_id.does_not_exist())
+    if actor.connection_id:
+        writes.update(
+            Connection(connection_id=actor.connection_id),
+            actions=[Connection.chat_ids.add({chat.chat_id})],
+            condition=Connection.connection_id.exists(),
+        )
+    if chat.address_cap:
+        caps.take_in(writes, chat.address_cap, chat.chat_id,
+                     limit=int(current["max_open_chats_per_address"]),
+                     keep_until=now + ADDRESS_CAP_KEPT)
+
+
+def _customer_at_start(
+    customer: Customer, chat: Chat, request: StartRequest, ip: str | None, device: str | None
+) -> list[Any]:
+    # A customer who starts a chat is kept (no longer an unused visitor).
+    actions = [Customer.open_chat_id.set(chat.chat_id), Customer.expires_at.remove()]
+    if ip:
+        actions.append(Customer.ip.set(ip))
+    if device:
+        actions.append(Customer.device.set(device))
+    if not customer.verified:
+        if request.name:
+            actions.append(Customer.name.set(request.name))
+            actions.append(Customer.given_name.set(request.name))
+        if request.email:
+            actions.append(Customer.email.set(request.email))
+    return actions
 
 
 def _address_cap(service_id: str, ip: str | None) -> str | None:
@@ -233,7 +248,7 @@ def _free_closed_places(address: str) -> bool:
     without giving theirs back (an upgrade, a lost write). True when any was."""
     held = sorted(caps.members(address))
     open_ids = {chat.chat_id for chat in Chat.batch_get(held)
-                if chat.status != "ended" and not chat.customer_left_at} if held else set()
+                if chat.status != ChatStatus.ENDED and not chat.customer_left_at} if held else set()
     closed = set(held) - open_ids
     caps.prune(address, closed)
     return bool(closed)
@@ -259,7 +274,7 @@ def _still_open(customer: Customer) -> Chat | None:
     chat_id = customer.open_chat_id
     try:
         chat = Chat.get(chat_id, consistent_read=True)
-        if chat.status != "ended" and not chat.customer_left_at:
+        if chat.status != ChatStatus.ENDED and not chat.customer_left_at:
             return chat
     except Chat.DoesNotExist:
         pass
@@ -294,7 +309,7 @@ def _new_chat(
         chat_id=chat_id,
         service_id=actor.service_id,
         customer_id=customer.customer_id,
-        status="waiting",
+        status=ChatStatus.WAITING,
         processed=False,
         queued_service_id=actor.service_id,
         queued_at=created_at,
@@ -324,7 +339,7 @@ def _new_chat(
 
 def _attached(actor: Actor, chat: Chat) -> Chat:
     """The chat, with the actor's connection among its listeners."""
-    if not actor.connection_id or chat.status == "ended":
+    if not actor.connection_id or chat.status == ChatStatus.ENDED:
         return chat
     head = heads.get(chat.chat_id)
     if head is None or realtime.listener(head, actor.connection_id) is not None:
@@ -359,51 +374,53 @@ def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
     outright; an assigned one stays on the operator's list until End."""
     if not actor.is_customer:
         raise NotAllowed("only the customer leaves a chat", "forbidden")
-    for attempt in range(MAX_ATTEMPTS):
-        retries.backoff(attempt)
+
+    def attempt(_: int) -> tuple[Chat, ChatHead | None]:
         chat = access.readable_chat(actor, chat_id)
-        if chat.status == "ended" or chat.customer_left_at:
-            _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
-            return chat
+        if chat.status == ChatStatus.ENDED or chat.customer_left_at:
+            return chat, None  # left already
         head = heads.require(chat.chat_id)
-        left_at = clock.iso(now)
-        try:
-            with transaction() as writes:
-                if chat.status == "waiting":
-                    writes.update(
-                        chat,
-                        actions=[
-                            Chat.status.set("ended"),
-                            Chat.ended_at.set(left_at),
-                            Chat.customer_left_at.set(left_at),
-                            Chat.last_seq.set(int(head.last_seq or 0)),
-                            Chat.queued_service_id.remove(),
-                            Chat.queued_at.remove(),
-                            *routing.no_sweep_actions(),
-                        ],
-                        condition=(Chat.status == "waiting") & Chat.operator_id.does_not_exist(),
-                    )
-                    _close_head(writes, head, customer_left=True)
-                    _give_back_place(writes, chat)
-                else:
-                    writes.update(
-                        chat,
-                        actions=[Chat.customer_left_at.set(left_at)],
-                        condition=Chat.status.is_in("assigned", "active")
-                        & Chat.customer_left_at.does_not_exist(),
-                    )
-                    writes.update(head, actions=[ChatHead.customer_left.set(True)])
-                    _give_back_place(writes, chat)
-        except TransactWriteError:
-            continue
-        _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
-        if chat.status == "waiting":
-            routing.push_positions(chat.service_id, push)
-        else:
-            frame = {"type": "chat.customer_left", "chat_id": chat.chat_id}
-            realtime.deliver(push, realtime.conns(head, "operator"), frame)
-        return Chat.get(chat.chat_id, consistent_read=True)
-    raise Conflict("could not leave the chat; try again", "busy")
+        with transaction() as writes:
+            _add_leave_writes(writes, chat, head, clock.iso(now) or "")
+        return chat, head
+
+    chat, head = retries.until_committed(attempt, busy="could not leave the chat; try again")
+    _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
+    if head is None:
+        return chat
+    if chat.status == ChatStatus.WAITING:
+        routing.push_positions(chat.service_id, push)
+    else:
+        frame = {"type": "chat.customer_left", "chat_id": chat.chat_id}
+        realtime.deliver(push, realtime.conns(head, "operator"), frame)
+    return Chat.get(chat.chat_id, consistent_read=True)
+
+
+def _add_leave_writes(writes: TransactWrite, chat: Chat, head: ChatHead, left_at: str) -> None:
+    """A waiting chat ends; a held one is marked left (its operator ends it)."""
+    if chat.status == ChatStatus.WAITING:
+        writes.update(
+            chat,
+            actions=[
+                Chat.status.set(ChatStatus.ENDED),
+                Chat.ended_at.set(left_at),
+                Chat.customer_left_at.set(left_at),
+                Chat.last_seq.set(int(head.last_seq or 0)),
+                Chat.queued_service_id.remove(),
+                Chat.queued_at.remove(),
+                *routing.no_sweep_actions(),
+            ],
+            condition=(Chat.status == ChatStatus.WAITING) & Chat.operator_id.does_not_exist(),
+        )
+        _close_head(writes, head, customer_left=True)
+    else:
+        writes.update(
+            chat,
+            actions=[Chat.customer_left_at.set(left_at)],
+            condition=Chat.status.is_in(*HELD_STATUSES) & Chat.customer_left_at.does_not_exist(),
+        )
+        writes.update(head, actions=[ChatHead.customer_left.set(True)])
+    _give_back_place(writes, chat)
 
 
 def _give_back_place(writes: TransactWrite, chat: Chat) -> None:
@@ -439,8 +456,8 @@ def submit_rating(
     if not actor.is_customer:
         raise NotAllowed("only the customer rates a chat", "forbidden")
     rating = {"score": score, "comment": comment or None, "rated_at": clock.iso(now)}
-    for attempt in range(MAX_ATTEMPTS):
-        retries.backoff(attempt)
+
+    def attempt(_: int) -> Chat:
         chat = access.readable_chat(actor, chat_id)
         if not _served(chat):
             raise Conflict("only a chat an operator took can be rated", "not_served")
@@ -451,21 +468,18 @@ def submit_rating(
         counts = stats.Counts(chat.service_id, chat.created_at, chat.chat_id).rated(
             score, int(previous["score"]) if previous else None
         )
-        try:
-            with transaction() as writes:
-                writes.update(
-                    chat,
-                    actions=[Chat.rating.set(rating),
-                             *chat_index.rating_actions(chat.service_id, score)],
-                    condition=(Chat.customer_id == actor.subject_id) & unchanged
-                    & (Chat.operator_id.exists() | Chat.first_response_at.exists()),
-                )
-                counts.add_to(writes)
-        except TransactWriteError:
-            continue
-        break
-    else:
-        raise Conflict("the chat changed meanwhile; rate again", "busy")
+        with transaction() as writes:
+            writes.update(
+                chat,
+                actions=[Chat.rating.set(rating),
+                         *chat_index.rating_actions(chat.service_id, score)],
+                condition=(Chat.customer_id == actor.subject_id) & unchanged
+                & (Chat.operator_id.exists() | Chat.first_response_at.exists()),
+            )
+            counts.add_to(writes)
+        return chat
+
+    chat = retries.until_committed(attempt, busy="the chat changed meanwhile; rate again")
     frame = {"type": "chat.rated", "chat_id": chat.chat_id, "score": score,
              "comment": rating["comment"]}
     head = heads.get(chat.chat_id)
@@ -493,21 +507,19 @@ def check_rating(frame: dict[str, Any]) -> tuple[int, str | None]:
 def open_chat(actor: Actor, chat_id: str, *, now: datetime) -> Chat:
     """The operator opens the chat window: the chat is active, and processed
     once a reply is also sent (R-CH-1)."""
-    for attempt in range(MAX_ATTEMPTS):
-        retries.backoff(attempt)
+
+    def attempt(_: int) -> Chat:
         chat = access.readable_chat(actor, chat_id)
         access.require_handler(actor, chat)
         access.require_not_ended(chat)
         if not chat.operator_id:
             raise Conflict("the chat is waiting for an operator", "not_assigned")
         actions = [
-            Chat.status.set("active"),
+            Chat.status.set(ChatStatus.ACTIVE),
             Chat.opened_at.set(Chat.opened_at | clock.iso(now)),
             *routing.no_sweep_actions(),
         ]
-        condition = (Chat.operator_id == chat.operator_id) & Chat.status.is_in(
-            "assigned", "active"
-        )
+        condition = (Chat.operator_id == chat.operator_id) & Chat.status.is_in(*HELD_STATUSES)
         counts = None
         if chat.first_response_at and not chat.processed:
             actions += chat_index.processed_actions(chat.service_id)
@@ -519,85 +531,91 @@ def open_chat(actor: Actor, chat_id: str, *, now: datetime) -> Chat:
             )
         elif not chat.first_response_at:
             condition = condition & Chat.first_response_at.does_not_exist()
-        try:
-            with transaction() as writes:
-                writes.update(chat, actions=actions, condition=condition)
-                if counts:
-                    counts.add_to(writes)
-                    # Replied and now processed: the operator's messages no
-                    # longer change the chat item.
-                    writes.update(ChatHead(chat_id=chat.chat_id),
-                                  actions=[ChatHead.replied.set(True)],
-                                  condition=ChatHead.chat_id.exists())
-        except TransactWriteError:
-            continue
+        with transaction() as writes:
+            writes.update(chat, actions=actions, condition=condition)
+            if counts:
+                counts.add_to(writes)
+                # Replied and now processed: the operator's messages no
+                # longer change the chat item.
+                writes.update(ChatHead(chat_id=chat.chat_id),
+                              actions=[ChatHead.replied.set(True)],
+                              condition=ChatHead.chat_id.exists())
         return Chat.get(chat.chat_id, consistent_read=True)
-    raise Conflict("the chat changed meanwhile; try again", "busy")
+
+    return retries.until_committed(attempt)
 
 
-def save_info(actor: Actor, chat_id: str, body: Any) -> Chat:
+@dataclass(frozen=True)
+class InfoChange:
+    """The Save button's change (R-CON-6): customer fields to set (None removes
+    one) and the chat's category, when given (None clears it)."""
+
+    customer: dict[str, str | None] = field(default_factory=dict)
+    category_given: bool = False
+    category_id: str | None = None
+
+    @classmethod
+    def checked(cls, body: Any) -> InfoChange:
+        """From `PUT /chats/{id}/info`'s body: absent or null means no change."""
+        validate.body_object(body)
+        validate.only_fields(body, ("customer", "inquiry"))
+        customer_body = validate.body_object(_or_empty(body.get("customer")), "customer")
+        inquiry_body = validate.body_object(_or_empty(body.get("inquiry")), "inquiry")
+        validate.only_fields(customer_body, ("name", "email", "notes"))
+        validate.only_fields(inquiry_body, ("category_id",))
+        category_given = "category_id" in inquiry_body
+        return cls(
+            customer=_customer_changes(customer_body),
+            category_given=category_given,
+            category_id=_category_change(inquiry_body) if category_given else None,
+        )
+
+
+def save_info(actor: Actor, chat_id: str, change: InfoChange) -> Chat:
     """The Save button (R-CON-6): customer info and the inquiry's category, in one
     transaction with the category usage counts. It works on ended chats too: that
     is Chat History's edit (R-CON-9)."""
-    validate.body_object(body)
-    validate.only_fields(body, ("customer", "inquiry"))
-    # Absent or null means "no change"; anything else must be an object.
-    customer_body = validate.body_object(_or_empty(body.get("customer")), "customer")
-    inquiry_body = validate.body_object(_or_empty(body.get("inquiry")), "inquiry")
-    validate.only_fields(customer_body, ("name", "email", "notes"))
-    validate.only_fields(inquiry_body, ("category_id",))
-    changes = _customer_changes(customer_body)
-    new_category = _category_change(inquiry_body)
-    for attempt in range(MAX_ATTEMPTS):
-        retries.backoff(attempt)
+
+    def attempt(_: int) -> Chat:
         chat = access.readable_chat(actor, chat_id)
         access.require_handler(actor, chat)
         old_category = chat.category_id
-        category_id = old_category if new_category is _UNCHANGED else new_category
-        snapshot = {**(chat.customer or {}), **changes}
-        chat_actions = [
-            Chat.customer.set(snapshot),
-            *chat_index.customer_actions(chat.service_id, snapshot.get("name"),
-                                         snapshot.get("email")),
-        ]
-        if category_id:
-            chat_actions += [
-                Chat.category_id.set(category_id),
-                Chat.category_key.set(f"{chat.service_id}#{category_id}"),
-            ]
-        else:
-            chat_actions += [Chat.category_id.remove(), Chat.category_key.remove()]
-        same_category = (
-            Chat.category_id.does_not_exist()
-            if old_category is None
-            else Chat.category_id == old_category
-        )
+        category_id = change.category_id if change.category_given else old_category
         try:
             with transaction() as writes:
-                writes.update(
-                    chat,
-                    actions=chat_actions,
-                    condition=same_category,
-                )
+                writes.update(chat, actions=_info_actions(chat, change.customer, category_id),
+                              condition=Chat.category_id.does_not_exist() if old_category is None
+                              else Chat.category_id == old_category)
                 categories.usage_actions(writes, chat.service_id, old_category, category_id)
-                if changes:
+                if change.customer:
                     writes.update(
                         Customer(service_id=chat.service_id, customer_id=chat.customer_id),
                         actions=[_customer_attribute(k).set(v) if v is not None
                                  else _customer_attribute(k).remove()
-                                 for k, v in changes.items()],
+                                 for k, v in change.customer.items()],
                         condition=Customer.customer_id.exists(),
                     )
         except TransactWriteError as exc:
-            failed = failed_tables(writes, exc)
-            if failed.get("categories") == "ConditionalCheckFailed":
+            if failed_tables(writes, exc).get("categories") == "ConditionalCheckFailed":
                 raise InvalidInput("inquiry.category_id", "no such category") from exc
-            continue
+            raise
         return Chat.get(chat.chat_id, consistent_read=True)
-    raise Conflict("the chat changed meanwhile; try again", "busy")
+
+    return retries.until_committed(attempt)
 
 
-_UNCHANGED: Any = object()
+def _info_actions(chat: Chat, changes: dict[str, Any], category_id: str | None) -> list[Any]:
+    """The chat's customer snapshot, its search keys and its category, saved."""
+    snapshot = {**(chat.customer or {}), **changes}
+    actions = [
+        Chat.customer.set(snapshot),
+        *chat_index.customer_actions(chat.service_id, snapshot.get("name"),
+                                     snapshot.get("email")),
+    ]
+    if category_id:
+        return [*actions, Chat.category_id.set(category_id),
+                Chat.category_key.set(f"{chat.service_id}#{category_id}")]
+    return [*actions, Chat.category_id.remove(), Chat.category_key.remove()]
 
 
 def _or_empty(value: Any) -> Any:
@@ -624,9 +642,7 @@ def _customer_changes(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _category_change(body: dict[str, Any]) -> Any:
-    if "category_id" not in body:
-        return _UNCHANGED
+def _category_change(body: dict[str, Any]) -> str | None:
     value = body["category_id"]
     if value in (None, ""):
         return None
@@ -647,49 +663,54 @@ def request_rating(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -
 def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
     """End (R-CON-9): off the operator's list, capacity given back in the same
     transaction, the queue drained into the freed place."""
-    for attempt in range(MAX_ATTEMPTS):
-        retries.backoff(attempt)
+
+    def attempt(_: int) -> tuple[Chat, ChatHead | None]:
         chat = access.readable_chat(actor, chat_id)
         access.require_handler(actor, chat)
-        if chat.status == "ended":
-            return chat
-        was = chat.status
-        operator_id = chat.operator_id
-        held_by = (
-            Chat.operator_id.does_not_exist() if not operator_id
-            else Chat.operator_id == operator_id
-        )
+        if chat.status == ChatStatus.ENDED:
+            return chat, None
         head = heads.require(chat.chat_id)
-        try:
-            with transaction() as writes:
-                writes.update(
-                    chat,
-                    actions=[
-                        Chat.status.set("ended"),
-                        Chat.ended_at.set(clock.iso(now)),
-                        Chat.last_seq.set(int(head.last_seq or 0)),
-                        Chat.open_operator_id.remove(),
-                        Chat.queued_service_id.remove(),
-                        Chat.queued_at.remove(),
-                        *routing.no_sweep_actions(),
-                    ],
-                    condition=(Chat.status == was) & held_by,
-                )
-                _close_head(writes, head)
-                _give_back_place(writes, chat)
-                if operator_id:
-                    writes.update(
-                        Operator(service_id=chat.service_id, operator_id=operator_id),
-                        actions=[Operator.open_chats.add(-1)],
-                    )
-        except TransactWriteError:
-            continue
-        _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
-        realtime.deliver(push, messages.listeners(head), {"type": "chat.ended",
-                                                           "chat_id": chat.chat_id})
-        if operator_id:
-            routing.drain(chat.service_id, now=now, push=push)
-        else:
-            routing.push_positions(chat.service_id, push)
-        return Chat.get(chat.chat_id, consistent_read=True)
-    raise Conflict("the chat changed meanwhile; try again", "busy")
+        with transaction() as writes:
+            _add_end_writes(writes, chat, head, clock.iso(now) or "")
+        return chat, head
+
+    chat, head = retries.until_committed(attempt)
+    if head is None:
+        return chat  # ended already
+    _clear_open_chat(chat.service_id, chat.customer_id, chat.chat_id)
+    realtime.deliver(push, messages.listeners(head), {"type": "chat.ended",
+                                                       "chat_id": chat.chat_id})
+    if chat.operator_id:
+        routing.drain(chat.service_id, now=now, push=push)
+    else:
+        routing.push_positions(chat.service_id, push)
+    return Chat.get(chat.chat_id, consistent_read=True)
+
+
+def _add_end_writes(writes: TransactWrite, chat: Chat, head: ChatHead, ended_at: str) -> None:
+    """The chat ends as read (same status, same operator), its head closes at its
+    last seq, and its operator's place and its address's place are given back."""
+    held_by = (
+        Chat.operator_id.does_not_exist() if not chat.operator_id
+        else Chat.operator_id == chat.operator_id
+    )
+    writes.update(
+        chat,
+        actions=[
+            Chat.status.set(ChatStatus.ENDED),
+            Chat.ended_at.set(ended_at),
+            Chat.last_seq.set(int(head.last_seq or 0)),
+            Chat.open_operator_id.remove(),
+            Chat.queued_service_id.remove(),
+            Chat.queued_at.remove(),
+            *routing.no_sweep_actions(),
+        ],
+        condition=(Chat.status == chat.status) & held_by,
+    )
+    _close_head(writes, head)
+    _give_back_place(writes, chat)
+    if chat.operator_id:
+        writes.update(
+            Operator(service_id=chat.service_id, operator_id=chat.operator_id),
+            actions=[Operator.open_chats.add(-1)],
+        )

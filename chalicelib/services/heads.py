@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chalicelib.errors import Conflict, NotAllowed, NotFound
-from chalicelib.models import Chat, ChatHead
+from chalicelib.models import Chat, ChatHead, ChatStatus
 from chalicelib.services import access
 from chalicelib.services.access import Actor
 
@@ -69,7 +69,7 @@ def require_open(head: ChatHead) -> None:
 def of_chats(chats: Iterable[Chat]) -> dict[str, ChatHead]:
     """The heads of the chats still open (an ended chat's item says all), in
     BatchGetItem requests of up to 100."""
-    open_ids = sorted({chat.chat_id for chat in chats if chat.status != "ended"})
+    open_ids = sorted({chat.chat_id for chat in chats if chat.status != ChatStatus.ENDED})
     return {head.chat_id: head for head in ChatHead.batch_get(open_ids)} if open_ids else {}
 
 
@@ -82,6 +82,6 @@ def last_seqs(chats: list[Chat]) -> dict[str, int]:
 def last_seq(chat: Chat, head: ChatHead | None) -> int:
     """The seq of the chat's last message: the head's while it is open, the
     chat's own once End has written it there."""
-    if head is not None and chat.status != "ended":
+    if head is not None and chat.status != ChatStatus.ENDED:
         return int(head.last_seq or 0)
     return int(chat.last_seq or 0)

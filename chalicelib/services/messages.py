@@ -16,7 +16,6 @@ means the message was stored before, and its original seq is the answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,21 +23,19 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, realtime
+from chalicelib import clock, realtime, validate
 from chalicelib.errors import Conflict, InvalidInput, TooManyRequests
 from chalicelib.models import Chat, ChatHead, Message, Token, failed_tables, transaction
 from chalicelib.realtime import FrameRaced, Pusher
-from chalicelib.services import access, chat_index, heads, retries, stats
+from chalicelib.services import access, chat_index, frames, heads, retries, stats
 from chalicelib.services.access import Actor
+from chalicelib.services.frames import Cost
 
 MAX_TEXT = 5000
 MAX_CLIENT_MSG_ID = 100
 MAX_ATTEMPTS = 50
 GUARD_TTL = timedelta(days=2)
 
-ExtraWrites = Callable[[TransactWrite], None]
-# More actions for the message's own head update, from the head as read.
-HeadActions = Callable[[ChatHead], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -176,90 +173,118 @@ class _Reply:
             self.counts.add_to(writes)
 
 
+@dataclass(frozen=True)
+class NewMessage:
+    """A `message.send`: its chat, the client's id for it, its text (checked)."""
+
+    chat_id: str
+    client_msg_id: str
+    text: str
+
+    @classmethod
+    def checked(cls, frame: dict[str, Any]) -> NewMessage:
+        if "chat_id" not in frame:
+            raise InvalidInput("chat_id", "is required")
+        chat_id = validate.id_string(frame["chat_id"], "chat_id")
+        for name in ("client_msg_id", "text"):
+            if name not in frame:
+                raise InvalidInput(name, "is required")
+        text = checked_text(frame["text"])
+        return cls(chat_id, checked_client_msg_id(frame["client_msg_id"]), text)
+
+
 def send(
     actor: Actor,
-    chat_id: str,
-    client_msg_id: str,
-    text: str,
+    message: NewMessage,
     *,
     now: datetime,
     push: Pusher,
-    also: ExtraWrites | None = None,
-    head_actions: HeadActions | None = None,
+    cost: Cost | None = None,
     read: ChatHead | None = None,
 ) -> Sent:
-    """Store a customer's or operator's message and push it to both sides.
-    `also` adds writes to the transaction; `head_actions` adds actions to its
-    head update, worked out anew from each read of the head (and may refuse).
-    `read`: the chat's head as the caller already read it (consistently, just
-    now), used for the first attempt; the transaction's conditions catch any
-    change since."""
-    text = checked_text(text)
-    client_msg_id = checked_client_msg_id(client_msg_id)
-    for attempt in range(MAX_ATTEMPTS):
-        retries.backoff(attempt)
-        if attempt == 0 and read is not None and read.chat_id == chat_id:
+    """Store a customer's or operator's message and push it to both sides, paid
+    by the sender's allowance in the chat and whatever else `cost` (the frame's,
+    services/frames.py) asks of the same write. `read`: the chat's head as the
+    caller already read it (consistently, just now), used for the first
+    attempt; the transaction's conditions catch any change since."""
+    cost = cost or frames.free()
+
+    def attempt(n: int) -> Sent:
+        if n == 0 and read is not None and read.chat_id == message.chat_id:
             head = access.readable(actor, read)
         else:
-            head = heads.readable(actor, chat_id)
-        sender_condition = _may_send(actor, head)
-        extra_actions = [*head_actions(head)] if head_actions else []
-        extra_actions.append(_spend_allowance(actor, head, now))
-        reply = None
-        if not actor.is_customer and not head.replied:
-            reply = _Reply.to(Chat.get(head.chat_id, consistent_read=True), now)
-            if reply.settles:
-                extra_actions.append(ChatHead.replied.set(True))
-        name = head.customer_name if actor.is_customer else actor.name
-        message = _new_message(head, actor.side, actor.subject_id, name, text, client_msg_id, now)
-        guard = Token(
-            token_key=_guard_key(head.chat_id, client_msg_id),
-            payload={"seq": int(message.seq)},
-            expires_at=now + GUARD_TTL,
-        )
+            head = heads.readable(actor, message.chat_id)
         try:
             with transaction() as writes:
-                _claim_seq(writes, head, extra_actions, sender_condition)
-                writes.save(message, condition=Message.seq.does_not_exist())
-                writes.save(guard, condition=Token.token_key.does_not_exist())
-                if reply:
-                    reply.add_to(writes)
-                if also:
-                    also(writes)
+                stored = _add_message_writes(writes, actor, head, message, cost, now)
         except TransactWriteError as exc:
             failed = failed_tables(writes, exc)
             if failed.get("tokens") == "ConditionalCheckFailed":
-                return Sent(seq=_original_seq(head.chat_id, client_msg_id), duplicate=True)
+                original = _original_seq(head.chat_id, message.client_msg_id)
+                return Sent(seq=original, duplicate=True)
             if "connections" in failed:
                 raise FrameRaced(actor.connection_id or "") from exc
-            continue
+            raise
+        cost.committed()
         others = listeners(head) - {actor.connection_id}
-        realtime.deliver(push, others, {"type": "message", "message": message_json(message)})
-        return Sent(seq=int(message.seq), duplicate=False)
-    raise Conflict("the chat is too busy right now; send again", "busy")
+        realtime.deliver(push, others, {"type": "message", "message": message_json(stored)})
+        return Sent(seq=int(stored.seq), duplicate=False)
+
+    return retries.until_committed(attempt, attempts=MAX_ATTEMPTS,
+                                   busy="the chat is too busy right now; send again")
+
+
+def _add_message_writes(
+    writes: TransactWrite, actor: Actor, head: ChatHead, message: NewMessage, cost: Cost,
+    now: datetime,
+) -> Message:
+    """The one transaction that stores a message at the head's next seq: the
+    head (seq, the sender's allowance, what `cost` adds), the message, its
+    client-id guard, and until the chat is answered the chat item too."""
+    sender_condition = _may_send(actor, head)
+    head_actions = [*cost.in_head(head), _spend_allowance(actor, head, now)]
+    reply = None
+    if not actor.is_customer and not head.replied:
+        reply = _Reply.to(Chat.get(head.chat_id, consistent_read=True), now)
+        if reply.settles:
+            head_actions.append(ChatHead.replied.set(True))
+    name = head.customer_name if actor.is_customer else actor.name
+    stored = _new_message(head, actor.side, actor.subject_id, name, message.text,
+                          message.client_msg_id, now)
+    guard = Token(
+        token_key=_guard_key(head.chat_id, message.client_msg_id),
+        payload={"seq": int(stored.seq)},
+        expires_at=now + GUARD_TTL,
+    )
+    _claim_seq(writes, head, head_actions, sender_condition)
+    writes.save(stored, condition=Message.seq.does_not_exist())
+    writes.save(guard, condition=Token.token_key.does_not_exist())
+    if reply:
+        reply.add_to(writes)
+    cost.in_transaction(writes)
+    return stored
 
 
 def post_system(chat_id: str, text: str, *, now: datetime, push: Pusher) -> ChatHead:
     """A system message (greeting, rating guidance) at the chat's next seq; the
     head as it is after it (who listens, for the caller's own pushes)."""
-    for attempt in range(MAX_ATTEMPTS):
-        retries.backoff(attempt)
+
+    def attempt(_: int) -> tuple[ChatHead, Message]:
         head = heads.get(chat_id)
         if head is None:
             raise Conflict("the chat is gone", "chat_gone")
         heads.require_open(head)
         message = _new_message(head, "system", None, None, text, None, now)
-        try:
-            with transaction() as writes:
-                _claim_seq(writes, head, [], None)
-                writes.save(message, condition=Message.seq.does_not_exist())
-        except TransactWriteError:
-            continue
-        frame = {"type": "message", "message": message_json(message)}
-        realtime.deliver(push, listeners(head), frame)
-        head.last_seq = int(message.seq)
-        return head
-    raise Conflict("the chat is too busy right now; try again", "busy")
+        with transaction() as writes:
+            _claim_seq(writes, head, [], None)
+            writes.save(message, condition=Message.seq.does_not_exist())
+        return head, message
+
+    head, message = retries.until_committed(attempt, attempts=MAX_ATTEMPTS,
+                                            busy="the chat is too busy right now; try again")
+    realtime.deliver(push, listeners(head), {"type": "message", "message": message_json(message)})
+    head.last_seq = int(message.seq)
+    return head
 
 
 def _new_message(

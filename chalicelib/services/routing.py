@@ -26,7 +26,16 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, realtime
-from chalicelib.models import Chat, ChatHead, Customer, Operator, failed_tables, transaction
+from chalicelib.models import (
+    HELD_STATUSES,
+    Chat,
+    ChatHead,
+    ChatStatus,
+    Customer,
+    Operator,
+    failed_tables,
+    transaction,
+)
 from chalicelib.realtime import Pusher
 from chalicelib.services import chat_index, heads, operators, settings, tenants
 from chalicelib.services.chat_json import chat_json, customer_chat_json
@@ -104,7 +113,7 @@ def choose(
 
 def queue_actions(chat: Chat, queued_at: str, now: datetime) -> list[Any]:
     return [
-        Chat.status.set("waiting"),
+        Chat.status.set(ChatStatus.WAITING),
         Chat.queued_service_id.set(chat.service_id),
         Chat.queued_at.set(queued_at),
         *sweep_actions(chat.chat_id, now + timedelta(seconds=QUEUE_RECHECK_S)),
@@ -116,13 +125,13 @@ def waiting_chats(service_id: str, known: Iterable[Chat] = ()) -> list[Chat]:
     included even before the (eventually consistent) index shows them."""
     queue = {chat.chat_id: chat for chat in Chat.queue.query(service_id)}
     for chat in known:
-        if chat.status == "waiting" and chat.queued_service_id:
+        if chat.status == ChatStatus.WAITING and chat.queued_service_id:
             queue.setdefault(chat.chat_id, chat)
     return sorted(queue.values(), key=lambda c: (c.queued_at or "", c.chat_id))
 
 
 def queue_position(chat: Chat) -> int | None:
-    if chat.status != "waiting" or not chat.queued_at:
+    if chat.status != ChatStatus.WAITING or not chat.queued_at:
         return None
     ahead = Chat.queue.count(chat.service_id, Chat.queued_at < chat.queued_at)
     return int(ahead) + 1
@@ -172,7 +181,7 @@ def try_assign(
 ) -> Outcome:
     timeout = timedelta(seconds=int(service_settings["unopened_timeout_s"]))
     chat_actions = [
-        Chat.status.set("assigned"),
+        Chat.status.set(ChatStatus.ASSIGNED),
         Chat.operator_id.set(operator.operator_id),
         Chat.operator_name.set(operator.name),
         Chat.open_operator_id.set(operator.operator_id),
@@ -201,7 +210,7 @@ def try_assign(
             writes.update(
                 chat,
                 actions=chat_actions,
-                condition=(Chat.status == "waiting")
+                condition=(Chat.status == ChatStatus.WAITING)
                 & Chat.operator_id.does_not_exist()
                 & Chat.customer_left_at.does_not_exist(),
             )
@@ -274,7 +283,7 @@ def drain(
     if assigned or queue_changed:
         push_positions(service_id, push)
     else:
-        push_positions(service_id, push, only=[c for c in known if c.status == "waiting"])
+        push_positions(service_id, push, only=[c for c in known if c.status == ChatStatus.WAITING])
     return assigned
 
 
@@ -298,7 +307,7 @@ def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
     """Take a chat back from its operator into the queue at its original place
     (R-RT-4), giving the operator's capacity back in the same transaction."""
     operator_id = chat.operator_id
-    if not operator_id or chat.status not in ("assigned", "active"):
+    if not operator_id or chat.status not in HELD_STATUSES:
         return False
     # The operator side stops hearing it: the operator's consoles and anyone
     # else's that resumed it (they may open it again from the list).
@@ -318,7 +327,7 @@ def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
                     Chat.assigned_at.remove(),
                 ],
                 condition=(Chat.operator_id == operator_id)
-                & Chat.status.is_in("assigned", "active"),
+                & Chat.status.is_in(*HELD_STATUSES),
             )
             writes.update(
                 ChatHead(chat_id=chat.chat_id),

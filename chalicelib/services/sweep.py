@@ -18,7 +18,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, realtime
-from chalicelib.models import Chat, Operator
+from chalicelib.models import Chat, ChatStatus, Operator
 from chalicelib.realtime import Pusher
 from chalicelib.services import presence, routing, settings, tenants
 
@@ -84,12 +84,12 @@ def _review(
         return
     if not chat.sweep_at or chat.sweep_at > clock.iso(now):
         return
-    if chat.status == "waiting":
+    if chat.status == ChatStatus.WAITING:
         _drain_once(chat.service_id, now=now, push=push, report=report)
         _set_sweep(chat, routing.sweep_actions(
             chat.chat_id, now + timedelta(seconds=routing.QUEUE_RECHECK_S)))
         return
-    if chat.status == "ended" or chat.customer_left_at or not chat.operator_id:
+    if chat.status == ChatStatus.ENDED or chat.customer_left_at or not chat.operator_id:
         _set_sweep(chat, routing.no_sweep_actions())
         return
     try:
@@ -108,7 +108,7 @@ def _review(
         return
     service_settings = _service_settings(chat.service_id, cache)
     timeout = timedelta(seconds=int(service_settings["unopened_timeout_s"]))
-    if chat.status == "assigned":
+    if chat.status == ChatStatus.ASSIGNED:
         deadline = clock.parse_iso(chat.assigned_at) + timeout
         if deadline <= now:
             _requeue(chat, now=now, push=push, report=report)

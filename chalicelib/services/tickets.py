@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib import auth, clock, validate
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.models import Chat, Ticket
+from chalicelib.models import Chat, ChatStatus, Ticket
 from chalicelib.services import access, messages
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json, customer_json
@@ -21,7 +21,7 @@ MAX_PAGE_SIZE = 200
 def may_file_ticket(actor: Actor, chat: Chat) -> None:
     """A live chat is its handler's (or an admin's) to file; once ended, any
     operator of the service may file tickets for it from Chat History."""
-    if actor.is_customer or chat.status != "ended":
+    if actor.is_customer or chat.status != ChatStatus.ENDED:
         access.require_handler(actor, chat)
 
 

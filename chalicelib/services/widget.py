@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib import auth, clock, config, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
-from chalicelib.models import Chat, Customer, Operator, Service
+from chalicelib.models import Chat, ChatStatus, Customer, Operator, Service
 from chalicelib.services import heads, ratelimit, routing, settings, tenants
 from chalicelib.services.chat_json import customer_chat_json
 
@@ -105,7 +105,7 @@ def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | 
     if customer.open_chat_id:
         try:
             chat = Chat.get(customer.open_chat_id)
-            if chat.service_id == service.service_id and chat.status != "ended" \
+            if chat.service_id == service.service_id and chat.status != ChatStatus.ENDED \
                     and not chat.customer_left_at:
                 open_chat = customer_chat_json(
                     chat,

@@ -95,8 +95,8 @@ def test_20_concurrent_senders_in_one_chat_get_seq_1_to_n_without_a_gap(local_ta
 
     def talk(sender: Any) -> list[int]:
         return [
-            messages.send(sender, chat.chat_id, f"{sender.connection_id}-{n}", f"message {n}",
-                          now=NOW, push=push).seq
+            messages.send(sender, messages.NewMessage(chat.chat_id, f"{sender.connection_id}-{n}",
+                                                      f"message {n}"), now=NOW, push=push).seq
             for n in range(per_sender)
         ]
 
@@ -119,7 +119,8 @@ def test_the_same_client_msg_id_sent_concurrently_is_stored_once(local_tables):
     chat = start_chat(customer, push)
 
     acks = _all_at_once([
-        lambda: messages.send(customer, chat.chat_id, "retry-me", "hello", now=NOW, push=push)
+        lambda: messages.send(customer, messages.NewMessage(chat.chat_id, "retry-me", "hello"),
+                              now=NOW, push=push)
         for _ in range(12)
     ])
 

@@ -62,14 +62,16 @@ def test_end_closes_the_head_and_writes_the_last_seq_to_the_chat(tenant, push):
     customer = connect_customer("acme")
     chat = start_chat(customer, push)
     for n in range(3):
-        messages.send(customer, chat.chat_id, f"c{n}", "hello", now=later(n), push=push)
+        messages.send(customer, messages.NewMessage(chat.chat_id, f"c{n}", "hello"),
+            now=later(n), push=push)
     chats.end(as_operator(operator), chat.chat_id, now=later(9), push=push)
     ended = Chat.get(chat.chat_id, consistent_read=True)
     assert (ended.status, ended.last_seq) == ("ended", 4)
     assert _head(chat.chat_id).ended is True
     assert chats.to_json(ended)["last_seq"] == 4
     with pytest.raises(Conflict) as refused:
-        messages.send(customer, chat.chat_id, "late", "anyone?", now=later(10), push=push)
+        messages.send(customer, messages.NewMessage(chat.chat_id, "late", "anyone?"),
+            now=later(10), push=push)
     assert refused.value.code == "chat_ended"
 
 
@@ -98,17 +100,19 @@ def test_a_name_an_operator_saves_is_never_the_name_on_the_customers_messages(te
     customer = connect_customer("acme")
     chat = start_chat(customer, push, name="anon")
     saved = chats.save_info(as_operator(operator), chat.chat_id,
-                            {"customer": {"name": "Kim (angry)"}})
+                            chats.InfoChange.checked({"customer": {"name": "Kim (angry)"}}))
     assert saved.customer["name"] == "Kim (angry)"
     assert _head(chat.chat_id).customer_name == "anon"
-    sent = messages.send(customer, chat.chat_id, "c1", "hi", now=later(2), push=push)
+    sent = messages.send(customer, messages.NewMessage(chat.chat_id, "c1", "hi"),
+        now=later(2), push=push)
     assert Message.get(chat.chat_id, sent.seq).sender_name == "anon"
 
 
 def test_an_open_chats_json_shows_the_heads_last_seq(tenant, push):
     customer = connect_customer("acme")
     chat = start_chat(customer, push)
-    messages.send(customer, chat.chat_id, "c1", "hello", now=later(1), push=push)
+    messages.send(customer, messages.NewMessage(chat.chat_id, "c1", "hello"),
+        now=later(1), push=push)
     current = Chat.get(chat.chat_id, consistent_read=True)
     assert chats.to_json(current)["last_seq"] == 2
     assert heads.last_seqs([current]) == {chat.chat_id: 2}
@@ -149,7 +153,7 @@ def test_opening_a_chat_already_replied_to_settles_the_head(tenant, push):
     connect_operator(operator)
     chat = start_chat(connect_customer("acme"), push)
     actor = as_operator(operator)
-    messages.send(actor, chat.chat_id, "o1", "hello", now=later(1), push=push)
+    messages.send(actor, messages.NewMessage(chat.chat_id, "o1", "hello"), now=later(1), push=push)
     assert _head(chat.chat_id).replied is False  # not processed until opened
     chats.open_chat(actor, chat.chat_id, now=later(2))
     assert Chat.get(chat.chat_id, consistent_read=True).processed is True
@@ -168,7 +172,8 @@ def test_a_message_landing_while_the_chat_ends_is_in_its_last_seq(tenant, push, 
     def head_then_a_message(chat_id, **kw):
         head = read_head(chat_id, **kw)
         if not raced:
-            raced.append(messages.send(customer, chat_id, "c1", "wait!", now=later(1), push=push))
+            raced.append(messages.send(customer, messages.NewMessage(chat_id, "c1", "wait!"),
+                now=later(1), push=push))
         return head
 
     monkeypatch.setattr(heads, "require", head_then_a_message)

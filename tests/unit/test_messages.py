@@ -32,8 +32,10 @@ def conversation(tenant, push):
     return chat, customer, operator, console
 
 
-def _send(actor, chat, text, cmid, push, **kw):
-    return messages.send(actor, chat.chat_id, cmid, text, now=later(5), push=push, **kw)
+def _send(actor, chat, text, cmid, push):
+    message = messages.NewMessage.checked({"chat_id": chat.chat_id, "client_msg_id": cmid,
+                                           "text": text})
+    return messages.send(actor, message, now=later(5), push=push)
 
 
 def test_the_message_is_stored_when_the_send_returns(conversation, push):
