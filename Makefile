@@ -41,6 +41,17 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 
+# The JavaScript linter: ESLint, pinned by tools/js/package-lock.json, over widget/
+# and console/ with the rules in tools/js/eslint.config.js. Needs Node.js 20+.
+JS_TOOLS := tools/js/node_modules/.installed
+$(JS_TOOLS): tools/js/package.json tools/js/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make js-lint: needs Node.js 20+ and npm" >&2; exit 1; }
+	cd tools/js && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+
+.PHONY: js-lint
+js-lint: $(JS_TOOLS)
+	tools/js/node_modules/.bin/eslint --config tools/js/eslint.config.js --max-warnings 0 widget console
+
 unit: install
 	$(BIN)/pytest tests/unit tests/api
 

@@ -30,11 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 WIDGET = ROOT / "widget"
 LOADER = "loader.js"
 # What the chat UI loads when opened: the frame page (served by the API from
-# this template, GET /api/widget/{key}/frame), its CSS and every module.
+# this template, GET /api/widget/{key}/frame), its CSS, and its module app.js
+# with every module that imports, directly or not (the widget's own and those in
+# widget/shared/, which the console loads too).
 FRAME_PAGE = ROOT / "chalicelib" / "templates" / "widget-frame.html"
 FRAME_FILES = ("frame.css",)
-# The local stack's demo shop, never part of the widget.
-NOT_WIDGET = {LOADER, "demo.js"}
+FRAME_MODULE = "app.js"
+# `import … from './x.js'`, `export … from '../x.js'`, `import './x.js'`, `import('./x.js')`.
+_IMPORTS = re.compile(
+    r"""\b(?:import|export)\s*(?:\(\s*|[\w$*{},\s]*?\bfrom\s*)?['"](\.{1,2}/[^'"]+)['"]"""
+)
 LOADER_TARGET_GZ = 3 * 1024
 TOTAL_TARGET_GZ = 25 * 1024
 
@@ -105,11 +110,25 @@ def minify(path: Path, tool: str | None) -> str:
 def measure(path: Path, tool: str | None) -> Size:
     raw = path.read_bytes()
     small = minify(path, tool).encode()
-    return Size(path.name, len(raw), len(small), len(gzip.compress(small, compresslevel=9)))
+    name = path.relative_to(WIDGET).as_posix() if path.is_relative_to(WIDGET) else path.name
+    return Size(name, len(raw), len(small), len(gzip.compress(small, compresslevel=9)))
+
+
+def module_graph(entry: Path) -> list[Path]:
+    """`entry` and every module it imports, directly or not, in path order."""
+    found, todo = {entry.resolve()}, [entry.resolve()]
+    while todo:
+        module = todo.pop()
+        for target in _IMPORTS.findall(module.read_text(encoding="utf-8")):
+            imported = (module.parent / target).resolve()
+            if imported not in found:
+                found.add(imported)
+                todo.append(imported)
+    return sorted(found)
 
 
 def chat_ui_files() -> list[Path]:
-    modules = sorted(p for p in WIDGET.glob("*.js") if p.name not in NOT_WIDGET)
+    modules = module_graph(WIDGET / FRAME_MODULE)
     return [FRAME_PAGE] + [WIDGET / name for name in FRAME_FILES] + modules
 
 

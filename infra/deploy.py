@@ -35,12 +35,23 @@ class Site:
     source: str
     prefix: str
     distribution_output: str
+    # Folders of another site this one serves too, at their repository path below
+    # its root (so a relative import that works locally works here).
+    borrowed: tuple[str, ...] = ()
 
+
+# The modules the widget and the console share (the DOM builder, the socket, the
+# translation engine). The widget serves them at /widget/shared/ on its origin;
+# the console's modules import them as ../../widget/shared/…, which is
+# /widget/shared/ locally (both sites on one origin) and on the console's own
+# origin, where only 'self' may serve its scripts: so they go there as well.
+SHARED = "widget/shared"
 
 # The console at the root of its own origin; the widget keeps /widget/ in its
 # URLs (PUBLIC_BASE_URL + /widget/loader.js) on its own origin.
 SITES = (
-    Site("console", SITE_ORIGINS["ConsoleDistribution"], "ConsoleDistributionId"),
+    Site("console", SITE_ORIGINS["ConsoleDistribution"], "ConsoleDistributionId",
+         borrowed=(SHARED,)),
     Site("widget", SITE_ORIGINS["WidgetDistribution"] + "/widget", "WidgetDistributionId"),
 )
 # The widget's demo page and its files belong to the local stack only.
@@ -99,16 +110,25 @@ def console_config(values: dict[str, str]) -> str:
 
 
 def site_files(site: Site) -> list[tuple[Path, str]]:
-    """(file, bucket key) for one site, without node_modules or local-only files."""
+    """(file, bucket key) for one site: its own folder at its prefix, and each
+    borrowed folder at its path below that."""
+    files = _folder_files(site.source, site.prefix)
+    for folder in site.borrowed:
+        files += _folder_files(folder, f"{site.prefix}/{folder}")
+    return files
+
+
+def _folder_files(source: str, prefix: str) -> list[tuple[Path, str]]:
+    """(file, `prefix/` + its path in `source`), without node_modules or local-only files."""
     files = []
-    for path in sorted((ROOT / site.source).rglob("*")):
+    for path in sorted((ROOT / source).rglob("*")):
         relative = path.relative_to(ROOT)
         if not path.is_file() or SKIPPED & set(relative.parts):
             continue
         if relative.as_posix() in LOCAL_ONLY:
             continue
-        inside = path.relative_to(ROOT / site.source).as_posix()
-        files.append((path, f"{site.prefix}/{inside}"))
+        inside = path.relative_to(ROOT / source).as_posix()
+        files.append((path, f"{prefix}/{inside}"))
     return files
 
 

@@ -14,10 +14,10 @@
 import { widgetApi } from './api.js';
 import { bridge } from './bridge.js';
 import { ConversationView } from './conversation.js';
-import { show } from './dom.js';
+import { mount } from './dom.js';
 import { chooseLanguage, translator } from './i18n.js';
 import { rating } from './rating.js';
-import { ChatSocket } from './socket.js';
+import { ReconnectingSocket } from './shared/socket.js';
 import { storage } from './storage.js';
 import { ChatStore } from './store.js';
 import * as views from './views.js';
@@ -66,7 +66,7 @@ const state = {
 };
 let conversation = null;
 
-const socket = new ChatSocket({
+const socket = new ReconnectingSocket({
   connectUrl,
   onOpen: () => {
     state.synced = false;
@@ -160,7 +160,7 @@ function render() {
     on,
   });
   root.className = compact ? 'compact' : 'panel';
-  show(root, head, body(t));
+  mount(root, head, body(t));
   host.post('size', { height: compact ? root.scrollHeight : 0 });
   focusScreen(false);
 }

@@ -2,10 +2,7 @@
 // in order, however often the server repeats them) and the outbox of messages
 // typed but not yet acknowledged, kept in storage so a reload keeps them.
 
-export function newClientMsgId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return 'c' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+import { newClientMsgId } from './shared/socket.js';
 
 export class ChatStore {
   constructor(saved) {

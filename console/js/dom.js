@@ -1,69 +1,11 @@
-// Building DOM without innerHTML: every piece of text becomes a text node, so chat
-// data (names, messages, notes) can never turn into markup.
+// The console's DOM helpers: the builder it shares with the chat widget (text
+// always becomes text nodes, so chat data can never turn into markup) and the
+// console's own icons. The shared module is at /widget/shared/ on the console's
+// origin too (infra/deploy.py uploads it with the console).
 
-const SVG_NS = "http://www.w3.org/2000/svg";
+import { svg } from "../../widget/shared/dom.js";
 
-function appendChildren(parent, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
-
-function applyProps(el, props, isSvg) {
-  let value;
-  for (const [key, prop] of Object.entries(props || {})) {
-    if (prop === null || prop === undefined || prop === false) continue;
-    if (key === "class") el.setAttribute("class", Array.isArray(prop) ? prop.filter(Boolean).join(" ") : prop);
-    else if (key === "text") el.textContent = String(prop);
-    else if (key === "dataset") Object.assign(el.dataset, prop);
-    else if (key.startsWith("on") && typeof prop === "function") el.addEventListener(key.slice(2), prop);
-    else if (key === "value") value = prop;
-    else if (!isSvg && (key === "checked" || key === "disabled" || key === "selected" || key === "readOnly")) el[key] = Boolean(prop);
-    else el.setAttribute(key, prop === true ? "" : String(prop));
-  }
-  return value;
-}
-
-/** h("button", {class: "btn", onclick}, "Label", child, [more]) */
-export function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  const value = applyProps(el, props, false);
-  appendChildren(el, children);
-  if (value !== undefined) el.value = value; // after <option>s exist
-  return el;
-}
-
-export function svg(tag, props = {}, ...children) {
-  const el = document.createElementNS(SVG_NS, tag);
-  applyProps(el, props, true);
-  appendChildren(el, children);
-  return el;
-}
-
-export function clear(el) {
-  el.replaceChildren();
-  return el;
-}
-
-export function mount(el, ...children) {
-  el.replaceChildren();
-  appendChildren(el, children);
-  return el;
-}
-
-/** A labelled form field; `control` is the input element. */
-export function field(label, control, { help, wide } = {}) {
-  const id = control.id || `f-${Math.random().toString(36).slice(2, 9)}`;
-  control.id = id;
-  return h(
-    "div",
-    { class: ["field", wide && "field-wide"] },
-    h("label", { for: id }, label),
-    control,
-    help ? h("p", { class: "help" }, help) : null,
-  );
-}
+export { h, mount, svg } from "../../widget/shared/dom.js";
 
 export function icon(name, size = 18) {
   const paths = ICONS[name] || [];

@@ -1,45 +1,46 @@
 // The operator's WebSocket. Each tab has its own connection; the server pushes every
 // event to every connection of the operator, so a second tab sees the same events.
-// It reconnects on its own with backoff and a fresh single-use ticket, keeps the
-// connection alive with pings, and resends unacknowledged messages after a reconnect
-// (the server stores a repeated client_msg_id once).
+// The connection itself (a fresh single-use ticket per connect, backoff, pings, the
+// 2-hour cut) is the socket the chat widget uses too (widget/shared/socket.js);
+// this adds what the console needs on top: its states, frames as events, replies
+// to requests, and an outbox of messages resent after a reconnect until
+// acknowledged (the server stores a repeated client_msg_id once).
 
+import { ReconnectingSocket, newClientMsgId } from "../../widget/shared/socket.js";
 import { api, redact } from "./api.js";
 
-const PING_EVERY_MS = 4 * 60 * 1000; // API Gateway drops a socket idle for 10 minutes
+export { newClientMsgId };
+
 const REPLY_TIMEOUT_MS = 15000;
-const MAX_BACKOFF_MS = 30000;
+// Retries wait 1 s, 2 s, 4 s … up to 30 s (each with jitter).
+const TIMING = { backoffMs: [1000, 2000, 4000, 8000, 16000, 30000] };
 
 export class ConsoleSocket extends EventTarget {
   constructor() {
     super();
-    this.ws = null;
     this.state = "offline"; // offline | connecting | open | reconnecting
-    this.stopped = true;
-    this.attempts = 0;
     this.everOpened = false;
     this.nextId = 1;
     this.replies = new Map(); // frame id -> {resolve, reject, timer}
     this.outbox = new Map(); // client_msg_id -> message.send frame, until acknowledged
-    this.retryTimer = null;
-    this.pingTimer = null;
+    this.socket = new ReconnectingSocket({
+      connectUrl: () => this.connectUrl(),
+      onOpen: () => this.opened(),
+      onFrame: (frame) => this.received(frame),
+      onDown: () => this.setState("reconnecting"),
+      onFatal: () => this.setState("offline"),
+      timing: TIMING,
+    });
   }
 
   start() {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.connect();
+    if (!this.socket.stopped) return;
+    this.setState(this.everOpened ? "reconnecting" : "connecting");
+    this.socket.start();
   }
 
   stop() {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    clearInterval(this.pingTimer);
-    if (this.ws) {
-      this.ws.onclose = null;
-      this.ws.close(1000, "signed out");
-      this.ws = null;
-    }
+    this.socket.stop();
     this.setState("offline");
   }
 
@@ -49,68 +50,29 @@ export class ConsoleSocket extends EventTarget {
     this.dispatchEvent(new CustomEvent("state", { detail: state }));
   }
 
-  async connect() {
-    if (this.stopped) return;
-    this.setState(this.everOpened ? "reconnecting" : "connecting");
+  /** A fresh ticket for each connect. Refused (the session has ended): the socket
+   * stops, and the 401 has already sent the console to the login screen. */
+  async connectUrl() {
     let ticket;
     try {
       ticket = await api.wsTicket();
     } catch (error) {
-      if (error.status === 401 || error.status === 403) return this.stop();
-      return this.retryLater();
+      error.fatal = error.status === 401 || error.status === 403;
+      throw error;
     }
-    if (this.stopped) return;
-    const base = (window.CONSOLE_CONFIG && window.CONSOLE_CONFIG.wsUrl) || ticket.ws_url;
-    const url = `${base}${base.includes("?") ? "&" : "?"}ticket=${encodeURIComponent(ticket.ticket)}`;
-    let ws;
-    try {
-      ws = new WebSocket(url);
-    } catch {
-      return this.retryLater();
-    }
-    this.ws = ws;
-    ws.onopen = () => this.opened();
-    ws.onmessage = (event) => this.received(event.data);
-    ws.onclose = () => this.closed(ws);
-    ws.onerror = () => {}; // onclose follows and handles it
+    const base = window.CONSOLE_CONFIG?.wsUrl || ticket.ws_url;
+    return `${base}${base.includes("?") ? "&" : "?"}ticket=${encodeURIComponent(ticket.ticket)}`;
   }
 
   opened() {
     const reconnected = this.everOpened;
     this.everOpened = true;
-    this.attempts = 0;
     this.setState("open");
-    clearInterval(this.pingTimer);
-    this.pingTimer = setInterval(() => this.sendFrame({ type: "ping" }), PING_EVERY_MS);
     for (const frame of this.outbox.values()) this.sendFrame(frame);
     this.dispatchEvent(new CustomEvent("open", { detail: { reconnected } }));
   }
 
-  closed(ws) {
-    if (ws !== this.ws) return;
-    this.ws = null;
-    clearInterval(this.pingTimer);
-    if (!this.stopped) this.retryLater();
-  }
-
-  retryLater() {
-    if (this.stopped) return;
-    this.setState(this.everOpened ? "reconnecting" : "connecting");
-    const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.attempts);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-    this.attempts += 1;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  received(data) {
-    let frame;
-    try {
-      frame = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (!frame || typeof frame !== "object") return;
+  received(frame) {
     if (frame.type === "message.ack" && frame.client_msg_id) this.outbox.delete(frame.client_msg_id);
     if (frame.re !== undefined && this.replies.has(frame.re)) {
       const waiting = this.replies.get(frame.re);
@@ -124,9 +86,7 @@ export class ConsoleSocket extends EventTarget {
   }
 
   sendFrame(frame) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(frame));
-    return true;
+    return this.socket.send(frame);
   }
 
   /** Send a frame that gets a reply; resolves with the reply, rejects on `error`. */
@@ -163,10 +123,4 @@ export class ConsoleSocket extends EventTarget {
     this.addEventListener(type, listener);
     return () => this.removeEventListener(type, listener);
   }
-}
-
-export function newClientMsgId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

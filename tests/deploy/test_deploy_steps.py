@@ -79,6 +79,27 @@ def test_each_site_goes_under_its_distributions_origin_path(uploaded: Any) -> No
     assert not any("node_modules" in key for key in keys)
 
 
+def test_the_console_serves_the_modules_it_shares_with_the_widget(uploaded: Any) -> None:
+    """The console's CSP allows scripts from its own origin only, and it imports
+    the shared socket, DOM builder and translation engine as /widget/shared/…:
+    its distribution must serve them too, from the same files."""
+    import re
+
+    s3, _ = uploaded
+    keys = _keys(s3)
+    console = {_served_at(k, "ConsoleDistribution") for k in keys if k.startswith("console/")}
+    imported = set()
+    for module in (ROOT / "console" / "js").rglob("*.js"):
+        for target in re.findall(r"from \"(\.\./[^\"]*widget/shared/[^\"]+)\"",
+                                 module.read_text()):
+            imported.add("/" + target.split("widget/shared/", 1)[1])
+    assert imported, "the console imports nothing shared: update this test"
+    for name in imported:
+        assert f"/widget/shared{name}" in console, name
+        assert f"/widget/shared{name}" in {_served_at(k, "WidgetDistribution") for k in keys
+                                            if not k.startswith("console/")}
+
+
 def test_the_demo_page_is_never_deployed(uploaded: Any) -> None:
     s3, _ = uploaded
     assert (ROOT / "widget" / "demo.html").exists()  # it is there, for the local stack

@@ -39,6 +39,12 @@ export function categoryPicker(tree, selectedId, { onChange = () => {}, disabled
   const wrap = h("div", { class: "category-picker", "data-name": name });
   let chosen = selectedId && index.has(selectedId) ? [...index.get(selectedId).ids] : [];
 
+  // What a level's select does when changed: keep the levels above, take its choice.
+  const choose = (level, id) => {
+    chosen = [...chosen.slice(0, level), ...(id ? [id] : [])];
+    render();
+    onChange(value());
+  };
   const render = () => {
     wrap.replaceChildren();
     let nodes = tree;
@@ -51,11 +57,7 @@ export function categoryPicker(tree, selectedId, { onChange = () => {}, disabled
           "data-level": level + 1,
           disabled,
           value: current,
-          onchange: (event) => {
-            chosen = [...chosen.slice(0, level), ...(event.target.value ? [event.target.value] : [])];
-            render();
-            onChange(value());
-          },
+          onchange: (event) => choose(level, event.target.value),
         },
         h("option", { value: "" }, level === 0 ? t("info.categoryNone") : "—"),
         nodes.map((node) => h("option", { value: node.category_id }, node.name)),

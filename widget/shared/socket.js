@@ -1,13 +1,16 @@
-// One WebSocket to the chat API that stays up on its own.
+// One WebSocket that stays up on its own, for both front ends: the chat frame's
+// (widget/app.js) and the operator console's (console/js/socket.js).
 //
 // - Each connect asks `connectUrl()` for a fresh URL: tickets are single use.
+//   An error it throws with `fatal: true` stops the socket (`onFatal`).
 // - A dropped or refused socket is retried with capped exponential backoff
-//   and jitter; going back online or back to the tab retries at once.
+//   and jitter; going back online or back to the tab retries at once. The
+//   backoff starts again once the server answers a frame.
 // - API Gateway closes a socket after 10 minutes without a frame: a `ping`
 //   every few minutes keeps it open, and a missing `pong` counts as a drop.
 // - API Gateway cuts every socket at 2 hours: the socket is replaced before.
-// What a new connection must do first (resume the chat) is the caller's
-// `onOpen`; this file knows nothing of chats.
+// What a new connection must do first (resume a chat, resend an outbox) is the
+// caller's `onOpen`; this file knows nothing of chats.
 
 export const TIMING = {
   backoffMs: [500, 1000, 2000, 4000, 8000, 15000, 30000],
@@ -16,7 +19,7 @@ export const TIMING = {
   maxAgeMs: 115 * 60 * 1000,
 };
 
-export class ChatSocket {
+export class ReconnectingSocket {
   constructor({ connectUrl, onOpen, onFrame, onDown, onFatal, timing = {} }) {
     Object.assign(this, { connectUrl, onOpen, onFrame, onDown, onFatal });
     this.timing = { ...TIMING, ...timing };
@@ -83,13 +86,16 @@ export class ChatSocket {
       }
       return;
     }
-    if (this.stopped) {
-      this.connecting = false;
+    this.connecting = false;
+    if (this.stopped) return;
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch {
+      this.retry(); // a malformed URL: the next connectUrl() may do better
       return;
     }
-    const ws = new WebSocket(url);
     this.ws = ws;
-    this.connecting = false;
     let opened = false;
     ws.onopen = () => {
       opened = true;
@@ -167,4 +173,11 @@ export class ChatSocket {
     clearInterval(this.timers[name]);
     delete this.timers[name];
   }
+}
+
+/** A new message's `client_msg_id` (random 128 bits): sent again after a lost
+ * ack or a reconnect, the server stores it once. */
+export function newClientMsgId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return 'c' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
