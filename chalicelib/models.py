@@ -160,6 +160,9 @@ class Service(Model):
     widget_key = UnicodeAttribute()
     identity_secret = UnicodeAttribute()
     settings = JSONAttribute(default=dict)
+    # Goes up with every change of `settings`: a change is written only over the
+    # version it was made from (two admins saving at once both keep theirs).
+    settings_version = NumberAttribute(default=0)
     # How many operators have role admin: the last one cannot be removed.
     admin_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
@@ -613,6 +616,16 @@ class DailyStats(Model):
     rating_n = NumberAttribute(default=0)
 
 
+class ExportStatus(StrEnum):
+    PENDING = "pending"  # asked for; its worker has not started
+    RUNNING = "running"  # a worker claimed it (API: still "pending")
+    DONE = "done"
+    FAILED = "failed"
+
+
+UNFINISHED_EXPORTS = (ExportStatus.PENDING, ExportStatus.RUNNING)
+
+
 @registered
 class ExportJob(Model):
     """One Chat History export: its search, progress and the workbook on S3."""
@@ -622,7 +635,7 @@ class ExportJob(Model):
     service_id = UnicodeAttribute()
     created_by = UnicodeAttribute()
     search = JSONAttribute()
-    status = UnicodeAttribute()  # pending | done | failed
+    status = UnicodeAttribute()  # an ExportStatus
     rows = NumberAttribute(default=0)
     s3_key = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)

@@ -24,7 +24,7 @@ def get_settings(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/settings", methods=("PUT",), who="admin")
 def put_settings(call: Call) -> dict[str, Any]:
-    return settings.update(_service(call), call.body)
+    return settings.update(_service(call), settings.SettingsChange.checked(call.body))
 
 
 @endpoint(routes, "/settings/widget-snippet", who="admin")

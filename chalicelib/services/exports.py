@@ -13,11 +13,19 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import auth, aws, clock, config
 from chalicelib.errors import Conflict, InvalidInput, LimitReached, Unavailable
-from chalicelib.models import Chat, ExportJob, Message, failed_tables, transaction
+from chalicelib.models import (
+    UNFINISHED_EXPORTS,
+    Chat,
+    ExportJob,
+    ExportStatus,
+    Message,
+    failed_tables,
+    transaction,
+)
 from chalicelib.services import access, caps, categories, heads, history, messages, retries
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
@@ -51,7 +59,7 @@ def start(actor: Actor, body: Any, launch: Launcher) -> ExportJob:
         service_id=actor.service_id,
         created_by=actor.subject_id,
         search=asdict(search),
-        status="pending",
+        status=ExportStatus.PENDING,
         rows=0,
         created_at=clock.iso(now),
         expires_at=now + JOB_TTL,
@@ -103,7 +111,7 @@ def _free_finished_places(service_id: str, now: datetime) -> bool:
     freed = set()
     for export_id in held:
         job = jobs.get(export_id)
-        if job is None or job.status != "pending":
+        if job is None or job.status not in UNFINISHED_EXPORTS:
             freed.add(export_id)
         elif clock.parse_iso(job.created_at) < now - WORKER_LIMIT:
             _finish(job, failed="worker_lost")
@@ -112,17 +120,32 @@ def _free_finished_places(service_id: str, now: datetime) -> bool:
     return bool(freed)
 
 
+def _claim(export_id: str) -> ExportJob | None:
+    """The job, claimed for this worker (`pending` → `running`, conditionally);
+    None when it is not pending: Lambda delivers an asynchronous invocation at
+    least once, and a second one must not write the workbook again."""
+    job = ExportJob(export_id=export_id)
+    try:
+        job.update(actions=[ExportJob.status.set(ExportStatus.RUNNING)],
+                   condition=ExportJob.status == ExportStatus.PENDING)
+    except UpdateError as error:
+        if retries.lost_race(error):
+            return None
+        raise
+    return job
+
+
 def _finish(job: ExportJob, *, failed: str | None = None, rows: int = 0,
             s3_key: str | None = None) -> None:
     """Done (or failed): the job says so and gives back its place, at once."""
     actions = [ExportJob.finished_at.set(clock.iso(clock.now()))]
     if failed:
-        actions += [ExportJob.status.set("failed"), ExportJob.error.set(failed)]
+        actions += [ExportJob.status.set(ExportStatus.FAILED), ExportJob.error.set(failed)]
     else:
-        actions += [ExportJob.status.set("done"), ExportJob.rows.set(rows),
+        actions += [ExportJob.status.set(ExportStatus.DONE), ExportJob.rows.set(rows),
                     ExportJob.s3_key.set(s3_key)]
     with transaction() as writes:
-        writes.update(job, actions=actions, condition=ExportJob.status == "pending")
+        writes.update(job, actions=actions, condition=ExportJob.status.is_in(*UNFINISHED_EXPORTS))
         caps.give_back_in(writes, _running_cap(job.service_id), job.export_id)
 
 
@@ -133,9 +156,10 @@ def get_job(actor: Actor, export_id: Any) -> ExportJob:
 def to_json(job: ExportJob) -> dict[str, Any]:
     return {
         "export_id": job.export_id,
-        "status": job.status,
+        # A job a worker runs is still "pending" to the API (API.md).
+        "status": ExportStatus.PENDING if job.status == ExportStatus.RUNNING else job.status,
         "rows": int(job.rows or 0),
-        "url": download_url(job) if job.status == "done" else None,
+        "url": download_url(job) if job.status == ExportStatus.DONE else None,
         "error": job.error,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
@@ -214,9 +238,9 @@ def run(export_id: str) -> None:
     """The export worker: write every matching chat to a workbook on S3."""
     from chalicelib.services import workbook  # openpyxl only in the worker
 
-    job = ExportJob.get(export_id, consistent_read=True)
-    if job.status != "pending":
-        return  # a retried invocation of a finished job
+    job = _claim(export_id)
+    if job is None:
+        return  # another invocation runs it, or it has finished (at-least-once delivery)
     search = history.HistoryFilter(**job.search)
     key = f"exports/{job.service_id}/{job.export_id}.xlsx"
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib import config, validate
 from chalicelib.errors import InvalidInput
 from chalicelib.models import Service
+from chalicelib.services import retries
 
 LANGUAGES = ("ja", "en", "ko")
 
@@ -90,54 +92,80 @@ def _inquiry_form_url(value: Any) -> str:
     return validate.http_url(value, "inquiry_form_url")
 
 
-def validated_changes(body: dict[str, Any], now_settings: dict[str, Any]) -> dict[str, Any]:
-    """Check a PUT body; return the settings after applying it."""
-    validate.body_object(body)
-    validate.only_fields(body, (*defaults().keys(),))
-    merged = dict(now_settings)
-    for field in ("chat_enabled", "sticky_assignment"):
-        if field in body:
-            merged[field] = validate.boolean(body, field)
-    for field, max_len in (("greeting", 2000), ("rating_message", 2000), ("consent_text", 4000)):
-        if field in body:
-            merged[field] = validate.text(body, field, max_len=max_len, allow_empty=False)
-    if "inquiry_form_url" in body:
-        merged["inquiry_form_url"] = _inquiry_form_url(body["inquiry_form_url"])
-    if "max_chats_per_operator" in body:
-        merged["max_chats_per_operator"] = validate.integer(
-            body, "max_chats_per_operator", low=1, high=50
-        )
-    if "max_queue" in body:
-        merged["max_queue"] = validate.integer(body, "max_queue", low=1, high=10000)
-    if "max_open_chats_per_address" in body:
-        merged["max_open_chats_per_address"] = validate.integer(
-            body, "max_open_chats_per_address", low=1, high=1000
-        )
-    if "channels" in body:
-        merged["channels"] = _channels(body["channels"])
-    if "unopened_timeout_s" in body:
-        merged["unopened_timeout_s"] = validate.integer(
-            body, "unopened_timeout_s", low=15, high=3600
-        )
-    if "languages" in body:
-        merged["languages"] = _languages(body["languages"])
-    if "default_language" in body:
-        merged["default_language"] = validate.choice(body, "default_language", LANGUAGES)
+@dataclass(frozen=True)
+class SettingsChange:
+    """`PUT /settings`: the fields given, each checked on its own (how they go
+    together is checked against the settings they change, in `update`)."""
+
+    fields: dict[str, Any]
+
+    @classmethod
+    def checked(cls, body: Any) -> SettingsChange:
+        validate.body_object(body)
+        validate.only_fields(body, (*defaults().keys(),))
+        fields: dict[str, Any] = {}
+        for name in ("chat_enabled", "sticky_assignment"):
+            if name in body:
+                fields[name] = validate.boolean(body, name)
+        for name, max_len in (("greeting", 2000), ("rating_message", 2000),
+                              ("consent_text", 4000)):
+            if name in body:
+                fields[name] = validate.text(body, name, max_len=max_len, allow_empty=False)
+        for name, low, high in _NUMBERS:
+            if name in body:
+                fields[name] = validate.integer(body, name, low=low, high=high)
+        if "inquiry_form_url" in body:
+            fields["inquiry_form_url"] = _inquiry_form_url(body["inquiry_form_url"])
+        if "channels" in body:
+            fields["channels"] = _channels(body["channels"])
+        if "languages" in body:
+            fields["languages"] = _languages(body["languages"])
+        if "default_language" in body:
+            fields["default_language"] = validate.choice(body, "default_language", LANGUAGES)
+        if "allowed_origins" in body:
+            fields["allowed_origins"] = _origins(body["allowed_origins"])
+        return cls(fields)
+
+
+_NUMBERS = (
+    ("max_chats_per_operator", 1, 50),
+    ("max_queue", 1, 10000),
+    ("max_open_chats_per_address", 1, 1000),
+    ("unopened_timeout_s", 15, 3600),
+)
+
+
+def applied(change: SettingsChange, now_settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings after the change: fields left out keep their value; a new
+    consent text is a new consent version; read-only fields stay."""
+    merged = {**now_settings, **change.fields}
+    for name in _READ_ONLY:
+        merged[name] = now_settings.get(name, defaults()[name])
     if merged["default_language"] not in merged["languages"]:
         raise InvalidInput("default_language", "must be one of the service's languages")
-    if "allowed_origins" in body:
-        merged["allowed_origins"] = _origins(body["allowed_origins"])
     if merged["consent_text"] != now_settings["consent_text"]:
         merged["consent_version"] = int(now_settings.get("consent_version", 1)) + 1
-    for field in _READ_ONLY:
-        merged[field] = merged.get(field, now_settings.get(field))
     return merged
 
 
-def update(service: Service, body: dict[str, Any]) -> dict[str, Any]:
-    merged = validated_changes(body, current(service))
-    service.update(actions=[Service.settings.set(merged)])
-    return merged
+def update(service: Service, change: SettingsChange) -> dict[str, Any]:
+    """Apply a change to the settings as they are now: written only over the
+    version it was applied to (`settings_version`), so two admins saving
+    different fields at once both keep their change."""
+
+    def attempt(n: int) -> dict[str, Any]:
+        read = service if n == 0 else Service.get(service.service_id, consistent_read=True)
+        merged = applied(change, current(read))
+        version = int(read.settings_version or 0)
+        unchanged = Service.settings_version == version
+        if version == 0:
+            unchanged = Service.settings_version.does_not_exist() | unchanged
+        read.update(actions=[Service.settings.set(merged),
+                             Service.settings_version.set(version + 1)],
+                    condition=unchanged)
+        return merged
+
+    return retries.until_committed(attempt, busy="the settings changed meanwhile; try again")
 
 
 def widget_snippet(service: Service) -> str:

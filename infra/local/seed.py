@@ -36,7 +36,8 @@ def seed_demo_service(password: str) -> list[str]:
             widget_key=DEMO_WIDGET_KEY,
             admin_name="Demo Admin",
         )
-        settings.update(service, {"chat_enabled": True, "greeting": GREETING})
+        settings.update(service, settings.SettingsChange.checked(
+            {"chat_enabled": True, "greeting": GREETING}))
         created.append(f"service {DEMO_SERVICE_ID} with admin {ADMIN_EMAIL}")
     if _add_operator(service, password):
         created.append(f"operator {OPERATOR_EMAIL}")

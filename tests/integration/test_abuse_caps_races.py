@@ -37,7 +37,7 @@ def _all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
 
 def test_30_customers_of_one_address_at_once_open_exactly_its_cap_of_20(local_tables):
     make_tenant("acme")
-    settings.update(tenants.get_service("acme"), {"max_queue": 1000})
+    settings.update(tenants.get_service("acme"), settings.SettingsChange({"max_queue": 1000}))
     push = RecordingPusher()
     customers = [connect_customer("acme") for _ in range(30)]  # all from 203.0.113.9
 

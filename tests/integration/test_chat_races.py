@@ -41,8 +41,8 @@ def _all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
 def _raise_caps(service_id: str) -> None:
     from chalicelib.services import settings, tenants
 
-    settings.update(tenants.get_service(service_id),
-                    {"max_open_chats_per_address": 1000, "max_queue": 1000})
+    change = settings.SettingsChange({"max_open_chats_per_address": 1000, "max_queue": 1000})
+    settings.update(tenants.get_service(service_id), change)
 
 
 def test_200_chat_starts_against_10_operators_of_5_assign_exactly_50_and_none_twice(

@@ -94,15 +94,21 @@ export function render(container) {
   }
 
   function isDirty() {
-    if (!loaded) return false;
+    return Boolean(loaded) && Object.keys(changed()).length > 0;
+  }
+
+  // Only what this admin changed is sent: the server applies it to the settings
+  // as they are now, so another admin saving other fields at once keeps theirs.
+  function changed() {
     const now = read();
-    return Object.keys(now).some((key) => JSON.stringify(now[key]) !== JSON.stringify(loaded[key]));
+    return Object.fromEntries(Object.entries(now).filter(
+      ([key, value]) => JSON.stringify(value) !== JSON.stringify(loaded[key])));
   }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      loaded = await api.saveSettings(read());
+      loaded = await api.saveSettings(changed());
       build(loaded);
       toast(t("settings.saved"), { kind: "success" });
     } catch (error) {

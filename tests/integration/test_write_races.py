@@ -1,0 +1,71 @@
+"""Two writes the review found racing, on DynamoDB Local with real threads:
+settings saved by two admins at once keep both changes, and an export worker
+invoked twice (Lambda delivers asynchronous invocations at least once) runs the
+export once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from chalicelib.models import ExportJob, ExportStatus, Service
+from chalicelib.services import exports, settings, tenants
+from chalicelib.services.access import Actor
+from tests.chat_helpers import NOW
+from tests.conftest import make_tenant
+from tests.history_helpers import make_chat
+
+pytestmark = pytest.mark.integration
+
+
+def _all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    gate = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        gate.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_two_admins_saving_different_settings_at_once_both_keep_their_change(local_tables):
+    make_tenant("acme")
+    for round_ in range(5):
+        # Both read the settings before either saves, as two consoles would.
+        first, second = tenants.get_service("acme"), tenants.get_service("acme")
+        greeting = f"Welcome, round {round_}!"
+        _all_at_once([
+            lambda: settings.update(first, settings.SettingsChange({"greeting": greeting})),
+            lambda: settings.update(second, settings.SettingsChange({"max_queue": 10 + round_})),
+        ])
+        saved = settings.current(Service.get("acme", consistent_read=True))
+        assert (saved["greeting"], saved["max_queue"]) == (greeting, 10 + round_)
+    assert Service.get("acme", consistent_read=True).settings_version == 10
+
+
+def test_an_export_invoked_twice_at_once_runs_once(local_tables, monkeypatch):
+    make_tenant("acme")
+    for n in range(3):
+        make_chat("acme", n, NOW).save()
+    uploads: list[str] = []
+
+    class Uploader:
+        def upload_file(self, filename: str, bucket: str, key: str) -> None:
+            uploads.append(key)
+
+    monkeypatch.setattr(exports, "_s3", Uploader)
+    admin = Actor(service_id="acme", role="admin", subject_id="op_admin", name="Admin")
+    job = exports.start(admin, {"from": (NOW.date()).isoformat()}, lambda export_id: None)
+
+    _all_at_once([lambda: exports.run(job.export_id) for _ in range(4)])
+
+    done = ExportJob.get(job.export_id, consistent_read=True)
+    assert (done.status, done.rows) == (ExportStatus.DONE, 3)
+    assert uploads == [f"exports/acme/{job.export_id}.xlsx"]
+    exports.run(job.export_id)  # a late retry of the finished job
+    assert len(uploads) == 1
