@@ -132,7 +132,8 @@ def measure_pages(meter: Meter) -> list[tuple[str, int, int, float, float, int]]
         rows.append((f"history page: {label}", len(page.chats), page.index_items_read,
                      tally.read_units, baseline.read_units, tally.total))
     with meter.measure() as tally:
-        report = stats.report(SERVICE, {"from": "2026-10-27", "to": "2026-11-25"})
+        period = stats.Period.checked({"from": "2026-10-27", "to": "2026-11-25"})
+        report = stats.report(SERVICE, period)
     rows.append((f"stats, 30 days ({report['chats']:,} chats)", len(report["by_day"]),
                  len(report["by_day"]), tally.read_units, 0.0, tally.total))
     return rows

@@ -44,14 +44,16 @@ def list_categories(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/categories", methods=("POST",), who="admin", status=201)
 def create_category(call: Call) -> dict[str, Any]:
-    category = categories.create(call.require_caller().service_id, call.body)
+    new = categories.NewCategory.checked(call.body)
+    category = categories.create(call.require_caller().service_id, new)
     return {**categories.to_json(category), "children": []}
 
 
 @endpoint(routes, "/categories/{category_id}", methods=("PUT",), who="admin")
 def update_category(call: Call, category_id: str) -> dict[str, Any]:
     service_id = call.require_caller().service_id
-    category = categories.update(service_id, category_id, call.body)
+    category = categories.update(service_id, category_id,
+                                 categories.CategoryChange.checked(call.body))
     return categories.to_json(category)
 
 
@@ -74,7 +76,7 @@ def list_operators(call: Call) -> dict[str, Any]:
 @endpoint(routes, "/operators", methods=("POST",), who="admin", status=201)
 def create_operator(call: Call) -> dict[str, Any]:
     service = _service(call)
-    operator = operators.create(service, call.body)
+    operator = operators.create(service, operators.NewOperator.checked(call.body))
     return operators.to_json(operator, settings.current(service))
 
 
@@ -88,8 +90,8 @@ def get_operator(call: Call, operator_id: str) -> dict[str, Any]:
 @endpoint(routes, "/operators/{operator_id}", methods=("PUT",), who="admin")
 def update_operator(call: Call, operator_id: str) -> dict[str, Any]:
     service = _service(call)
-    operator = accounts.update_operator(service, operator_id, call.body,
-                                        close=realtime.closer())
+    change = operators.OperatorChange.checked(call.body)
+    operator = accounts.update_operator(service, operator_id, change, close=realtime.closer())
     return operators.to_json(operator, settings.current(service))
 
 

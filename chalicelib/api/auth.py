@@ -23,7 +23,8 @@ def health(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/auth/login", methods=("POST",), who="public", any_origin=False)
 def login(call: Call) -> dict[str, Any]:
-    token, expires_at, operator = sessions.login(call.body, call.source_ip)
+    credentials = sessions.Credentials.checked(call.body)
+    token, expires_at, operator = sessions.login(credentials, call.source_ip)
     return {
         "token": token,
         "expires_at": clock.iso(expires_at),

@@ -41,7 +41,7 @@ def _operator_names(service_id: str) -> dict[str, str]:
 @endpoint(routes, "/chats/{chat_id}/tickets", methods=("POST",), status=201)
 def create_ticket(call: Call, chat_id: str) -> dict[str, Any]:
     actor = _actor(call)
-    ticket = tickets.create(actor, chat_id, call.body)
+    ticket = tickets.create(actor, chat_id, tickets.NewTicket.checked(call.body))
     return _ticket_json(ticket, {actor.subject_id: actor.name or ""})
 
 
@@ -85,7 +85,8 @@ def search_history(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/history/exports", methods=("POST",), status=202)
 def start_export(call: Call) -> dict[str, Any]:
-    job = exports.start(_actor(call), call.body, exports.launcher())
+    search = history.parse_filter(call.body if call.body is not None else {})
+    job = exports.start(_actor(call), search, exports.launcher())
     return {"export_id": job.export_id, "status": job.status}
 
 
@@ -96,7 +97,7 @@ def get_export(call: Call, export_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/stats")
 def get_stats(call: Call) -> dict[str, Any]:
-    return stats.report(call.require_caller().service_id, call.query)
+    return stats.report(call.require_caller().service_id, stats.Period.checked(call.query))
 
 
 @endpoint(routes, "/team")

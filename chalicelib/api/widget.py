@@ -19,4 +19,5 @@ def widget_config(call: Call, key: str) -> dict[str, Any]:
 
 @endpoint(routes, "/widget/{key}/session", methods=("POST",), who="public")
 def widget_session(call: Call, key: str) -> dict[str, Any]:
-    return widget.start_session(key, call.body, call.source_ip, call.user_agent)
+    request = widget.SessionRequest.checked(call.body)
+    return widget.start_session(key, request, call.source_ip, call.user_agent)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
@@ -63,7 +62,7 @@ def logout(caller: Caller, *, now: datetime, push: Pusher, close: Closer) -> Non
 
 
 def update_operator(
-    service: Service, operator_id: str, change: dict[str, Any], *, close: Closer
+    service: Service, operator_id: str, change: operators.OperatorChange, *, close: Closer
 ) -> Operator:
     """An admin's change; a new role or password ends the operator's sockets
     (the console signs in again with what they may do now)."""

@@ -3,6 +3,7 @@ has children or is used by a chat is refused, never cascaded."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -76,17 +77,49 @@ def tree(service_id: str) -> list[dict[str, Any]]:
     return branch(None)
 
 
-def create(service_id: str, body: dict[str, Any]) -> Category:
-    validate.body_object(body)
-    name = validate.text(body, "name", max_len=100, single_line=True)
-    parent_id = body.get("parent_id")
+@dataclass(frozen=True)
+class NewCategory:
+    """`POST /categories`, checked."""
+
+    name: str
+    parent_id: str | None = None
+
+    @classmethod
+    def checked(cls, body: Any) -> NewCategory:
+        validate.body_object(body)
+        parent_id = body.get("parent_id")
+        return cls(
+            name=str(validate.text(body, "name", max_len=100, single_line=True)),
+            parent_id=None if parent_id is None else validate.id_string(parent_id, "parent_id"),
+        )
+
+
+@dataclass(frozen=True)
+class CategoryChange:
+    """`PUT /categories/{id}`, checked: a new name, a new place among its siblings."""
+
+    name: str | None = None
+    position: int | None = None
+
+    @classmethod
+    def checked(cls, body: Any) -> CategoryChange:
+        validate.body_object(body)
+        return cls(
+            name=validate.text(body, "name", max_len=100, single_line=True)
+            if "name" in body else None,
+            position=validate.integer(body, "position", low=0, high=MAX_PER_SERVICE,
+                                      required=False) if "position" in body else None,
+        )
+
+
+def create(service_id: str, new: NewCategory) -> Category:
+    name, parent_id = new.name, new.parent_id
     existing = all_categories(service_id)
     if len(existing) >= MAX_PER_SERVICE:
         raise Conflict(f"a service may have at most {MAX_PER_SERVICE} categories", "too_many")
     level = 1
     parent = None
     if parent_id is not None:
-        validate.id_string(parent_id, "parent_id")
         parent = next((c for c in existing if c.category_id == parent_id), None)
         if parent is None:
             raise InvalidInput("parent_id", "no such category")
@@ -121,17 +154,14 @@ def create(service_id: str, body: dict[str, Any]) -> Category:
     return category
 
 
-def update(service_id: str, category_id: str, body: dict[str, Any]) -> Category:
-    validate.body_object(body)
+def update(service_id: str, category_id: str, change: CategoryChange) -> Category:
     category = get_category(service_id, category_id)
-    if "name" in body:
-        name = validate.text(body, "name", max_len=100, single_line=True)
+    if change.name is not None:
         category.update(
-            actions=[Category.name.set(name)], condition=Category.category_id.exists()
+            actions=[Category.name.set(change.name)], condition=Category.category_id.exists()
         )
-    if "position" in body:
-        position = validate.integer(body, "position", low=0, high=MAX_PER_SERVICE)
-        _move(service_id, category, position)
+    if change.position is not None:
+        _move(service_id, category, change.position)
     return get_category(service_id, category_id)
 
 

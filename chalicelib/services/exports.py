@@ -45,11 +45,10 @@ CHUNK = 100  # chats whose messages are read in one go
 Launcher = Callable[[str], None]
 
 
-def start(actor: Actor, body: Any, launch: Launcher) -> ExportJob:
-    """Record a pending job for the search in `body`, then start the worker.
-    An export covers at most MAX_PERIOD, and at most MAX_RUNNING run at once in
-    a service (R-SEC-4): each is a worker of up to 15 minutes."""
-    search = history.parse_filter(body if body is not None else {})
+def start(actor: Actor, search: history.HistoryFilter, launch: Launcher) -> ExportJob:
+    """Record a pending job for the search, then start the worker. An export
+    covers at most MAX_PERIOD, and at most MAX_RUNNING run at once in a service
+    (R-SEC-4): each is a worker of up to 15 minutes."""
     if clock.parse_iso(search.end) - clock.parse_iso(search.start) > MAX_PERIOD:
         raise InvalidInput("from", f"an export covers at most {MAX_PERIOD.days} days; "
                            "export a longer period in parts", "period_too_long")

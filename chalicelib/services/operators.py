@@ -3,6 +3,7 @@ list. Emails are unique per service; the last admin always stays."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -89,49 +90,84 @@ def effective_max_chats(operator: Operator, service_settings: dict[str, Any]) ->
     return int(service_settings["max_chats_per_operator"])
 
 
-def create(service: Service, body: dict[str, Any]) -> Operator:
-    validate.body_object(body)
-    email = validate.email(body)
-    name = validate.text(body, "name", max_len=100, single_line=True)
-    role = validate.choice(body, "role", ROLES)
-    password = checked_password(body.get("password"))
-    max_chats = validate.integer(body, "max_chats", low=1, high=50, required=False)
+@dataclass(frozen=True)
+class NewOperator:
+    """`POST /operators`, checked."""
+
+    email: str
+    name: str
+    role: str
+    password: str
+    max_chats: int | None = None
+
+    @classmethod
+    def checked(cls, body: Any) -> NewOperator:
+        validate.body_object(body)
+        return cls(
+            email=str(validate.email(body)),
+            name=str(validate.text(body, "name", max_len=100, single_line=True)),
+            role=str(validate.choice(body, "role", ROLES)),
+            password=checked_password(body.get("password")),
+            max_chats=validate.integer(body, "max_chats", low=1, high=50, required=False),
+        )
+
+
+@dataclass(frozen=True)
+class OperatorChange:
+    """`PUT /operators/{id}`, checked: the fields given (`max_chats` None goes
+    back to the service's default when `max_chats_given`)."""
+
+    name: str | None = None
+    role: str | None = None
+    password: str | None = None
+    max_chats_given: bool = False
+    max_chats: int | None = None
+
+    @classmethod
+    def checked(cls, body: Any) -> OperatorChange:
+        validate.body_object(body)
+        return cls(
+            name=validate.text(body, "name", max_len=100, single_line=True)
+            if "name" in body else None,
+            role=validate.choice(body, "role", ROLES, required=False),
+            password=checked_password(body["password"]) if "password" in body else None,
+            max_chats_given="max_chats" in body,
+            max_chats=validate.integer(body, "max_chats", low=1, high=50, required=False),
+        )
+
+
+def create(service: Service, new: NewOperator) -> Operator:
     operator = new_operator(
         service.service_id,
-        email=email,
-        name=name,
-        password_hash=auth.hash_password(password),
-        role=role,
-        max_chats=max_chats,
+        email=new.email,
+        name=new.name,
+        password_hash=auth.hash_password(new.password),
+        role=new.role,
+        max_chats=new.max_chats,
     )
     try:
         with transaction() as writes:
             add_create_actions(writes, operator)
-            if role == "admin":
+            if new.role == "admin":
                 writes.update(service, actions=[Service.admin_count.add(1)])
     except TransactWriteError as exc:
         raise Conflict("an operator with that email exists", "email_taken") from exc
     return operator
 
 
-def update(service: Service, operator_id: str, body: dict[str, Any]) -> Operator:
-    validate.body_object(body)
+def update(service: Service, operator_id: str, change: OperatorChange) -> Operator:
     operator = get_operator(service.service_id, operator_id)
     actions = []
-    if "name" in body:
-        actions.append(
-            Operator.name.set(validate.text(body, "name", max_len=100, single_line=True))
-        )
-    if "password" in body:
-        actions.append(Operator.password_hash.set(auth.hash_password(checked_password(body["password"]))))
+    if change.name is not None:
+        actions.append(Operator.name.set(change.name))
+    if change.password is not None:
+        actions.append(Operator.password_hash.set(auth.hash_password(change.password)))
         # Tokens issued before carry the old version and stop working (R-SEC-2).
         actions.append(Operator.token_version.add(1))
-    if "max_chats" in body:
-        max_chats = validate.integer(body, "max_chats", low=1, high=50, required=False)
-        actions.append(
-            Operator.max_chats.remove() if max_chats is None else Operator.max_chats.set(max_chats)
-        )
-    role = validate.choice(body, "role", ROLES, required=False)
+    if change.max_chats_given:
+        actions.append(Operator.max_chats.remove() if change.max_chats is None
+                       else Operator.max_chats.set(change.max_chats))
+    role = change.role
     if role is not None and role != operator.role:
         actions.append(Operator.role.set(role))
     if not actions:

@@ -69,11 +69,26 @@ def _record_failure(key: str) -> None:
         record.update(actions=[Token.until.set(clock.epoch() + delay)])
 
 
-def login(body: Any, ip: str | None = None) -> tuple[str, datetime, Operator]:
-    validate.body_object(body)
-    service_id = validate.text(body, "service_id", max_len=100, single_line=True)
-    email = validate.text(body, "email", max_len=254, single_line=True).lower()
-    password = validate.text(body, "password", max_len=operators.MAX_PASSWORD)
+@dataclass(frozen=True)
+class Credentials:
+    """`POST /auth/login`, checked (the email lower-cased)."""
+
+    service_id: str
+    email: str
+    password: str
+
+    @classmethod
+    def checked(cls, body: Any) -> Credentials:
+        validate.body_object(body)
+        return cls(
+            service_id=str(validate.text(body, "service_id", max_len=100, single_line=True)),
+            email=str(validate.text(body, "email", max_len=254, single_line=True)).lower(),
+            password=str(validate.text(body, "password", max_len=operators.MAX_PASSWORD)),
+        )
+
+
+def login(credentials: Credentials, ip: str | None = None) -> tuple[str, datetime, Operator]:
+    service_id, email, password = credentials.service_id, credentials.email, credentials.password
     key = _failure_key(service_id, email, ip)
     _check_throttle(key)
     ratelimit.check(ratelimit.failed_logins(), ip, time.time())

@@ -11,6 +11,7 @@ otherwise meet every other in the same counter."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -95,23 +96,31 @@ class Counts:
         )
 
 
-def _period_days(params: dict[str, Any]) -> tuple[str, str]:
-    search = history.parse_filter({k: params.get(k) for k in ("from", "to")})
-    start = clock.parse_iso(search.start).date()
-    last = (clock.parse_iso(search.end) - timedelta(milliseconds=1)).date()
-    if (last - start).days + 1 > MAX_DAYS:
-        raise InvalidInput("from", f"the period may span at most {MAX_DAYS} days")
-    return start.isoformat(), last.isoformat()
+@dataclass(frozen=True)
+class Period:
+    """`GET /stats?from=&to=`, checked: whole UTC days, first and last."""
+
+    first: str
+    last: str
+
+    @classmethod
+    def checked(cls, params: dict[str, Any]) -> Period:
+        search = history.parse_filter({k: params.get(k) for k in ("from", "to")})
+        start = clock.parse_iso(search.start).date()
+        last = (clock.parse_iso(search.end) - timedelta(milliseconds=1)).date()
+        if (last - start).days + 1 > MAX_DAYS:
+            raise InvalidInput("from", f"the period may span at most {MAX_DAYS} days")
+        return cls(start.isoformat(), last.isoformat())
 
 
 def _average(total: int, count: int, digits: int = 1) -> float | None:
     return round(total / count, digits) if count else None
 
 
-def report(service_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def report(service_id: str, period: Period) -> dict[str, Any]:
     """The period's figures; `from`/`to` are whole UTC days (times are rounded to
     their day), defaulting to the last 30 days."""
-    first, last = _period_days(params)
+    first, last = period.first, period.last
     found: dict[str, dict[str, int]] = {}
     # `~` sorts after `#`: the last day's shards are in the range.
     for row in DailyStats.query(service_id, DailyStats.day.between(first, f"{last}~")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import auth, clock, validate
@@ -25,10 +26,23 @@ def may_file_ticket(actor: Actor, chat: Chat) -> None:
         access.require_handler(actor, chat)
 
 
-def create(actor: Actor, chat_id: str, body: Any) -> Ticket:
-    validate.body_object(body)
-    subject = validate.text(body, "subject", max_len=200, single_line=True)
-    text = validate.text(body, "body", max_len=10_000, required=False, allow_empty=True)
+@dataclass(frozen=True)
+class NewTicket:
+    """`POST /chats/{id}/tickets`, checked."""
+
+    subject: str
+    body: str = ""
+
+    @classmethod
+    def checked(cls, body: Any) -> NewTicket:
+        validate.body_object(body)
+        subject = validate.text(body, "subject", max_len=200, single_line=True)
+        text = validate.text(body, "body", max_len=10_000, required=False, allow_empty=True)
+        return cls(str(subject), text or "")
+
+
+def create(actor: Actor, chat_id: str, new: NewTicket) -> Ticket:
+    subject, text = new.subject, new.body
     chat = access.readable_chat(actor, chat_id)
     may_file_ticket(actor, chat)
     customer = customer_json(chat)

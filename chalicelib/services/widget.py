@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,51 +47,90 @@ def _verified_customer_id(service_id: str, external_id: str) -> str:
     return "cu_" + digest[:32]
 
 
-def _user(body: dict[str, Any], service: Service) -> dict[str, Any] | None:
-    user = body.get("user")
-    if user is None:
-        return None
-    if not isinstance(user, dict):
-        raise InvalidInput("user", "must be an object")
-    user_id = user.get("id")
-    if user_id is not None and (not isinstance(user_id, str | int) or isinstance(user_id, bool)):
-        raise InvalidInput("user.id", "must be a string")
-    user_id = None if user_id is None else str(user_id)
-    if user_id is not None and not 1 <= len(user_id) <= 200:
-        raise InvalidInput("user.id", "must be 1 to 200 characters")
-    if user_id is not None and validate.lone_surrogates(user_id):
-        raise InvalidInput("user.id", "contains characters that are not valid Unicode")
-    name = validate.text(user, "name", max_len=100, required=False, single_line=True)
-    given_email = user.get("email") not in (None, "")
-    email = validate.email(user, "email", required=False) if given_email else None
-    given_hash = user.get("hash")
-    verified = False
-    if given_hash is not None:
-        if not isinstance(given_hash, str) or user_id is None:
+@dataclass(frozen=True)
+class UserClaim:
+    """Who the host page says its signed-in user is (R-WID-7), as sent; `hash`
+    is checked against the service's identity secret when the session starts."""
+
+    id: str | None
+    name: str | None
+    email: str | None
+    hash: str | None
+
+    @classmethod
+    def checked(cls, user: Any) -> UserClaim:
+        if not isinstance(user, dict):
+            raise InvalidInput("user", "must be an object")
+        user_id = user.get("id")
+        if user_id is not None and (not isinstance(user_id, str | int)
+                                    or isinstance(user_id, bool)):
+            raise InvalidInput("user.id", "must be a string")
+        user_id = None if user_id is None else str(user_id)
+        if user_id is not None and not 1 <= len(user_id) <= 200:
+            raise InvalidInput("user.id", "must be 1 to 200 characters")
+        if user_id is not None and validate.lone_surrogates(user_id):
+            raise InvalidInput("user.id", "contains characters that are not valid Unicode")
+        name = validate.text(user, "name", max_len=100, required=False, single_line=True)
+        given_email = user.get("email") not in (None, "")
+        email = validate.email(user, "email", required=False) if given_email else None
+        given_hash = user.get("hash")
+        if given_hash is not None and (not isinstance(given_hash, str) or user_id is None):
             raise InvalidInput("user.hash", "needs user.id and must be a hex string")
-        if not auth.identity_hash_ok(service.identity_secret, user_id, given_hash):
+        return cls(user_id, name, email, given_hash)
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """`POST /widget/{key}/session`, checked."""
+
+    page_origin: str | None = None
+    language: str | None = None
+    user: UserClaim | None = None
+    visitor_token: str | None = None
+
+    @classmethod
+    def checked(cls, body: Any) -> SessionRequest:
+        validate.body_object(body)
+        page_origin = body.get("page_origin")
+        if page_origin is not None and (not isinstance(page_origin, str)
+                                        or len(page_origin) > 300):
+            raise InvalidInput("page_origin", "must be an origin such as https://example.com")
+        visitor_token = body.get("visitor_token")
+        if visitor_token is not None and not isinstance(visitor_token, str):
+            raise InvalidInput("visitor_token", "must be a string")
+        return cls(
+            page_origin=page_origin,
+            language=validate.choice(body, "language", settings.LANGUAGES, required=False),
+            user=None if body.get("user") is None else UserClaim.checked(body["user"]),
+            visitor_token=visitor_token or None,
+        )
+
+
+def _user(claim: UserClaim | None, service: Service) -> dict[str, Any] | None:
+    """The host page's user, verified when its hash matches (a wrong one is 401)."""
+    if claim is None:
+        return None
+    verified = False
+    if claim.hash is not None:
+        if not auth.identity_hash_ok(service.identity_secret, claim.id or "", claim.hash):
             raise NotAuthenticated("the user's identity hash does not match", "bad_identity_hash")
         verified = True
-    return {"id": user_id, "name": name, "email": email, "verified": verified}
+    return {"id": claim.id, "name": claim.name, "email": claim.email, "verified": verified}
 
 
-def start_session(widget_key: str, body: Any, ip: str | None, user_agent: str | None) -> dict:
-    validate.body_object(body)
+def start_session(
+    widget_key: str, request: SessionRequest, ip: str | None, user_agent: str | None
+) -> dict[str, Any]:
     service = tenants.service_for_widget_key(widget_key)
     ratelimit.take(ratelimit.widget_sessions(), ip, time.time())
     current = settings.current(service)
     if not current["chat_enabled"]:
         raise NotAllowed("chat is disabled for this service", "chat_disabled")
-    page_origin = body.get("page_origin")
-    if page_origin is not None and (not isinstance(page_origin, str) or len(page_origin) > 300):
-        raise InvalidInput("page_origin", "must be an origin such as https://example.com")
-    if not settings.origin_allowed(service, page_origin, frame_ok=False):
+    if not settings.origin_allowed(service, request.page_origin, frame_ok=False):
         raise NotAllowed("the widget is not allowed on this site", "origin_not_allowed")
-    language = validate.choice(body, "language", settings.LANGUAGES, required=False)
-    user = _user(body, service)
-    visitor_token = body.get("visitor_token")
-    if visitor_token is not None and not isinstance(visitor_token, str):
-        raise InvalidInput("visitor_token", "must be a string")
+    language = request.language
+    user = _user(request.user, service)
+    visitor_token = request.visitor_token
 
     customer_id, token_version = None, None
     if user and user["verified"]:

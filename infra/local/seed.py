@@ -51,11 +51,8 @@ def _add_operator(service: Any, password: str) -> bool:
 
     if operators.find_by_email(service.service_id, OPERATOR_EMAIL) is not None:
         return False
-    operators.create(
-        service,
-        {"email": OPERATOR_EMAIL, "name": "Demo Operator", "password": password,
-         "role": "operator"},
-    )
+    operators.create(service, operators.NewOperator(
+        email=OPERATOR_EMAIL, name="Demo Operator", role="operator", password=password))
     return True
 
 
@@ -67,8 +64,8 @@ def _add_categories(service_id: str) -> bool:
 
     def add(tree: dict[str, Any], parent_id: str | None) -> None:
         for name, children in tree.items():
-            body = {"name": name} if parent_id is None else {"name": name, "parent_id": parent_id}
-            add(children, categories.create(service_id, body).category_id)
+            new = categories.NewCategory(name, parent_id)
+            add(children, categories.create(service_id, new).category_id)
 
     add(CATEGORIES, None)
     return True

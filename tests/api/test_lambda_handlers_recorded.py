@@ -88,7 +88,8 @@ def test_the_export_worker_lambda_writes_the_workbook_to_s3(desk, client):
     chat_id, api = _served_chat(desk)
     started: list[str] = []
     actor = Actor(service_id="acme", role="operator", subject_id=api.operator_id)
-    job = exports.start(actor, {}, started.append)  # what the API's launcher is given
+    # What the API's launcher is given.
+    job = exports.start(actor, history.parse_filter({}), started.append)
     assert started == [job.export_id]
 
     client.lambda_.invoke("export_worker", {"export_id": job.export_id})
@@ -128,7 +129,7 @@ def test_the_export_worker_pages_through_every_kind_of_search(
     # it does past 100 chats on AWS.
     monkeypatch.setattr(history.all_matching, "__defaults__", (2,))
     actor = Actor(service_id="acme", role="admin", subject_id=desk.tenant.admin_id)
-    job = exports.start(actor, search, lambda export_id: None)
+    job = exports.start(actor, history.parse_filter(search), lambda export_id: None)
 
     client.lambda_.invoke("export_worker", {"export_id": job.export_id})
 

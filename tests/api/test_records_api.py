@@ -281,7 +281,7 @@ def test_another_service_sees_none_of_it(desk, client):
 def test_an_export_whose_worker_cannot_start_fails_cleanly(desk, monkeypatch):
     from chalicelib.errors import Unavailable
     from chalicelib.models import ExportJob
-    from chalicelib.services import exports
+    from chalicelib.services import exports, history
     from chalicelib.services.access import Actor
 
     api = _operator(desk)
@@ -296,6 +296,6 @@ def test_an_export_whose_worker_cannot_start_fails_cleanly(desk, monkeypatch):
 
     actor = Actor(service_id="acme", role="operator", subject_id=api.operator_id)
     with pytest.raises(Unavailable):
-        exports.start(actor, {}, broken_launcher)
+        exports.start(actor, history.parse_filter({}), broken_launcher)
     job = ExportJob.get(tried[0])
     assert (job.status, job.error) == ("failed", "worker_not_started")

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.errors import LimitReached
 from chalicelib.models import Chat, ExportJob, Token
-from chalicelib.services import exports, settings, tenants
+from chalicelib.services import exports, history, settings, tenants
 from chalicelib.services.access import Actor
 from tests.chat_helpers import RecordingPusher, connect_customer, start_chat
 from tests.conftest import make_tenant
@@ -57,7 +57,7 @@ def test_6_exports_asked_at_once_start_exactly_2(local_tables, monkeypatch):
     launched: list[str] = []
     admin = Actor(service_id="acme", role="admin", subject_id="op_admin", name="Admin")
 
-    results = _all_at_once([lambda: exports.start(admin, {}, launched.append)
+    results = _all_at_once([lambda: exports.start(admin, history.parse_filter({}), launched.append)
                             for _ in range(6)])
 
     assert sum(isinstance(r, ExportJob) for r in results) == 2

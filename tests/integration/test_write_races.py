@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.models import ExportJob, ExportStatus, Service
-from chalicelib.services import exports, settings, tenants
+from chalicelib.services import exports, history, settings, tenants
 from chalicelib.services.access import Actor
 from tests.chat_helpers import NOW
 from tests.conftest import make_tenant
@@ -39,10 +39,10 @@ def test_two_admins_saving_different_settings_at_once_both_keep_their_change(loc
         # Both read the settings before either saves, as two consoles would.
         first, second = tenants.get_service("acme"), tenants.get_service("acme")
         greeting = f"Welcome, round {round_}!"
-        _all_at_once([
-            lambda: settings.update(first, settings.SettingsChange({"greeting": greeting})),
-            lambda: settings.update(second, settings.SettingsChange({"max_queue": 10 + round_})),
-        ])
+        changes = [(first, settings.SettingsChange({"greeting": greeting})),
+                   (second, settings.SettingsChange({"max_queue": 10 + round_}))]
+        _all_at_once([lambda read=read, change=change: settings.update(read, change)
+                      for read, change in changes])
         saved = settings.current(Service.get("acme", consistent_read=True))
         assert (saved["greeting"], saved["max_queue"]) == (greeting, 10 + round_)
     assert Service.get("acme", consistent_read=True).settings_version == 10
@@ -60,7 +60,8 @@ def test_an_export_invoked_twice_at_once_runs_once(local_tables, monkeypatch):
 
     monkeypatch.setattr(exports, "_s3", Uploader)
     admin = Actor(service_id="acme", role="admin", subject_id="op_admin", name="Admin")
-    job = exports.start(admin, {"from": (NOW.date()).isoformat()}, lambda export_id: None)
+    job = exports.start(admin, history.parse_filter({"from": NOW.date().isoformat()}),
+                        lambda export_id: None)
 
     _all_at_once([lambda: exports.run(job.export_id) for _ in range(4)])
 

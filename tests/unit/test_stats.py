@@ -17,7 +17,7 @@ def test_a_days_chats_are_counted_over_several_items_and_reported_as_one_day(aws
 
     items = list(DailyStats.query("acme"))
     assert 1 < len([i for i in items if i.day.startswith("2026-03-02")]) <= stats.DAY_SHARDS
-    report = stats.report("acme", {"from": "2026-03-01", "to": "2026-03-03"})
+    report = stats.report("acme", stats.Period.checked({"from": "2026-03-01", "to": "2026-03-03"}))
     assert report["chats"] == 41
     assert [(d["date"], d["chats"]) for d in report["by_day"]] == [
         ("2026-03-01", 0), ("2026-03-02", 40), ("2026-03-03", 1)]
@@ -33,5 +33,5 @@ def test_one_chats_counts_always_land_on_the_same_item():
 def test_counters_kept_before_they_were_spread_still_count(aws):
     DailyStats(service_id="acme", day="2026-03-02", chats=3, processed=1).save()
     _count("ch_1", "2026-03-02T10:00:00.000Z")
-    report = stats.report("acme", {"from": "2026-03-02", "to": "2026-03-02"})
+    report = stats.report("acme", stats.Period.checked({"from": "2026-03-02", "to": "2026-03-02"}))
     assert (report["chats"], report["processed"]) == (4, 1)
