@@ -10,8 +10,9 @@ from chalice import Blueprint
 from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
-from chalicelib.services import chats, messages, presence
+from chalicelib.services import chat_views, chats, messages, presence
 from chalicelib.services.access import Actor
+from chalicelib.services.chat_json import chat_json
 
 routes = Blueprint(__name__)
 
@@ -43,7 +44,7 @@ def list_chats(call: Call) -> dict[str, Any]:
     actor = _actor(call)
     held = chats.operator_chats(actor)
     return {
-        "chats": [chats.to_json(chat) for chat in held],
+        "chats": [chat_json(view) for view in chat_views.views(held)],
         "in_chat": len(held),
         "waiting": chats.waiting_count(actor.service_id),
     }
@@ -51,7 +52,7 @@ def list_chats(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/chats/{chat_id}")
 def get_chat(call: Call, chat_id: str) -> dict[str, Any]:
-    return chats.to_json(chats.get_chat(_actor(call), chat_id))
+    return chat_json(chat_views.view(chats.get_chat(_actor(call), chat_id)))
 
 
 @endpoint(routes, "/chats/{chat_id}/messages")
@@ -62,13 +63,13 @@ def list_messages(call: Call, chat_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/chats/{chat_id}/open", methods=("POST",))
 def open_chat(call: Call, chat_id: str) -> dict[str, Any]:
-    return chats.to_json(chats.open_chat(_actor(call), chat_id, now=clock.now()))
+    return chat_json(chat_views.view(chats.open_chat(_actor(call), chat_id, now=clock.now())))
 
 
 @endpoint(routes, "/chats/{chat_id}/info", methods=("PUT",))
 def save_info(call: Call, chat_id: str) -> dict[str, Any]:
     change = chats.InfoChange.checked(call.body)
-    return chats.to_json(chats.save_info(_actor(call), chat_id, change))
+    return chat_json(chat_views.view(chats.save_info(_actor(call), chat_id, change)))
 
 
 @endpoint(routes, "/chats/{chat_id}/rating-request", methods=("POST",), status=204)
@@ -79,4 +80,4 @@ def request_rating(call: Call, chat_id: str) -> None:
 @endpoint(routes, "/chats/{chat_id}/end", methods=("POST",))
 def end_chat(call: Call, chat_id: str) -> dict[str, Any]:
     chat = chats.end(_actor(call), chat_id, now=clock.now(), push=realtime.pusher())
-    return chats.to_json(chat)
+    return chat_json(chat_views.view(chat))

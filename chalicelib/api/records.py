@@ -10,10 +10,10 @@ from chalice import Blueprint
 from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
 from chalicelib.services import (
-    categories,
+    chat_views,
     exports,
-    heads,
     history,
+    messages,
     operators,
     stats,
     tickets,
@@ -63,7 +63,8 @@ def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/tickets/{ticket_id}/chat-history")
 def ticket_chat_history(call: Call, ticket_id: str) -> dict[str, Any]:
-    return tickets.chat_history(_actor(call), ticket_id)
+    view, transcript = tickets.chat_history(_actor(call), ticket_id)
+    return {"chat": chat_json(view), "messages": [messages.message_json(m) for m in transcript]}
 
 
 @endpoint(routes, "/history")
@@ -72,13 +73,8 @@ def search_history(call: Call) -> dict[str, Any]:
     search = history.parse_filter(call.query)
     limit = history.parse_limit(call.query.get("limit"))
     page = history.search_page(actor.service_id, search, limit, call.query.get("cursor"))
-    paths = categories.paths(actor.service_id)
-    last_seqs = heads.last_seqs(page.chats)
     return {
-        "chats": [
-            chat_json(chat, last_seq=last_seqs[chat.chat_id], category_paths=paths)
-            for chat in page.chats
-        ],
+        "chats": [chat_json(view) for view in chat_views.views(page.chats, positions=False)],
         "next_cursor": page.next_cursor,
     }
 
@@ -92,7 +88,7 @@ def start_export(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/history/exports/{export_id}")
 def get_export(call: Call, export_id: str) -> dict[str, Any]:
-    return exports.to_json(exports.get_job(_actor(call), export_id))
+    return exports.to_json(exports.view(_actor(call), export_id))
 
 
 @endpoint(routes, "/stats")

@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib import clock, realtime, validate
 from chalicelib.errors import DomainError, InvalidInput, TooLarge
 from chalicelib.realtime import Closer, Pusher
-from chalicelib.services import chats, connections, frames, messages
+from chalicelib.services import chat_json, chat_views, chats, connections, frames, messages
 from chalicelib.services.frames import FrameCall, Handling
 
 log = logging.getLogger("helpdesk.ws")
@@ -177,7 +177,8 @@ def start_chat(call: FrameCall) -> Frame:
         now=call.now,
         push=call.push,
     )
-    return {"type": "chat.started", "chat": chats.to_json_for(call.actor, chat)}
+    view = chat_views.view(chat)
+    return {"type": "chat.started", "chat": chat_json.json_for(call.actor.is_customer, view)}
 
 
 def resume_chat(call: FrameCall) -> Frame:
@@ -190,7 +191,7 @@ def resume_chat(call: FrameCall) -> Frame:
     )
     return {
         "type": "chat.history",
-        "chat": chats.to_json_for(call.actor, chat),
+        "chat": chat_json.json_for(call.actor.is_customer, chat_views.view(chat)),
         "messages": [messages.message_json(m) for m in history],
         "more": more,
     }

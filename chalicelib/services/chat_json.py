@@ -1,14 +1,27 @@
 """A chat as API.md's `chat` object: the operators' view (REST bodies and
 operator frames), and the customer's view, an allow-list, for every frame and
-widget answer a customer gets (R-SEC-1)."""
+widget answer a customer gets (R-SEC-1).
+
+Pure functions of a ChatView: whatever a chat's JSON needs beyond the chat item
+(its last seq from its head, its place in the queue, its category's path) is
+read by services/chat_views.py, for many chats at once where it can."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.models import Chat, ChatStatus
-from chalicelib.services import categories
+
+
+@dataclass(frozen=True)
+class ChatView:
+    """A chat with what its JSON shows from elsewhere."""
+
+    chat: Chat
+    last_seq: int
+    queue_position: int | None = None  # set while it waits (when asked for)
+    category_path: list[str] = field(default_factory=list)
 
 
 def customer_json(chat: Chat) -> dict[str, Any]:
@@ -24,16 +37,17 @@ def customer_json(chat: Chat) -> dict[str, Any]:
     }
 
 
-def chat_json(
-    chat: Chat,
-    *,
-    last_seq: int,
-    queue_position: int | None = None,
-    category_paths: Mapping[str, list[str]] | None = None,
-) -> dict[str, Any]:
-    """`last_seq` from services/heads.py (an open chat's is on its head);
-    `category_paths` (from categories.paths) saves a lookup per chat in lists."""
+def _rating(chat: Chat) -> dict[str, Any] | None:
     rating = chat.rating or None
+    if not rating:
+        return None
+    return {"score": rating.get("score"), "comment": rating.get("comment"),
+            "rated_at": rating.get("rated_at")}
+
+
+def chat_json(view: ChatView) -> dict[str, Any]:
+    """The operators' view of a chat (API.md `chat`)."""
+    chat = view.chat
     return {
         "chat_id": chat.chat_id,
         "service_id": chat.service_id,
@@ -45,11 +59,7 @@ def chat_json(
         "inquiry": {
             "channel": chat.channel or "widget",
             "category_id": chat.category_id,
-            "category_path": (
-                categories.category_path(chat.service_id, chat.category_id)
-                if category_paths is None
-                else category_paths.get(chat.category_id or "", [])
-            ),
+            "category_path": view.category_path,
         },
         "created_at": chat.created_at,
         "assigned_at": chat.assigned_at,
@@ -57,13 +67,9 @@ def chat_json(
         "first_response_at": chat.first_response_at,
         "customer_left_at": chat.customer_left_at,
         "ended_at": chat.ended_at,
-        "queue_position": queue_position if chat.status == ChatStatus.WAITING else None,
-        "rating": None if not rating else {
-            "score": rating.get("score"),
-            "comment": rating.get("comment"),
-            "rated_at": rating.get("rated_at"),
-        },
-        "last_seq": last_seq,
+        "queue_position": view.queue_position if chat.status == ChatStatus.WAITING else None,
+        "rating": _rating(chat),
+        "last_seq": view.last_seq,
     }
 
 
@@ -76,24 +82,23 @@ CUSTOMER_VIEW = (
 )
 
 
-def customer_chat_json(
-    chat: Chat, *, last_seq: int, queue_position: int | None = None
-) -> dict[str, Any]:
+def customer_chat_json(view: ChatView) -> dict[str, Any]:
     """The customer's own view of their chat (API.md, "the customer's view")."""
-    rating = chat.rating or None
+    chat = view.chat
     return {
         "chat_id": chat.chat_id,
         "status": chat.status,
-        "queue_position": queue_position if chat.status == ChatStatus.WAITING else None,
+        "queue_position": view.queue_position if chat.status == ChatStatus.WAITING else None,
         "operator_name": chat.operator_name,
         "created_at": chat.created_at,
         "assigned_at": chat.assigned_at,
         "ended_at": chat.ended_at,
         "customer_left_at": chat.customer_left_at,
-        "rating": None if not rating else {
-            "score": rating.get("score"),
-            "comment": rating.get("comment"),
-            "rated_at": rating.get("rated_at"),
-        },
-        "last_seq": last_seq,
+        "rating": _rating(chat),
+        "last_seq": view.last_seq,
     }
+
+
+def json_for(is_customer: bool, view: ChatView) -> dict[str, Any]:
+    """The view of the chat its reader may see: a customer their own, operators theirs."""
+    return customer_chat_json(view) if is_customer else chat_json(view)

@@ -44,7 +44,6 @@ from chalicelib.services import (
     tenants,
 )
 from chalicelib.services.access import Actor
-from chalicelib.services.chat_json import chat_json, customer_chat_json
 
 # The per-address cap's record outlives the last chat started from there by this.
 ADDRESS_CAP_KEPT = timedelta(days=2)
@@ -74,31 +73,6 @@ class StartRequest:
                 frame, "channel", max_len=50, required=False, single_line=True, default="widget"
             ),
         )
-
-
-def to_json(chat: Chat, head: ChatHead | None = None) -> dict[str, Any]:
-    """A chat as API.md shows it; an open chat's last seq comes from its head
-    (read here unless given)."""
-    if head is None and chat.status != ChatStatus.ENDED:
-        head = heads.get(chat.chat_id)
-    return chat_json(chat, last_seq=heads.last_seq(chat, head),
-                     queue_position=routing.queue_position(chat))
-
-
-def to_json_for(actor: Actor, chat: Chat) -> dict[str, Any]:
-    """The chat as the actor may see it: a customer gets their own view (an
-    allow-list, R-SEC-1), operators and admins theirs."""
-    if not actor.is_customer:
-        return to_json(chat)
-    head = heads.get(chat.chat_id) if chat.status != ChatStatus.ENDED else None
-    return customer_chat_json(chat, last_seq=heads.last_seq(chat, head),
-                              queue_position=routing.queue_position(chat))
-
-
-def to_json_all(chats: list[Chat]) -> list[dict[str, Any]]:
-    """Chats as API.md shows them, their heads read together."""
-    found = heads.of_chats(chats)
-    return [to_json(chat, found.get(chat.chat_id)) for chat in chats]
 
 
 # --- reading ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ from chalicelib.models import (
 )
 from chalicelib.services import access, caps, categories, heads, history, messages, retries
 from chalicelib.services.access import Actor
-from chalicelib.services.chat_json import chat_json
+from chalicelib.services.chat_json import ChatView, chat_json
 
 log = logging.getLogger("helpdesk.exports")
 
@@ -152,13 +152,28 @@ def get_job(actor: Actor, export_id: Any) -> ExportJob:
     return access.owned_item(ExportJob, export_id, actor, "export")
 
 
-def to_json(job: ExportJob) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ExportView:
+    """A job as `GET /history/exports/{id}` shows it: with a fresh download link
+    once it is done."""
+
+    job: ExportJob
+    url: str | None
+
+
+def view(actor: Actor, export_id: Any) -> ExportView:
+    job = get_job(actor, export_id)
+    return ExportView(job, download_url(job) if job.status == ExportStatus.DONE else None)
+
+
+def to_json(view: ExportView) -> dict[str, Any]:
+    job = view.job
     return {
         "export_id": job.export_id,
         # A job a worker runs is still "pending" to the API (API.md).
         "status": ExportStatus.PENDING if job.status == ExportStatus.RUNNING else job.status,
         "rows": int(job.rows or 0),
-        "url": download_url(job) if job.status == ExportStatus.DONE else None,
+        "url": view.url,
         "error": job.error,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
@@ -253,7 +268,8 @@ def run(export_id: str) -> None:
         for chat, found in _with_messages(history.all_matching(job.service_id, search)):
             transcript[chat.chat_id] = [messages.message_json(m) for m in found]
             last_seq = int(found[-1].seq) if found else 0
-            yield chat_json(chat, last_seq=last_seq, category_paths=paths)
+            path = paths.get(chat.category_id or "", [])
+            yield chat_json(ChatView(chat, last_seq=last_seq, category_path=path))
 
     def messages_of(chat: dict[str, Any]) -> list[dict[str, Any]]:
         return transcript.pop(chat["chat_id"], [])

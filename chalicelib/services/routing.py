@@ -37,8 +37,8 @@ from chalicelib.models import (
     transaction,
 )
 from chalicelib.realtime import Pusher
-from chalicelib.services import chat_index, heads, operators, settings, tenants
-from chalicelib.services.chat_json import chat_json, customer_chat_json
+from chalicelib.services import categories, chat_index, heads, operators, settings, tenants
+from chalicelib.services.chat_json import ChatView, chat_json, customer_chat_json
 
 SWEEP_SHARDS = 4
 QUEUE_RECHECK_S = 60  # a waiting chat is looked at by the sweep at least this often
@@ -292,11 +292,11 @@ def announce_assignment(chat_id: str, push: Pusher) -> None:
     view, to the customer."""
     chat = Chat.get(chat_id, consistent_read=True)
     head = heads.require(chat_id)
-    last_seq = heads.last_seq(chat, head)
-    to_operators = {"type": "chat.assigned", "chat": chat_json(chat, last_seq=last_seq)}
+    view = ChatView(chat, last_seq=heads.last_seq(chat, head),
+                    category_path=categories.category_path(chat.service_id, chat.category_id))
+    to_operators = {"type": "chat.assigned", "chat": chat_json(view)}
     realtime.deliver(push, realtime.conns(head, "operator"), to_operators)
-    to_customer = {"type": "chat.assigned",
-                   "chat": customer_chat_json(chat, last_seq=last_seq)}
+    to_customer = {"type": "chat.assigned", "chat": customer_chat_json(view)}
     realtime.deliver(push, realtime.conns(head, "customer"), to_customer)
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from chalicelib import auth, clock, validate
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.models import Chat, ChatStatus, Ticket
-from chalicelib.services import access, messages
+from chalicelib.models import Chat, ChatStatus, Message, Ticket
+from chalicelib.services import access, categories, messages
 from chalicelib.services.access import Actor
-from chalicelib.services.chat_json import chat_json, customer_json
+from chalicelib.services.chat_json import ChatView, customer_json
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -106,15 +106,16 @@ def list_page(
     return tickets, _cursor(page.get("LastEvaluatedKey"))
 
 
-def chat_history(actor: Actor, ticket_id: str) -> dict[str, Any]:
+def chat_history(actor: Actor, ticket_id: str) -> tuple[ChatView, list[Message]]:
     """The ticket's "chat history" tab: the chat and its whole transcript."""
     ticket = get_ticket(actor, ticket_id)
     if not ticket.chat_id:
         raise NotFound("the ticket has no chat")
     chat = access.readable_chat(actor, ticket.chat_id, consistent=False)
-    transcript = [messages.message_json(m) for m in messages.messages_after(chat.chat_id, 0)]
-    last_seq = transcript[-1]["seq"] if transcript else 0
-    return {"chat": chat_json(chat, last_seq=last_seq), "messages": transcript}
+    transcript = messages.messages_after(chat.chat_id, 0)
+    last_seq = int(transcript[-1].seq) if transcript else 0
+    path = categories.category_path(chat.service_id, chat.category_id)
+    return ChatView(chat, last_seq=last_seq, category_path=path), transcript
 
 
 def to_json(ticket: Ticket) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib import auth, clock, config, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
 from chalicelib.models import Chat, ChatStatus, Customer, Operator, Service
-from chalicelib.services import heads, ratelimit, routing, settings, tenants
+from chalicelib.services import chat_views, ratelimit, settings, tenants
 from chalicelib.services.chat_json import customer_chat_json
 
 
@@ -147,11 +147,7 @@ def start_session(
             chat = Chat.get(customer.open_chat_id)
             if chat.service_id == service.service_id and chat.status != ChatStatus.ENDED \
                     and not chat.customer_left_at:
-                open_chat = customer_chat_json(
-                    chat,
-                    last_seq=heads.last_seq(chat, heads.get(chat.chat_id)),
-                    queue_position=routing.queue_position(chat),
-                )
+                open_chat = customer_chat_json(chat_views.view(chat))
         except Chat.DoesNotExist:
             open_chat = None
     ticket = auth.issue_ticket(

@@ -7,7 +7,7 @@ import pytest
 from chalicelib import realtime
 from chalicelib.errors import Conflict, NotAllowed
 from chalicelib.models import Chat, ChatHead, Message
-from chalicelib.services import chats, heads, messages, routing
+from chalicelib.services import chat_views, chats, heads, messages, routing
 from infra import upgrade
 from tests.chat_helpers import (
     add_operator,
@@ -68,7 +68,7 @@ def test_end_closes_the_head_and_writes_the_last_seq_to_the_chat(tenant, push):
     ended = Chat.get(chat.chat_id, consistent_read=True)
     assert (ended.status, ended.last_seq) == ("ended", 4)
     assert _head(chat.chat_id).ended is True
-    assert chats.to_json(ended)["last_seq"] == 4
+    assert chat_views.view(ended).last_seq == 4
     with pytest.raises(Conflict) as refused:
         messages.send(customer, messages.NewMessage(chat.chat_id, "late", "anyone?"),
             now=later(10), push=push)
@@ -114,9 +114,9 @@ def test_an_open_chats_json_shows_the_heads_last_seq(tenant, push):
     messages.send(customer, messages.NewMessage(chat.chat_id, "c1", "hello"),
         now=later(1), push=push)
     current = Chat.get(chat.chat_id, consistent_read=True)
-    assert chats.to_json(current)["last_seq"] == 2
+    assert chat_views.view(current).last_seq == 2
     assert heads.last_seqs([current]) == {chat.chat_id: 2}
-    assert [c["last_seq"] for c in chats.to_json_all([current])] == [2]
+    assert [v.last_seq for v in chat_views.views([current])] == [2]
 
 
 def test_open_chats_from_before_heads_get_one_at_start_up(tenant):

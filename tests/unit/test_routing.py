@@ -3,7 +3,7 @@
 import pytest
 
 from chalicelib.models import Chat, Customer, Operator
-from chalicelib.services import chats, presence, routing
+from chalicelib.services import chat_views, chats, presence, routing
 from tests.chat_helpers import (
     add_customer,
     add_operator,
@@ -104,7 +104,7 @@ def test_sticky_falls_back_when_the_last_operator_is_full(tenant, push):
 def test_waiting_chats_queue_first_come_with_positions_pushed(tenant, push):
     customers = [connect_customer("acme") for _ in range(3)]
     started = [start_chat(c, push, now=later(n)) for n, c in enumerate(customers)]
-    assert [chats.to_json(c)["queue_position"] for c in started] == [1, 2, 3]
+    assert [v.queue_position for v in chat_views.views(started)] == [1, 2, 3]
     assert [push.frames(c.connection_id, "chat.queued")[-1]["queue_position"]
             for c in customers] == [1, 2, 3]
     op = add_operator("acme", max_chats=1, push=push, now=later(10))
