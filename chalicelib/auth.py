@@ -75,7 +75,7 @@ def _sign(claims: dict[str, Any]) -> str:
     """Signed with the current key, which the token names (`kid`)."""
     import jwt
 
-    ring = config.token_keys()
+    ring = keys.current()
     return jwt.encode(claims, ring.signing_key, algorithm=_ALGORITHM,
                       headers={"kid": ring.current})
 
@@ -92,9 +92,9 @@ def _key_for(token: str) -> str:
         raise NotAuthenticated("the token is not valid", "invalid_token") from exc
     if not isinstance(kid, str):
         raise NotAuthenticated("the token is not valid", "invalid_token")
-    ring = config.token_keys()
+    ring = keys.current()
     if kid not in ring.keys:
-        ring = config.token_keys(fresh=True)
+        ring = keys.current(fresh=True)
     if kid not in ring.keys:
         raise NotAuthenticated("the token is not valid", "invalid_token")
     return ring.keys[kid]

@@ -37,4 +37,3 @@ def reset() -> None:
     """Forget cached clients (tests switch between moto and DynamoDB Local)."""
     _client.cache_clear()
     _session.cache_clear()
-    config.forget_token_keys()

@@ -7,13 +7,7 @@ set locally), the public URLs and where the token-signing secret lives.
 
 from __future__ import annotations
 
-import functools
 import os
-import time
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from chalicelib.keys import Keyring
 
 TABLE_KEYS = (
     "services",
@@ -92,51 +86,14 @@ def token_ttl_s() -> int:
     return int(os.environ.get("TOKEN_TTL_S", str(12 * 3600)))
 
 
-def token_keys(*, fresh: bool = False) -> Keyring:
-    """The token-signing keys (chalicelib/keys.py): a literal TOKEN_SECRET for
-    local runs and tests, or the Secrets Manager secret / SSM parameter that
-    TOKEN_SECRET_ID names on AWS, kept for KEYS_KEPT_S (`fresh`: read again now,
-    when a token names a key this process does not know yet). Never committed."""
-    from chalicelib import keys
-
-    literal = os.environ.get("TOKEN_SECRET")
-    if literal:
-        return _parsed(literal)
-    secret_id = os.environ.get("TOKEN_SECRET_ID")
-    if not secret_id:
-        raise ConfigError("TOKEN_SECRET or TOKEN_SECRET_ID must be set")
-    cached = _fetched.get(secret_id)
-    if fresh or cached is None or cached[0] <= time.monotonic():
-        ring = keys.parse(_fetch_secret(secret_id))
-        _fetched[secret_id] = (time.monotonic() + KEYS_KEPT_S, ring)
-        return ring
-    return cached[1]
+def token_secret() -> str | None:
+    """The token-signing secret as a literal (local runs and tests); never committed."""
+    return os.environ.get("TOKEN_SECRET") or None
 
 
-KEYS_KEPT_S = 300.0  # a rotated secret reaches every warm Lambda within 5 minutes
-_fetched: dict[str, tuple[float, Keyring]] = {}
-
-
-def forget_token_keys() -> None:
-    """Read the secret again on next use (tests switch secrets)."""
-    _fetched.clear()
-    _parsed.cache_clear()
-
-
-@functools.lru_cache(maxsize=4)
-def _parsed(value: str) -> Keyring:
-    from chalicelib import keys
-
-    return keys.parse(value)
-
-
-def _fetch_secret(secret_id: str) -> str:
-    from chalicelib import aws
-
-    if secret_id.startswith("ssm:"):
-        response = aws.client("ssm").get_parameter(Name=secret_id[4:], WithDecryption=True)
-        return response["Parameter"]["Value"]
-    return aws.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+def token_secret_id() -> str | None:
+    """On AWS: the Secrets Manager secret, or `ssm:<parameter>`, holding it."""
+    return os.environ.get("TOKEN_SECRET_ID") or None
 
 
 def ws_management_endpoint() -> str | None:
@@ -158,3 +115,32 @@ def lambda_endpoint() -> str | None:
 def s3_endpoint() -> str | None:
     """The S3 endpoint for exports when not AWS S3: locally, moto's server."""
     return os.environ.get("S3_ENDPOINT") or None
+
+
+# --- limits and the export worker ------------------------------------------------------
+
+
+def widget_session_limit() -> tuple[float, int]:
+    """Widget sessions per client IP: (per minute, at once)."""
+    return (float(os.environ.get("WIDGET_SESSIONS_PER_MINUTE") or 120),
+            int(os.environ.get("WIDGET_SESSIONS_BURST") or 60))
+
+
+def failed_login_limit() -> tuple[float, int]:
+    """Failed logins per client IP: (per minute, at once)."""
+    return (float(os.environ.get("LOGIN_FAILURES_PER_MINUTE") or 10),
+            int(os.environ.get("LOGIN_FAILURES_BURST") or 30))
+
+
+def exports_bucket() -> str:
+    return os.environ.get("EXPORTS_BUCKET") or "helpdesk-local-exports"
+
+
+def export_function() -> str:
+    """The export worker's Lambda (its deployed name, or chalice's locally)."""
+    return os.environ.get("EXPORT_FUNCTION") or "export_worker"
+
+
+def exports_inline() -> bool:
+    """Run the export worker in the request itself (tests), not as a Lambda."""
+    return os.environ.get("EXPORT_INVOKE") == "inline"

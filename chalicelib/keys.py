@@ -17,10 +17,14 @@ signatures of history cursors."""
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from chalicelib import config
 
 LEGACY_KID = "k0"
 
@@ -79,3 +83,47 @@ def rotated(value: str, new_key: str | None = None) -> str:
     kid = _next_kid(ring)
     keys = {ring.current: ring.signing_key, kid: new_key or secrets.token_urlsafe(48)}
     return json.dumps({"current": kid, "keys": keys, "stable_key": ring.stable_key})
+
+
+# --- the keys in use -------------------------------------------------------------------
+
+KEYS_KEPT_S = 300.0  # a rotated secret reaches every warm Lambda within 5 minutes
+_fetched: dict[str, tuple[float, Keyring]] = {}
+
+
+def current(*, fresh: bool = False) -> Keyring:
+    """The keys in use: TOKEN_SECRET's (local runs, tests), or on AWS the secret
+    TOKEN_SECRET_ID names, kept for KEYS_KEPT_S (`fresh`: read again now, when a
+    token names a key this process does not know yet)."""
+    literal = config.token_secret()
+    if literal:
+        return _parsed(literal)
+    secret_id = config.token_secret_id()
+    if not secret_id:
+        raise config.ConfigError("TOKEN_SECRET or TOKEN_SECRET_ID must be set")
+    cached = _fetched.get(secret_id)
+    if fresh or cached is None or cached[0] <= time.monotonic():
+        ring = parse(_fetch(secret_id))
+        _fetched[secret_id] = (time.monotonic() + KEYS_KEPT_S, ring)
+        return ring
+    return cached[1]
+
+
+def forget() -> None:
+    """Read the secret again on next use (tests switch secrets)."""
+    _fetched.clear()
+    _parsed.cache_clear()
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(value: str) -> Keyring:
+    return parse(value)
+
+
+def _fetch(secret_id: str) -> str:
+    from chalicelib import aws
+
+    if secret_id.startswith("ssm:"):
+        response = aws.client("ssm").get_parameter(Name=secret_id[4:], WithDecryption=True)
+        return str(response["Parameter"]["Value"])
+    return str(aws.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])

@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, clock, config
+from chalicelib import aws, clock, config, gcra
+from chalicelib.gcra import Allowance
 from chalicelib.models import Chat, ChatHead, Connection
 
 log = logging.getLogger("helpdesk.realtime")
@@ -38,6 +38,7 @@ CONNECTION_TTL = timedelta(hours=2)  # API Gateway closes every socket within 2 
 CONNECTING_GRACE = timedelta(seconds=10)  # a push may find a socket still connecting
 FRAME_INTERVAL_S = 1.0  # sustained rate: one frame a second (60 a minute)
 FRAME_BURST = 60  # frames allowed at once before the rate applies
+FRAMES = gcra.Limit("frames", 60.0 / FRAME_INTERVAL_S, FRAME_BURST)
 
 
 class Pusher(Protocol):
@@ -313,28 +314,8 @@ def forget(connection_id: str) -> None:
 # --- frame allowance ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Allowance:
-    """Whether one more frame may be sent now, and the state to store. `holder`:
-    the connection it belongs to, or in a chat, the sender (their subject id)."""
-
-    holder: str
-    allowed: bool
-    previous_tat: float | None
-    next_tat: float
-    retry_after_s: int
-
-
 def _gcra(holder: str, previous: float | None, now_s: float) -> Allowance:
-    tat = max(previous or now_s, now_s)
-    tolerance = (FRAME_BURST - 1) * FRAME_INTERVAL_S
-    return Allowance(
-        holder=holder,
-        allowed=tat - now_s <= tolerance,
-        previous_tat=previous,
-        next_tat=round(tat + FRAME_INTERVAL_S, 3),
-        retry_after_s=max(1, int(tat - now_s - tolerance) + 1),
-    )
+    return gcra.decide(FRAMES, holder, previous, now_s)
 
 
 def allowance(connection: Connection, now_s: float) -> Allowance:

@@ -34,17 +34,20 @@ from chalicelib.errors import DomainError
 
 
 def _target_dynamodb(use_aws: bool) -> str:
-    endpoint = os.environ.get("DYNAMODB_ENDPOINT")
+    """AWS with --aws; otherwise the DynamoDB DYNAMODB_ENDPOINT names, or the
+    local stack's, with what a local DynamoDB needs (it accepts any credentials,
+    boto3 still wants some)."""
     if use_aws:
         os.environ.pop("DYNAMODB_ENDPOINT", None)
         return "AWS"
-    if not endpoint:
-        endpoint = f"http://127.0.0.1:{os.environ.get('DYNAMODB_PORT', '8000')}"
-        os.environ["DYNAMODB_ENDPOINT"] = endpoint
-        # DynamoDB Local accepts any credentials but boto3 still wants some.
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-        os.environ.setdefault("TABLE_PREFIX", "local")
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT") or (
+        f"http://127.0.0.1:{os.environ.get('DYNAMODB_PORT', '8000')}"
+    )
+    os.environ["DYNAMODB_ENDPOINT"] = endpoint
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("TABLE_PREFIX", "local")
     return endpoint
 
 
@@ -65,7 +68,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command's exit code; whatever goes wrong is one line on stderr."""
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+    except Exception as error:  # an operator's tool: one line, not a traceback
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "rotate-token-secret":
         return _rotate_token_secret(args.aws)
     target = _target_dynamodb(args.aws)
@@ -73,18 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         return _add_chat_heads(target)
     from chalicelib.services import tenants
 
-    try:
-        service, admin = tenants.create_service(
-            args.service_id,
-            name=args.name,
-            admin_email=args.admin_email,
-            admin_password=args.admin_password,
-            widget_key=args.widget_key,
-            admin_name=args.admin_name,
-        )
-    except DomainError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        return 1
+    service, admin = tenants.create_service(
+        args.service_id,
+        name=args.name,
+        admin_email=args.admin_email,
+        admin_password=args.admin_password,
+        widget_key=args.widget_key,
+        admin_name=args.admin_name,
+    )
     print(f"created service {service.service_id} in {target}", file=sys.stderr)
     print(f"admin: {admin.email} ({admin.operator_id})", file=sys.stderr)
     print(service.widget_key)

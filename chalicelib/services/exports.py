@@ -5,7 +5,6 @@ hand out a presigned link to the .xlsx."""
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -184,7 +183,7 @@ def to_json(view: ExportView) -> dict[str, Any]:
 
 
 def bucket() -> str:
-    return os.environ.get("EXPORTS_BUCKET", "helpdesk-local-exports")
+    return config.exports_bucket()
 
 
 def _s3() -> Any:
@@ -292,7 +291,7 @@ def run(export_id: str) -> None:
 def launcher() -> Launcher:
     """How a job's worker is started: an asynchronous Lambda invocation (on AWS,
     or the local gateway's), or in-process when EXPORT_INVOKE=inline (tests)."""
-    if os.environ.get("EXPORT_INVOKE") == "inline":
+    if config.exports_inline():
         return run
 
     def invoke(export_id: str) -> None:
@@ -300,7 +299,7 @@ def launcher() -> Launcher:
 
         client = aws.client("lambda", endpoint_url=config.lambda_endpoint())
         client.invoke(
-            FunctionName=os.environ.get("EXPORT_FUNCTION", "export_worker"),
+            FunctionName=config.export_function(),
             InvocationType="Event",
             Payload=json.dumps({"export_id": export_id}).encode(),
         )

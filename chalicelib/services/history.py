@@ -9,16 +9,14 @@ chats of a page are then read with one BatchGetItem."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import clock, config
+from chalicelib import clock, cursors
 from chalicelib.errors import InvalidInput
 from chalicelib.models import Chat
 from chalicelib.services.chat_index import normalize_name
@@ -135,30 +133,13 @@ def parse_limit(value: Any) -> int:
 # --- cursors ------------------------------------------------------------------------
 
 
-def _signature(payload: bytes) -> str:
-    key = config.token_keys().stable_key.encode()  # outlives a key rotation
-    return hmac.new(key, b"history-cursor\0" + payload, hashlib.sha256).hexdigest()[:32]
-
-
 def encode_cursor(last_key: dict[str, Any], search: HistoryFilter) -> str:
-    payload = json.dumps({"k": last_key, "f": search.fingerprint()}, separators=(",", ":"))
-    raw = payload.encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "." + _signature(raw)
+    return cursors.encode(last_key, "history#" + search.fingerprint())
 
 
 def decode_cursor(cursor: str, search: HistoryFilter) -> dict[str, Any]:
     """The position a cursor names; 400 if it was altered or made for other filters."""
-    try:
-        encoded, signature = cursor.split(".", 1)
-        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        if not hmac.compare_digest(signature, _signature(raw)):
-            raise ValueError("bad signature")
-        payload = json.loads(raw)
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor", "is not a cursor this search returned") from exc
-    if payload.get("f") != search.fingerprint() or not isinstance(payload.get("k"), dict):
-        raise InvalidInput("cursor", "belongs to a search with other filters")
-    return payload["k"]
+    return cursors.decode(cursor, "history#" + search.fingerprint())
 
 
 # --- planning and querying ----------------------------------------------------------

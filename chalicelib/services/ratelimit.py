@@ -13,15 +13,14 @@ every 60/per_minute seconds."""
 
 from __future__ import annotations
 
-import math
-import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib import config, gcra
 from chalicelib.errors import TooManyRequests
+from chalicelib.gcra import Limit
 from chalicelib.models import Token
 
 ATTEMPTS = 5
@@ -29,31 +28,16 @@ ATTEMPTS = 5
 KEEP = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
-class Limit:
-    name: str
-    per_minute: float
-    burst: int
-
-    @property
-    def interval_s(self) -> float:
-        return 60.0 / self.per_minute
-
-    @property
-    def tolerance_s(self) -> float:
-        return self.interval_s * (self.burst - 1)
-
-
 def widget_sessions() -> Limit:
     """Per IP: 60 at once, then 2 a second (sites behind one NAT stay well inside)."""
-    return Limit("widget-session", float(os.environ.get("WIDGET_SESSIONS_PER_MINUTE", "120")),
-                 int(os.environ.get("WIDGET_SESSIONS_BURST", "60")))
+    per_minute, burst = config.widget_session_limit()
+    return Limit("widget-session", per_minute, burst)
 
 
 def failed_logins() -> Limit:
     """Per IP: 30 failures at once, then one every 6 s. Successes cost nothing."""
-    return Limit("login-failure", float(os.environ.get("LOGIN_FAILURES_PER_MINUTE", "10")),
-                 int(os.environ.get("LOGIN_FAILURES_BURST", "30")))
+    per_minute, burst = config.failed_login_limit()
+    return Limit("login-failure", per_minute, burst)
 
 
 def _key(limit: Limit, subject: str) -> str:
@@ -68,10 +52,11 @@ def _read(limit: Limit, subject: str) -> Token | None:
 
 
 def _refuse_if_over(limit: Limit, next_at: float, now: float) -> None:
-    if next_at - now > limit.tolerance_s:
-        wait = math.ceil(next_at - limit.tolerance_s - now)
-        raise TooManyRequests(f"too many requests from this address; try again in {wait} s",
-                              retry_after_s=max(wait, 1))
+    decided = gcra.decide(limit, "", next_at, now)
+    if not decided.allowed:
+        raise TooManyRequests(
+            f"too many requests from this address; try again in {decided.retry_after_s} s",
+            retry_after_s=decided.retry_after_s)
 
 
 def check(limit: Limit, subject: str | None, now: float) -> None:

@@ -3,12 +3,10 @@ the customer copied, and a "chat history" tab with the transcript."""
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import auth, clock, validate
+from chalicelib import auth, clock, cursors, validate
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.models import Chat, ChatStatus, Message, Ticket
 from chalicelib.services import access, categories, messages
@@ -68,33 +66,31 @@ def get_ticket(actor: Actor, ticket_id: Any) -> Ticket:
     return access.owned_item(Ticket, ticket_id, actor, "ticket", consistent=False)
 
 
-def _cursor_key(cursor: str | None) -> dict[str, Any] | None:
+def _scope(service_id: str) -> str:
+    return "tickets#" + service_id
+
+
+def _cursor_key(service_id: str, cursor: str | None) -> dict[str, Any] | None:
     if not cursor:
         return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-        if set(key) != {"ticket_id", "service_id", "created_at"}:
-            raise ValueError("wrong keys")
-        return {name: {"S": str(key[name])} for name in key}
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor", "is not a cursor this list returned") from exc
+    key = cursors.decode(cursor, _scope(service_id))
+    if set(key) != {"ticket_id", "service_id", "created_at"}:
+        raise InvalidInput("cursor", "is not a cursor this list returned")
+    return {name: {"S": str(key[name])} for name in key}
 
 
-def _cursor(last_key: dict[str, Any] | None) -> str | None:
+def _cursor(service_id: str, last_key: dict[str, Any] | None) -> str | None:
     if not last_key:
         return None
-    plain = {name: value["S"] for name, value in last_key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+    return cursors.encode({name: value["S"] for name, value in last_key.items()},
+                          _scope(service_id))
 
 
 def list_page(
     actor: Actor, cursor: str | None, limit: int = PAGE_SIZE
 ) -> tuple[list[Ticket], str | None]:
     """The service's tickets, newest first, a page at a time."""
-    start_key = _cursor_key(cursor)
-    if start_key and start_key["service_id"]["S"] != actor.service_id:
-        raise InvalidInput("cursor", "is not a cursor this list returned")
+    start_key = _cursor_key(actor.service_id, cursor)
     results = Ticket.by_service.query(
         actor.service_id,
         scan_index_forward=False,
@@ -103,7 +99,7 @@ def list_page(
     )
     page = next(results.page_iter)
     tickets = [Ticket.from_raw_data(item) for item in page.get("Items", [])]
-    return tickets, _cursor(page.get("LastEvaluatedKey"))
+    return tickets, _cursor(actor.service_id, page.get("LastEvaluatedKey"))
 
 
 def chat_history(actor: Actor, ticket_id: str) -> tuple[ChatView, list[Message]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib import auth, clock, config, validate
+from chalicelib import auth, clock, config, keys, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
 from chalicelib.models import Chat, ChatStatus, Customer, Operator, Service
 from chalicelib.services import chat_views, ratelimit, settings, tenants
@@ -41,7 +41,7 @@ def widget_config(widget_key: str) -> dict[str, Any]:
 def _verified_customer_id(service_id: str, external_id: str) -> str:
     # Stable per (service, user id) and unguessable without the server's secret.
     digest = hmac.new(
-        config.token_keys().stable_key.encode(), f"{service_id}\0{external_id}".encode(),
+        keys.current().stable_key.encode(), f"{service_id}\0{external_id}".encode(),
         hashlib.sha256,
     ).hexdigest()
     return "cu_" + digest[:32]

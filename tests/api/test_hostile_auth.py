@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 import pytest
 
-from chalicelib import auth, config
+from chalicelib import auth, keys
 from chalicelib.models import (
     Category,
     Chat,
@@ -67,7 +67,7 @@ def _forged_tokens(real: str, other_service_operator: str) -> dict[str, str]:
 
     claims = _claims(real)
     head, body, signature = real.split(".")
-    secret = config.token_keys().signing_key.encode()
+    secret = keys.current().signing_key.encode()
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     def tampered(**changes: Any) -> str:
@@ -79,7 +79,7 @@ def _forged_tokens(real: str, other_service_operator: str) -> dict[str, str]:
         "alg none, no signature": _hand_made({"alg": "none", "typ": "JWT"}, claims, None),
         "alg none, signature kept": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{body}.{signature}",
         "alg None spelled oddly": _hand_made({"alg": "nOnE"}, claims, None),
-        "HS512 (an algorithm not accepted)": jwt.encode(claims, config.token_keys().signing_key,
+        "HS512 (an algorithm not accepted)": jwt.encode(claims, keys.current().signing_key,
                                                         algorithm="HS512"),
         "RS256 with the attacker's key": jwt.encode(claims, rsa_key, algorithm="RS256"),
         "RS256 header, HMAC signature (confusion)": _hand_made({"alg": "RS256"}, claims,
@@ -175,7 +175,7 @@ def test_a_token_whose_claims_disagree_with_its_session_is_refused(client, tenan
     other = make_tenant("globex")
     admin = login(client, tenant.service_id, tenant.admin_email)
     claims = _claims(admin.token)
-    secret = config.token_keys().signing_key
+    secret = keys.current().signing_key
     for label, changed in (("service of another tenant", {**claims, "svc": "globex",
                                                          "sub": other.admin_id}),
                            ("no service", {k: v for k, v in claims.items() if k != "svc"}),

@@ -188,6 +188,31 @@ def test_many_tickets_per_chat_listed_newest_first_in_pages(desk):
     assert_error(api.get("/tickets?cursor=%%%"), 400)
 
 
+def test_a_ticket_cursor_is_signed_and_only_good_for_its_own_service(desk, client):
+    """A client cannot forge a position in the list, nor page another service's."""
+    import base64
+    import json
+
+    from tests.api.helpers import login
+    from tests.conftest import make_tenant
+
+    api = _operator(desk)
+    chat_id = desk.customer().request({"type": "chat.start",
+                                       "consent": True})["chat"]["chat_id"]
+    for n in range(3):
+        api.post(f"/chats/{chat_id}/tickets", {"subject": f"T{n}"})
+    cursor = api.get("/tickets?limit=1")[1]["next_cursor"]
+    encoded, signature = cursor.split(".")
+    position = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    forged = {**position, "k": {**position["k"], "created_at": "9999-01-01T00:00:00.000Z"}}
+    raw = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+    assert_error(api.get(f"/tickets?cursor={raw}.{signature}"), 400, "bad_request")
+    assert_error(api.get(f"/tickets?cursor={raw}"), 400, "bad_request")  # unsigned
+    other = make_tenant("globex")
+    stranger = login(client, other.service_id, other.admin_email)
+    assert_error(stranger.get(f"/tickets?cursor={cursor}"), 400, "bad_request")
+
+
 def test_only_the_handler_files_tickets_for_a_live_chat_anyone_after_end(desk):
     handler = _operator(desk)
     other = _operator(desk, online=False)

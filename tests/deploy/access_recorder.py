@@ -262,15 +262,18 @@ def _recording(function: Callable[..., Any], entry: dict[str, str]) -> Callable[
 
 def secret_readers() -> list[tuple[str, str]]:
     """(module, function) for every module-level function of chalicelib that
-    names TOKEN_SECRET_ID: where the app fetches the token secret, whatever the
-    function is called. Found from the source, so nothing is imported early."""
+    asks config for the token secret's id (`config.token_secret_id()`, which
+    reads TOKEN_SECRET_ID): where the app gets its signing keys, whatever the
+    function is called, and whether or not a test's literal TOKEN_SECRET makes
+    it return before fetching. Found from the source, so nothing is imported
+    early."""
     found = []
     for path in sorted(_CHALICELIB.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         module = ".".join(path.relative_to(_ROOT).with_suffix("").parts)
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
-                isinstance(n, ast.Constant) and n.value == "TOKEN_SECRET_ID"
+                isinstance(n, ast.Attribute) and n.attr == "token_secret_id"
                 for n in ast.walk(node)
             ):
                 found.append((module, node.name))

@@ -7,7 +7,7 @@ import json
 import jwt
 import pytest
 
-from chalicelib import auth, clock, config, keys
+from chalicelib import auth, clock, keys
 from chalicelib.errors import NotAuthenticated
 from chalicelib.models import Token
 from chalicelib.services import widget
@@ -80,8 +80,8 @@ def test_a_key_this_process_does_not_know_yet_makes_it_read_the_secret_again(aws
         reads.append(secret_id)
         return stored["value"]
 
-    monkeypatch.setattr(config, "_fetch_secret", fetch)
-    monkeypatch.setattr(config, "_fetched", {})
+    monkeypatch.setattr(keys, "_fetch", fetch)
+    monkeypatch.setattr(keys, "_fetched", {})
     old, _ = auth.issue_operator_token("acme", "op_1")
     assert reads == ["helpdesk/token"]
     auth.verify_operator_token(old)

@@ -60,3 +60,27 @@ def test_add_chat_heads_upgrades_open_chats_from_before_heads(aws, capsys):
     assert ChatHead.get("ch_old").last_seq == 2
     assert manage.main(["--aws", "add-chat-heads"]) == 0
     assert "gave 0 open chat(s)" in capsys.readouterr().err
+
+
+def test_a_dynamodb_endpoint_alone_is_enough_and_a_failure_is_one_line(monkeypatch, capsys):
+    """DYNAMODB_ENDPOINT without credentials gets the local defaults (no
+    "Unable to locate credentials"); a DynamoDB that is not there is one line
+    on stderr, not a traceback."""
+    import socket
+
+    from infra import manage
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "TABLE_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DYNAMODB_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code = manage.main(["create-service", "nowhere", "--name", "Nowhere",
+                        "--admin-email", "a@nowhere.test", "--admin-password", "a-long-password"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert "credentials" not in err.lower() and "Traceback" not in err
+    assert __import__("os").environ["AWS_ACCESS_KEY_ID"] == "local"
