@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib import clock, config, keys
+from chalicelib import clock, config, keys, token_keys
 from chalicelib.errors import NotAuthenticated
 from chalicelib.models import Token
 
@@ -129,7 +129,7 @@ def issue_operator_token(
     expires_at = issued + timedelta(seconds=config.token_ttl_s())
     session_id = secrets.token_urlsafe(16)
     Token(
-        token_key=f"session#{session_id}",
+        token_key=token_keys.session(session_id),
         payload={"service_id": service_id, "operator_id": operator_id, "version": int(version)},
         expires_at=expires_at,
     ).save()
@@ -150,12 +150,12 @@ def issue_operator_token(
 def verify_operator_token(token: str) -> TokenClaims:
     """Check signature, expiry and that the session has not been revoked."""
     claims = _verify(token, "operator")
-    session_id = claims.get("sid")
     if not all(isinstance(claims.get(name), str) and claims[name]
                for name in ("sid", "sub", "svc")):
         raise NotAuthenticated("the token is not valid", "invalid_token")
+    session_id = str(claims["sid"])
     try:
-        session = Token.get(f"session#{session_id}", consistent_read=True)
+        session = Token.get(token_keys.session(session_id), consistent_read=True)
     except Token.DoesNotExist as exc:
         raise NotAuthenticated("the token has been revoked", "token_revoked") from exc
     payload = session.payload or {}
@@ -179,7 +179,7 @@ def live_session(session_id: str | None, service_id: str, operator_id: str) -> T
     if not session_id:
         return None
     try:
-        session = Token.get(f"session#{session_id}", consistent_read=True)
+        session = Token.get(token_keys.session(session_id), consistent_read=True)
     except Token.DoesNotExist:
         return None
     payload = session.payload or {}
@@ -191,7 +191,7 @@ def live_session(session_id: str | None, service_id: str, operator_id: str) -> T
 
 
 def revoke_session(session_id: str) -> None:
-    Token(token_key=f"session#{session_id}").delete()
+    Token(token_key=token_keys.session(session_id)).delete()
 
 
 # --- visitor tokens -------------------------------------------------------------
@@ -237,7 +237,7 @@ def verify_visitor_token(token: str, service_id: str) -> VisitorClaims | None:
 
 def _ticket_key(ticket: str) -> str:
     # Only a digest is stored: a leaked table dump holds no usable ticket.
-    return "ticket#" + hashlib.sha256(ticket.encode("utf-8", "surrogatepass")).hexdigest()
+    return token_keys.ticket(hashlib.sha256(ticket.encode("utf-8", "surrogatepass")).hexdigest())
 
 
 def issue_ticket(payload: dict[str, Any]) -> str:

@@ -64,7 +64,7 @@ def parse(value: str) -> Keyring:
         for kid, key in keys.items()
     ):
         raise KeyringError("the key ring needs `keys`: key id → a secret of 32+ characters")
-    if current not in keys:
+    if not isinstance(current, str) or current not in keys:
         raise KeyringError("the key ring's `current` must name one of its keys")
     if not isinstance(stable_key, str) or not stable_key:
         raise KeyringError("the key ring needs its `stable_key`")

@@ -1,12 +1,11 @@
 """PynamoDB models: one class per table in infra/tables.yaml, indexes named after
-the query they answer. Table names and the endpoint come from chalicelib.config
-each time a connection is made, never at import.
+the query they answer. How they reach DynamoDB (names and endpoint from
+chalicelib.config, one shared connection, transactions) is chalicelib/db.py.
 
 Every table access in the app goes through these classes."""
 
 from __future__ import annotations
 
-import threading
 from enum import StrEnum
 from typing import Any
 
@@ -19,134 +18,31 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.connection import Connection as DynamoDBConnection
-from pynamodb.connection import TableConnection
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
     IncludeProjection,
     KeysOnlyProjection,
 )
-from pynamodb.models import Model as PynamoModel
-from pynamodb.settings import default_settings_dict
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import config
-
-_ALL_MODELS: list[type[Model]] = []
-_shared: dict[str, DynamoDBConnection] = {}  # "connection" → the one in use
-_shared_lock = threading.Lock()
-
-
-class _TableMeta(type):
-    """Meta classes whose table name, host, region and connection pool follow the
-    configuration."""
-
-    @property
-    def table_name(cls) -> str:
-        return config.table_name(cls.table_key)
-
-    @property
-    def host(cls) -> str | None:
-        return config.dynamodb_endpoint()
-
-    @property
-    def region(cls) -> str:
-        return config.region()
-
-    @property
-    def max_pool_connections(cls) -> int:
-        return config.http_pool_size()
-
-
-class Model(PynamoModel):
-    """The base of every table's model. All of them share one PynamoDB connection
-    per process: one botocore session and client, one pool of HTTP connections.
-    (PynamoDB makes one per model, each loading botocore's endpoint and service
-    data anew and opening its own connections: slower first requests in a fresh
-    Lambda, a TLS handshake per table.)"""
-
-    @classmethod
-    def _get_connection(cls) -> TableConnection:
-        if cls._connection is not None:
-            return cls._connection
-        with _shared_lock:
-            if cls._connection is None:
-                table = super()._get_connection()
-                shared = _shared.get("connection")
-                if shared is None:
-                    shared = _shared["connection"] = table.connection
-                else:
-                    shared.add_meta_table(table.get_meta_table())
-                    table.connection = shared
-            return cls._connection
-
-
-def _meta(key: str) -> type:
-    attrs: dict[str, Any] = {
-        "table_key": key,
-        "billing_mode": "PAY_PER_REQUEST",
-        "max_retry_attempts": default_settings_dict["max_retry_attempts"],
-    }
-    return _TableMeta("Meta", (), attrs)
-
-
-def _index_meta(name: str, projection: Any) -> type:
-    return type("Meta", (), {"index_name": name, "projection": projection})
-
-
-def registered(model: type[Model]) -> type[Model]:
-    _ALL_MODELS.append(model)
-    return model
-
-
-def all_models() -> list[type[Model]]:
-    return list(_ALL_MODELS)
-
-
-def transaction(return_consumed_capacity: str | None = None) -> TransactWrite:
-    """A write transaction on the configured endpoint (several tables at once)."""
-    connection = Service._get_connection().connection
-    return TransactWrite(connection=connection, return_consumed_capacity=return_consumed_capacity)
-
-
-def failed_tables(writes: TransactWrite, error: Exception) -> dict[str, str]:
-    """Which items cancelled a transaction: table key (`chats`, `tokens`, …) →
-    reason code (`ConditionalCheckFailed`, `TransactionConflict`, …).
-
-    PynamoDB sends a transaction's items grouped by kind (condition checks,
-    deletes, puts, updates), and DynamoDB gives one reason per item in that
-    order; this maps the reasons back to tables."""
-    sent = [
-        *writes._condition_check_items,
-        *writes._delete_items,
-        *writes._put_items,
-        *writes._update_items,
-    ]
-    keys = {config.table_name(key): key for key in config.TABLE_KEYS}
-    failed: dict[str, str] = {}
-    for item, reason in zip(sent, getattr(error, "cancellation_reasons", []), strict=False):
-        if reason is not None:
-            table = keys.get(item.get("TableName", ""), item.get("TableName", ""))
-            failed.setdefault(table, reason.code)
-    return failed
-
-
-def reset_connections() -> None:
-    """Drop cached connections, so the next call uses the current endpoint."""
-    with _shared_lock:
-        _shared.clear()
-    for model in _ALL_MODELS:
-        model._connection = None
-        for index in model._indexes.values():
-            index._connection = None  # type: ignore[attr-defined]
-
+# The plumbing, in chalicelib/db.py; re-exported for the services.
+from chalicelib.db import (  # noqa: F401
+    Model,
+    all_models,
+    delete_returning,
+    failed_tables,
+    index_meta,
+    registered,
+    reset_connections,
+    table_meta,
+    transaction,
+)
 
 # --- services ---------------------------------------------------------------
 
 
 class ServicesByWidgetKeyIndex(GlobalSecondaryIndex["Service"]):
-    Meta = _index_meta("services-by-widget-key", AllProjection())
+    Meta = index_meta("services-by-widget-key", AllProjection())
     widget_key = UnicodeAttribute(hash_key=True)
 
 
@@ -154,7 +50,7 @@ class ServicesByWidgetKeyIndex(GlobalSecondaryIndex["Service"]):
 class Service(Model):
     """A tenant: its settings, widget key and identity secret."""
 
-    Meta = _meta("services")
+    Meta = table_meta("services")
     service_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     widget_key = UnicodeAttribute()
@@ -174,13 +70,13 @@ class Service(Model):
 
 
 class OperatorsByEmailIndex(GlobalSecondaryIndex["Operator"]):
-    Meta = _index_meta("operators-by-email", KeysOnlyProjection())
+    Meta = index_meta("operators-by-email", KeysOnlyProjection())
     service_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute(range_key=True)
 
 
 class OnlineOperatorsIndex(GlobalSecondaryIndex["Operator"]):
-    Meta = _index_meta("online-operators", AllProjection())
+    Meta = index_meta("online-operators", AllProjection())
     online_service_id = UnicodeAttribute(hash_key=True)
     operator_id = UnicodeAttribute(range_key=True)
 
@@ -189,7 +85,7 @@ class OnlineOperatorsIndex(GlobalSecondaryIndex["Operator"]):
 class Operator(Model):
     """An operator or admin of one service."""
 
-    Meta = _meta("operators")
+    Meta = table_meta("operators")
     service_id = UnicodeAttribute(hash_key=True)
     operator_id = UnicodeAttribute(range_key=True)
     email = UnicodeAttribute()
@@ -219,7 +115,7 @@ class Operator(Model):
 class Category(Model):
     """A processing type: a node of a tree of at most three levels."""
 
-    Meta = _meta("categories")
+    Meta = table_meta("categories")
     service_id = UnicodeAttribute(hash_key=True)
     category_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
@@ -239,7 +135,7 @@ class Category(Model):
 class Customer(Model):
     """A person chatting from the widget, anonymous or identified by the host page."""
 
-    Meta = _meta("customers")
+    Meta = table_meta("customers")
     service_id = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute(range_key=True)
     # What operators see (the Save button may change it) ...
@@ -281,7 +177,7 @@ HISTORY_FILTER_KEYS = [
 
 
 def _history_index(name: str) -> type:
-    return _index_meta(name, IncludeProjection(HISTORY_FILTER_KEYS))
+    return index_meta(name, IncludeProjection(HISTORY_FILTER_KEYS))
 
 
 class ChatsByServiceIndex(GlobalSecondaryIndex["Chat"]):
@@ -339,13 +235,13 @@ class HistoryByNameIndex(_HistoryIndex):
 
 
 class ChatsByOperatorIndex(GlobalSecondaryIndex["Chat"]):
-    Meta = _index_meta("chats-by-operator", AllProjection())
+    Meta = index_meta("chats-by-operator", AllProjection())
     open_operator_id = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
 
 class ChatQueueIndex(GlobalSecondaryIndex["Chat"]):
-    Meta = _index_meta("chat-queue", AllProjection())
+    Meta = index_meta("chat-queue", AllProjection())
     queued_service_id = UnicodeAttribute(hash_key=True)
     queued_at = UnicodeAttribute(range_key=True)
 
@@ -362,7 +258,7 @@ class ChatsDueForSweepIndex(GlobalSecondaryIndex["Chat"]):
     """Sparse: chats the sweep must look at once `sweep_at` has passed (assigned
     but not yet opened, or held by an operator who went away)."""
 
-    Meta = _index_meta("chats-due-for-sweep", KeysOnlyProjection())
+    Meta = index_meta("chats-due-for-sweep", KeysOnlyProjection())
     sweep_shard = UnicodeAttribute(hash_key=True)
     sweep_at = UnicodeAttribute(range_key=True)
 
@@ -384,7 +280,7 @@ HELD_STATUSES = (ChatStatus.ASSIGNED, ChatStatus.ACTIVE)
 class Chat(Model):
     """One conversation between a customer and (once assigned) an operator."""
 
-    Meta = _meta("chats")
+    Meta = table_meta("chats")
     chat_id = UnicodeAttribute(hash_key=True)
     service_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
@@ -455,7 +351,7 @@ class ChatHead(Model):
     the chat's operator, or end it, or see the customer leave change the head
     too, so the two never disagree."""
 
-    Meta = _meta("chat_heads")
+    Meta = table_meta("chat_heads")
     chat_id = UnicodeAttribute(hash_key=True)
     service_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
@@ -474,19 +370,19 @@ class ChatHead(Model):
     # pushed from this one item. Every change of who is listening bumps `conns_version`, which a
     # message write checks, so a connection that joins (and then reads the
     # history) never misses a message written meanwhile.
-    listeners = MapAttribute(default=dict)
+    listeners: MapAttribute[str, Any] = MapAttribute(default=dict)
     conns_version = NumberAttribute(default=0)
     # Each sender's message allowance in this chat (subject id → GCRA arrival
     # time), one per customer or operator however many sockets they use
     # (R-SEC-4); written with the message it paid for.
-    senders = MapAttribute(null=True)
+    senders: MapAttribute[str, Any] = MapAttribute(null=True)
 
 
 @registered
 class Message(Model):
     """One message of a chat, numbered 1, 2, 3, … per chat."""
 
-    Meta = _meta("messages")
+    Meta = table_meta("messages")
     chat_id = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
     sender_role = UnicodeAttribute()  # customer | operator | system
@@ -504,7 +400,7 @@ class ConnectionsBySubjectIndex(GlobalSecondaryIndex["Connection"]):
     """A customer's or operator's open connections (ids only: the frame
     allowance changes on every frame and is not worth an index write)."""
 
-    Meta = _index_meta("connections-by-subject", KeysOnlyProjection())
+    Meta = index_meta("connections-by-subject", KeysOnlyProjection())
     subject_id = UnicodeAttribute(hash_key=True)
 
 
@@ -512,7 +408,7 @@ class ConnectionsBySubjectIndex(GlobalSecondaryIndex["Connection"]):
 class Connection(Model):
     """An open WebSocket connection of a customer or an operator."""
 
-    Meta = _meta("connections")
+    Meta = table_meta("connections")
     connection_id = UnicodeAttribute(hash_key=True)
     service_id = UnicodeAttribute()
     role = UnicodeAttribute()  # customer | operator | admin
@@ -538,7 +434,7 @@ class Connection(Model):
 
 
 class TicketsByServiceIndex(GlobalSecondaryIndex["Ticket"]):
-    Meta = _index_meta("tickets-by-service", AllProjection())
+    Meta = index_meta("tickets-by-service", AllProjection())
     service_id = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
@@ -547,7 +443,7 @@ class TicketsByServiceIndex(GlobalSecondaryIndex["Ticket"]):
 class Ticket(Model):
     """A help-desk ticket, here made from a chat (channel `chat`)."""
 
-    Meta = _meta("tickets")
+    Meta = table_meta("tickets")
     ticket_id = UnicodeAttribute(hash_key=True)
     service_id = UnicodeAttribute()
     subject = UnicodeAttribute()
@@ -570,10 +466,11 @@ class Token(Model):
     """Small keyed records: sessions, WebSocket tickets, login throttles and
     uniqueness guards. `token_key` is `<kind>#<id>`; `expires_at` is the TTL."""
 
-    Meta = _meta("tokens")
+    Meta = table_meta("tokens")
     token_key = UnicodeAttribute(hash_key=True)
     payload = JSONAttribute(default=dict)
-    count = NumberAttribute(default=0)
+    # (attribute `count`: the name is Model.count's in Python)
+    failures = NumberAttribute(default=0, attr_name="count")
     until = NumberAttribute(null=True)
     # A cap's members (services/caps.py): the chats open from one address, …
     members = UnicodeSetAttribute(null=True)
@@ -582,17 +479,7 @@ class Token(Model):
     @classmethod
     def take(cls, token_key: str, now_epoch: int) -> Token | None:
         """Delete and return a record that has not passed `until`: one caller wins."""
-        from pynamodb.exceptions import DeleteError
-
-        condition = cls.token_key.exists() & (cls.until >= now_epoch)
-        try:
-            response = cls._get_connection().delete_item(
-                token_key, condition=condition, return_values="ALL_OLD"
-            )
-        except DeleteError:
-            return None
-        attributes = response.get("Attributes")
-        return cls.from_raw_data(attributes) if attributes else None
+        return delete_returning(cls, token_key, cls.token_key.exists() & (cls.until >= now_epoch))
 
 
 # --- statistics and exports -----------------------------------------------------
@@ -603,7 +490,7 @@ class DailyStats(Model):
     """Counters for one service and day (a chat counts on its creation day, UTC),
     added to in the same transaction as the change they count."""
 
-    Meta = _meta("stats")
+    Meta = table_meta("stats")
     service_id = UnicodeAttribute(hash_key=True)
     day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD#<shard> (services/stats.py)
     chats = NumberAttribute(default=0)
@@ -630,7 +517,7 @@ UNFINISHED_EXPORTS = (ExportStatus.PENDING, ExportStatus.RUNNING)
 class ExportJob(Model):
     """One Chat History export: its search, progress and the workbook on S3."""
 
-    Meta = _meta("exports")
+    Meta = table_meta("exports")
     export_id = UnicodeAttribute(hash_key=True)
     service_id = UnicodeAttribute()
     created_by = UnicodeAttribute()

@@ -23,12 +23,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws, clock, config, gcra
 from chalicelib.gcra import Allowance
-from chalicelib.models import Chat, ChatHead, Connection
+from chalicelib.models import Chat, ChatHead, Connection, delete_returning
 
 log = logging.getLogger("helpdesk.realtime")
 
@@ -284,16 +284,9 @@ def close_connection(
     condition = Connection.connection_id.exists()
     if connected_before is not None:
         condition = condition & (Connection.connected_at < clock.iso(connected_before))
-    try:
-        response = Connection._get_connection().delete_item(
-            connection_id, condition=condition, return_values="ALL_OLD"
-        )
-    except DeleteError:
+    closed = delete_returning(Connection, connection_id, condition)
+    if closed is None:
         return None
-    attributes = response.get("Attributes")
-    if not attributes:
-        return None
-    closed = Connection.from_raw_data(attributes)
     chat_ids = set(closed.chat_ids or ())
     if closed.role != "customer":
         # An operator's sockets are listeners of every chat the operator holds.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import SplitResult, urlsplit
 
 from chalicelib.errors import InvalidInput
@@ -71,6 +71,18 @@ def boolean(body: dict[str, Any], field: str, *, required: bool = True) -> bool 
     if not isinstance(value, bool):
         raise InvalidInput(field, "must be true or false")
     return value
+
+
+@overload
+def integer(
+    body: dict[str, Any], field: str, *, low: int, high: int, required: Literal[True] = True
+) -> int: ...
+
+
+@overload
+def integer(
+    body: dict[str, Any], field: str, *, low: int, high: int, required: bool
+) -> int | None: ...
 
 
 def integer(

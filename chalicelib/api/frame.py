@@ -14,4 +14,5 @@ routes = Blueprint(__name__)
 @endpoint(routes, "/widget/{key}/frame", who="public")
 def widget_frame(call: Call, key: str) -> Response:
     page = frame.frame_page(key)
-    return Response(body=page.html, status_code=200, headers=page.headers)
+    headers: dict[str, str | list[str]] = {**page.headers}
+    return Response(body=page.html, status_code=200, headers=headers)

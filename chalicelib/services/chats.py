@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import auth, clock, realtime, validate
+from chalicelib import auth, clock, realtime, token_keys, validate
 from chalicelib.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
 from chalicelib.models import (
     HELD_STATUSES,
@@ -205,7 +206,7 @@ def _customer_at_start(
 
 def _address_cap(service_id: str, ip: str | None) -> str | None:
     """The cap on chats open at once from the customer's address (R-SEC-4)."""
-    return f"openchats#{service_id}#{ip}" if ip else None
+    return token_keys.open_chats(service_id, ip) if ip else None
 
 
 def _require_queue_room(service_id: str, max_queue: int) -> None:
@@ -406,7 +407,7 @@ def _give_back_place(writes: TransactWrite, chat: Chat) -> None:
 def _close_head(writes: TransactWrite, head: ChatHead, *, customer_left: bool = False) -> None:
     """The head of a chat that ends: nothing more is sent in it, and its last seq
     (written to the chat in the same transaction) is the one read."""
-    actions = [ChatHead.ended.set(True)]
+    actions: list[Action] = [ChatHead.ended.set(True)]
     if customer_left:
         actions.append(ChatHead.customer_left.set(True))
     writes.update(head, actions=actions,
@@ -472,7 +473,7 @@ def check_rating(frame: dict[str, Any]) -> tuple[int, str | None]:
     score = validate.integer(frame, "score", low=1, high=5)
     comment = validate.text(frame, "comment", max_len=MAX_COMMENT, required=False,
                             allow_empty=True)
-    return int(score), comment
+    return score, comment
 
 
 # --- the operator -----------------------------------------------------------------

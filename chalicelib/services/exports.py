@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
-from chalicelib import auth, aws, clock, config
-from chalicelib.errors import Conflict, InvalidInput, LimitReached, Unavailable
+from chalicelib import auth, aws, clock, config, token_keys
+from chalicelib.errors import InvalidInput, LimitReached, Unavailable
 from chalicelib.models import (
     UNFINISHED_EXPORTS,
     Chat,
@@ -74,14 +75,15 @@ def start(actor: Actor, search: history.HistoryFilter, launch: Launcher) -> Expo
 
 
 def _running_cap(service_id: str) -> str:
-    return f"exports#{service_id}"
+    return token_keys.running_exports(service_id)
 
 
 def _save_within_cap(job: ExportJob, now: datetime) -> None:
     """Save the job holding a place among the service's running exports."""
     pruned = False
-    for attempt in range(SAVE_ATTEMPTS):
-        retries.backoff(attempt)
+
+    def attempt(_: int) -> None:
+        nonlocal pruned
         try:
             with transaction() as writes:
                 writes.save(job, condition=ExportJob.export_id.does_not_exist())
@@ -89,14 +91,15 @@ def _save_within_cap(job: ExportJob, now: datetime) -> None:
                              limit=MAX_RUNNING, keep_until=now + RUNNING_KEPT)
         except TransactWriteError as exc:
             if failed_tables(writes, exc).get("tokens") != "ConditionalCheckFailed":
-                continue  # another request wrote the cap meanwhile: again
+                raise  # another request wrote the cap meanwhile: again
             if not pruned and _free_finished_places(job.service_id, now):
                 pruned = True
-                continue
+                raise retries.Retry from exc
             raise LimitReached(f"{MAX_RUNNING} exports are running already; wait for one "
                                "to finish", "too_many_exports") from exc
-        return
-    raise Conflict("too many exports are being started at once; try again", "busy")
+
+    retries.until_committed(attempt, attempts=SAVE_ATTEMPTS,
+                            busy="too many exports are being started at once; try again")
 
 
 def _free_finished_places(service_id: str, now: datetime) -> bool:
@@ -136,12 +139,13 @@ def _claim(export_id: str) -> ExportJob | None:
 def _finish(job: ExportJob, *, failed: str | None = None, rows: int = 0,
             s3_key: str | None = None) -> None:
     """Done (or failed): the job says so and gives back its place, at once."""
-    actions = [ExportJob.finished_at.set(clock.iso(clock.now()))]
+    actions: list[Action] = [ExportJob.finished_at.set(clock.iso(clock.now()))]
     if failed:
         actions += [ExportJob.status.set(ExportStatus.FAILED), ExportJob.error.set(failed)]
     else:
-        actions += [ExportJob.status.set(ExportStatus.DONE), ExportJob.rows.set(rows),
-                    ExportJob.s3_key.set(s3_key)]
+        actions += [ExportJob.status.set(ExportStatus.DONE), ExportJob.rows.set(rows)]
+    if s3_key:
+        actions.append(ExportJob.s3_key.set(s3_key))
     with transaction() as writes:
         writes.update(job, actions=actions, condition=ExportJob.status.is_in(*UNFINISHED_EXPORTS))
         caps.give_back_in(writes, _running_cap(job.service_id), job.export_id)
@@ -217,6 +221,10 @@ def _chunks(chats: Iterator[Chat], size: int) -> Iterator[list[Chat]]:
         yield chunk
 
 
+def _chunk_with_messages(chunk: list[Chat]) -> tuple[list[Chat], dict[str, list[Message]]]:
+    return chunk, _messages_of(chunk)
+
+
 def _messages_of(chunk: list[Chat]) -> dict[str, list[Message]]:
     """The messages of a few chats by BatchGetItem: seqs run 1…last_seq with no
     gap, so their keys are known, and 100 keys cost one request, not one Query
@@ -239,7 +247,7 @@ def _with_messages(chats: Iterator[Chat]) -> Iterator[tuple[Chat, list[Message]]
         pending: Future[tuple[list[Chat], dict[str, list[Message]]]] | None = None
         for chunk in _chunks(chats, CHUNK):
             ready = pending.result() if pending else None
-            pending = reader.submit(lambda c=chunk: (c, _messages_of(c)))
+            pending = reader.submit(_chunk_with_messages, chunk)
             if ready:
                 yield from ((chat, ready[1][chat.chat_id]) for chat in ready[0])
         if pending:

@@ -29,7 +29,7 @@ from chalicelib import realtime
 from chalicelib.errors import DomainError, InvalidInput, NotAuthenticated, TooManyRequests
 from chalicelib.models import ChatHead, Connection
 from chalicelib.realtime import Allowance, Closer, FrameRaced, Pusher
-from chalicelib.services import heads, sessions
+from chalicelib.services import heads, retries, sessions
 from chalicelib.services.access import Actor
 
 Frame = dict[str, Any]
@@ -121,22 +121,23 @@ class Budget:
             answered = self._as_listener(frame, handling, head)
             if answered is not None:
                 return answered[0]
-        for attempt in range(MAX_FRAME_RACES):
+
+        def attempt(n: int) -> Frame | None:
             connection, allowance = self._caller()
             pays_later = handling is not None and problem is None and handling.pays_in_transaction
             if not pays_later and not realtime.spend(allowance):
-                continue  # another frame of this connection spent it first: look again
+                raise retries.Retry  # another frame of this connection spent it first
             if problem is not None:
                 raise problem
             if handling is None:
                 raise InvalidInput("type", "is not a known frame type")
             cost = Cost(allowance=allowance, paid=not pays_later)
             call = FrameCall(Actor.on_connection(connection), frame, self.now, self.push, cost,
-                             connection, head if attempt == 0 else None)
+                             connection, head if n == 0 else None)
             try:
                 reply = handling.handler(call)
-            except FrameRaced:
-                continue
+            except FrameRaced as raced:
+                raise retries.Retry from raced
             except TooManyRequests:
                 raise
             except DomainError:
@@ -146,7 +147,9 @@ class Budget:
             if not cost.paid:
                 realtime.spend(allowance)  # a repeat stored nothing
             return reply
-        raise _rate_limited(None)
+
+        return retries.until_committed(attempt, attempts=MAX_FRAME_RACES,
+                                       exhausted=lambda: _rate_limited(None))
 
     def _as_listener(
         self, frame: Frame, handling: Handling, head: ChatHead | None
@@ -192,10 +195,14 @@ class Budget:
     def _charge(self) -> None:
         """Pay from the connection's own allowance (a listener's frame that
         stored nothing); over it, the answer is `rate_limited`."""
-        for _ in range(MAX_FRAME_RACES):
-            _, allowance = self._caller()
-            if realtime.spend(allowance):
-                return
+
+        def attempt(_: int) -> None:
+            allowance = self._caller()[1]
+            if not realtime.spend(allowance):
+                raise retries.Retry  # another frame of this connection spent it first
+
+        retries.until_committed(attempt, attempts=MAX_FRAME_RACES,
+                                exhausted=lambda: _rate_limited(None))
 
     def _hang_up(self) -> None:
         """A socket whose session ended: forget it and close it."""

@@ -23,7 +23,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, realtime, validate
+from chalicelib import clock, realtime, token_keys, validate
 from chalicelib.errors import Conflict, InvalidInput, TooManyRequests
 from chalicelib.models import Chat, ChatHead, Message, Token, failed_tables, transaction
 from chalicelib.realtime import FrameRaced, Pusher
@@ -63,7 +63,7 @@ def checked_client_msg_id(value: Any) -> str:
 
 
 def _guard_key(chat_id: str, client_msg_id: str) -> str:
-    return f"cmid#{chat_id}#{client_msg_id}"
+    return token_keys.client_message(chat_id, client_msg_id)
 
 
 def message_json(message: Message) -> dict[str, Any]:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import auth, clock, validate
+from chalicelib import auth, clock, token_keys, validate
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.models import Operator, Service, Token, transaction
 
@@ -26,7 +27,7 @@ def checked_password(password: Any, field: str = "password") -> str:
 
 
 def _email_guard_key(service_id: str, email: str) -> str:
-    return f"email#{service_id}#{email.lower()}"
+    return token_keys.operator_email(service_id, email)
 
 
 def new_operator(
@@ -157,7 +158,7 @@ def create(service: Service, new: NewOperator) -> Operator:
 
 def update(service: Service, operator_id: str, change: OperatorChange) -> Operator:
     operator = get_operator(service.service_id, operator_id)
-    actions = []
+    actions: list[Action] = []
     if change.name is not None:
         actions.append(Operator.name.set(change.name))
     if change.password is not None:

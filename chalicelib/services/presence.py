@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock, realtime, validate
 from chalicelib.errors import NotFound
@@ -29,7 +30,10 @@ def checked_status(body: object) -> str:
 def set_status(
     service_id: str, operator_id: str, status: str, *, now: datetime, push: Pusher
 ) -> str:
-    actions = [Operator.status.set(status), Operator.status_changed_at.set(clock.iso(now))]
+    actions: list[Action] = [
+        Operator.status.set(status),
+        Operator.status_changed_at.set(clock.iso(now)),
+    ]
     if status == "online":
         actions.append(Operator.online_service_id.set(service_id))
     else:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import config, gcra
+from chalicelib import config, gcra, token_keys
 from chalicelib.errors import TooManyRequests
 from chalicelib.gcra import Limit
 from chalicelib.models import Token
@@ -41,7 +41,7 @@ def failed_logins() -> Limit:
 
 
 def _key(limit: Limit, subject: str) -> str:
-    return f"rate#{limit.name}#{subject}"
+    return token_keys.rate(limit.name, subject)
 
 
 def _read(limit: Limit, subject: str) -> Token | None:

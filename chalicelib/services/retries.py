@@ -48,10 +48,12 @@ def until_committed(
     *,
     attempts: int = ATTEMPTS,
     busy: str = "the chat changed meanwhile; try again",
+    exhausted: Callable[[], Exception] | None = None,
 ) -> T:
     """Run `attempt(n)` (n = 0, 1, …) until it returns; an attempt that lost a
     race (a write's condition failed, or it raised Retry) runs again. After
-    `attempts`, Conflict `busy`. Domain errors go to the caller as they are."""
+    `attempts`, Conflict `busy` (or what `exhausted` makes). Domain errors go to
+    the caller as they are."""
     for n in range(attempts):
         backoff(n)
         try:
@@ -61,4 +63,4 @@ def until_committed(
         except (TransactWriteError, PutError, UpdateError) as error:
             if not lost_race(error):
                 raise
-    raise Conflict(busy, "busy")
+    raise exhausted() if exhausted else Conflict(busy, "busy")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import random
-import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +36,15 @@ from chalicelib.models import (
     transaction,
 )
 from chalicelib.realtime import Pusher
-from chalicelib.services import categories, chat_index, heads, operators, settings, tenants
+from chalicelib.services import (
+    categories,
+    chat_index,
+    heads,
+    operators,
+    retries,
+    settings,
+    tenants,
+)
 from chalicelib.services.chat_json import ChatView, chat_json, customer_chat_json
 
 SWEEP_SHARDS = 4
@@ -273,7 +280,7 @@ def drain(
                     candidates.remove(operator)
                 continue
             failures += 1
-            time.sleep(random.uniform(0, min(0.05, 0.002 * 2**min(failures, 6))))  # noqa: S311
+            retries.backoff(failures)
             if outcome is Outcome.CHAT_TAKEN:
                 queue.remove(chat)
             else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import auth, clock, config, validate
+from chalicelib import auth, clock, config, token_keys, validate
 from chalicelib.errors import NotAuthenticated, NotFound, TooManyRequests
 from chalicelib.models import Operator, Token
 from chalicelib.services import operators, ratelimit, tenants
@@ -40,7 +40,7 @@ class Caller:
 
 
 def _failure_key(service_id: str, email: str, ip: str | None) -> str:
-    return f"loginfail#{service_id}#{email.lower()}#{ip or '-'}"
+    return token_keys.login_failures(service_id, email, ip)
 
 
 def _check_throttle(key: str) -> None:
@@ -59,11 +59,11 @@ def _record_failure(key: str) -> None:
     record = Token(token_key=key)
     record.update(
         actions=[
-            Token.count.add(1),
+            Token.failures.add(1),
             Token.expires_at.set(clock.now() + timedelta(seconds=FAILURE_WINDOW_S)),
         ]
     )
-    failures = int(record.count or 0)
+    failures = int(record.failures or 0)
     if failures >= FREE_FAILURES:
         delay = min(2 ** (failures - FREE_FAILURES + 1), MAX_DELAY_S)
         record.update(actions=[Token.until.set(clock.epoch() + delay)])

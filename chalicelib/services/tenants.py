@@ -8,7 +8,7 @@ import secrets
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import auth, clock
+from chalicelib import auth, clock, token_keys
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.models import Operator, Service, Token, transaction
 from chalicelib.services import operators, settings
@@ -72,7 +72,7 @@ def create_service(
             writes.save(service, condition=Service.service_id.does_not_exist())
             # Widget keys are unique: a guard record makes two creations race safely.
             writes.save(
-                Token(token_key=f"widgetkey#{key}", payload={"service_id": service_id}),
+                Token(token_key=token_keys.widget_key(key), payload={"service_id": service_id}),
                 condition=Token.token_key.does_not_exist(),
             )
             operators.add_create_actions(writes, admin)
