@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 LOCAL_STACK := infra/local
 DYNAMODB_LOCAL := $(LOCAL_STACK)/node_modules/.installed
 
-.PHONY: install run test lint unit e2e soak bench clean dynamodb-local browser
+.PHONY: install run test check lint mypy unit e2e soak bench clean dynamodb-local browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 
+# Types: mypy over chalicelib/, app.py and infra/ (settings in pyproject.toml).
+mypy: install
+	$(BIN)/mypy
+
 # The JavaScript linter: ESLint, pinned by tools/js/package-lock.json, over widget/
 # and console/ with the rules in tools/js/eslint.config.js. Needs Node.js 20+.
 JS_TOOLS := tools/js/node_modules/.installed
@@ -52,10 +56,14 @@ $(JS_TOOLS): tools/js/package.json tools/js/package-lock.json
 js-lint: $(JS_TOOLS)
 	tools/js/node_modules/.bin/eslint --config tools/js/eslint.config.js --max-warnings 0 widget console
 
+# The fast checks (seconds): lint, types, the JavaScript linter. With `make unit`
+# (a few minutes, no DynamoDB Local, no browser) it is the inner loop.
+check: lint mypy js-lint
+
 unit: install
 	$(BIN)/pytest tests/unit tests/api
 
-test: lint dynamodb-local browser
+test: check dynamodb-local browser
 	$(BIN)/pytest tests
 
 e2e: install dynamodb-local browser

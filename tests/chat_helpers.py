@@ -7,6 +7,8 @@ import itertools
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +22,24 @@ from chalicelib.services.access import Actor
 # fixed date would have them deleted under a test once that date has passed.
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 _ids = itertools.count(1)
+
+
+def all_at_once(
+    calls: list[Callable[[], Any]], *, returning: tuple[type[BaseException], ...] = ()
+) -> list[Any]:
+    """Run every call in its own thread, released together by a barrier; what
+    each returns (or raises, if it is one of `returning`), in order."""
+    gate = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        gate.wait()
+        try:
+            return call()
+        except returning as raised:
+            return raised
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 def later(seconds: float) -> datetime:

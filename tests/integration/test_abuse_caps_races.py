@@ -4,9 +4,7 @@ exports asked for at once start at most the allowed number."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,24 +13,15 @@ from chalicelib.errors import LimitReached
 from chalicelib.models import Chat, ExportJob, Token
 from chalicelib.services import exports, history, settings, tenants
 from chalicelib.services.access import Actor
-from tests.chat_helpers import RecordingPusher, connect_customer, start_chat
+from tests.chat_helpers import RecordingPusher, all_at_once, connect_customer, start_chat
 from tests.conftest import make_tenant
 
 pytestmark = pytest.mark.integration
 
 
-def _all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    gate = threading.Barrier(len(calls))
+def _refusals_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    return all_at_once(calls, returning=(LimitReached,))
 
-    def run(call: Callable[[], Any]) -> Any:
-        gate.wait()
-        try:
-            return call()
-        except LimitReached as refused:
-            return refused
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_30_customers_of_one_address_at_once_open_exactly_its_cap_of_20(local_tables):
@@ -41,7 +30,7 @@ def test_30_customers_of_one_address_at_once_open_exactly_its_cap_of_20(local_ta
     push = RecordingPusher()
     customers = [connect_customer("acme") for _ in range(30)]  # all from 203.0.113.9
 
-    results = _all_at_once([lambda c=c: start_chat(c, push) for c in customers])
+    results = _refusals_at_once([lambda c=c: start_chat(c, push) for c in customers])
 
     refused = [r for r in results if isinstance(r, LimitReached)]
     started = [r for r in results if isinstance(r, Chat)]
@@ -57,8 +46,9 @@ def test_6_exports_asked_at_once_start_exactly_2(local_tables, monkeypatch):
     launched: list[str] = []
     admin = Actor(service_id="acme", role="admin", subject_id="op_admin", name="Admin")
 
-    results = _all_at_once([lambda: exports.start(admin, history.parse_filter({}), launched.append)
-                            for _ in range(6)])
+    results = _refusals_at_once(
+        [lambda: exports.start(admin, history.parse_filter({}), launched.append)
+         for _ in range(6)])
 
     assert sum(isinstance(r, ExportJob) for r in results) == 2
     assert {r.code for r in results if isinstance(r, LimitReached)} == {"too_many_exports"}

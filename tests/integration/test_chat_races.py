@@ -3,10 +3,7 @@ conditional writes and transactions, not luck, keep the rules."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -17,6 +14,7 @@ from tests.chat_helpers import (
     NOW,
     RecordingPusher,
     add_operator,
+    all_at_once,
     connect_customer,
     connect_operator,
     start_chat,
@@ -25,17 +23,6 @@ from tests.conftest import make_tenant
 
 pytestmark = pytest.mark.integration
 
-
-def _all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run every call in its own thread, released together."""
-    gate = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        gate.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _raise_caps(service_id: str) -> None:
@@ -56,7 +43,7 @@ def test_200_chat_starts_against_10_operators_of_5_assign_exactly_50_and_none_tw
     team = [add_operator("acme", f"Op {n}", max_chats=5) for n in range(10)]
     customers = [connect_customer("acme") for _ in range(200)]
 
-    started = _all_at_once([lambda c=c: start_chat(c, push) for c in customers])
+    started = all_at_once([lambda c=c: start_chat(c, push) for c in customers])
 
     listed = [c.chat_id for c in Chat.by_service.query("acme")]  # the history index
     every = [Chat.get(chat_id, consistent_read=True) for chat_id in listed]
@@ -100,7 +87,7 @@ def test_20_concurrent_senders_in_one_chat_get_seq_1_to_n_without_a_gap(local_ta
             for n in range(per_sender)
         ]
 
-    acked = _all_at_once([lambda s=s: talk(s) for s in senders])
+    acked = all_at_once([lambda s=s: talk(s) for s in senders])
 
     total = 1 + len(senders) * per_sender
     stored = [int(m.seq) for m in Message.query(chat.chat_id, consistent_read=True)]
@@ -118,7 +105,7 @@ def test_the_same_client_msg_id_sent_concurrently_is_stored_once(local_tables):
     customer = connect_customer("acme")
     chat = start_chat(customer, push)
 
-    acks = _all_at_once([
+    acks = all_at_once([
         lambda: messages.send(customer, messages.NewMessage(chat.chat_id, "retry-me", "hello"),
                               now=NOW, push=push)
         for _ in range(12)

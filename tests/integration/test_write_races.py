@@ -5,32 +5,17 @@ export once."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
 import pytest
 
 from chalicelib.models import ExportJob, ExportStatus, Service
 from chalicelib.services import exports, history, settings, tenants
 from chalicelib.services.access import Actor
-from tests.chat_helpers import NOW
+from tests.chat_helpers import NOW, all_at_once
 from tests.conftest import make_tenant
 from tests.history_helpers import make_chat
 
 pytestmark = pytest.mark.integration
 
-
-def _all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    gate = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        gate.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_two_admins_saving_different_settings_at_once_both_keep_their_change(local_tables):
@@ -41,7 +26,7 @@ def test_two_admins_saving_different_settings_at_once_both_keep_their_change(loc
         greeting = f"Welcome, round {round_}!"
         changes = [(first, settings.SettingsChange({"greeting": greeting})),
                    (second, settings.SettingsChange({"max_queue": 10 + round_}))]
-        _all_at_once([lambda read=read, change=change: settings.update(read, change)
+        all_at_once([lambda read=read, change=change: settings.update(read, change)
                       for read, change in changes])
         saved = settings.current(Service.get("acme", consistent_read=True))
         assert (saved["greeting"], saved["max_queue"]) == (greeting, 10 + round_)
@@ -63,7 +48,7 @@ def test_an_export_invoked_twice_at_once_runs_once(local_tables, monkeypatch):
     job = exports.start(admin, history.parse_filter({"from": NOW.date().isoformat()}),
                         lambda export_id: None)
 
-    _all_at_once([lambda: exports.run(job.export_id) for _ in range(4)])
+    all_at_once([lambda: exports.run(job.export_id) for _ in range(4)])
 
     done = ExportJob.get(job.export_id, consistent_read=True)
     assert (done.status, done.rows) == (ExportStatus.DONE, 3)
