@@ -1,7 +1,8 @@
-"""Per-IP limits on the public doors: a burst, then a steady rate; concurrent
-requests cannot share one allowance; each IP has its own."""
-
-import threading
+"""Per-IP limits on the public doors: a burst, then a steady rate; each IP has
+its own. That concurrent requests cannot share one allowance is proven on
+DynamoDB Local (tests/integration/test_rate_limit_races.py): moto does not make a
+conditional update atomic across threads, so a threaded test here proves
+nothing and fails at random."""
 
 import pytest
 
@@ -44,22 +45,3 @@ def test_check_spends_nothing_and_recording_never_refuses(aws):
 def test_no_address_means_no_limit(aws):
     for _ in range(10):
         ratelimit.take(LIMIT, None, now=1000.0)
-
-
-def test_concurrent_requests_cannot_share_an_allowance(aws):
-    admitted, refused = [], []
-
-    def one() -> None:
-        try:
-            ratelimit.take(LIMIT, "203.0.113.9", now=1000.0)
-            admitted.append(1)
-        except TooManyRequests:
-            refused.append(1)
-
-    threads = [threading.Thread(target=one) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(admitted) <= 5
-    assert len(admitted) + len(refused) == 12
