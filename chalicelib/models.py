@@ -308,6 +308,8 @@ class Chat(Model):
     name_key = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(default="widget")
     page_url = UnicodeAttribute(null=True)
+    # The customer's language for this chat (R-I18N-2): its system messages' texts.
+    language = UnicodeAttribute(null=True)
     # The cap (services/caps.py) of the address the chat was started from, which
     # it holds a place in until the customer leaves or the chat ends.
     address_cap = UnicodeAttribute(null=True)
@@ -389,6 +391,8 @@ class Message(Model):
     sender_id = UnicodeAttribute(null=True)
     sender_name = UnicodeAttribute(null=True)
     text = UnicodeAttribute()
+    # The language of a system message's text (a service text in the chat's language).
+    lang = UnicodeAttribute(null=True)
     client_msg_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
 
@@ -487,12 +491,18 @@ class Token(Model):
 
 @registered
 class DailyStats(Model):
-    """Counters for one service and day (a chat counts on its creation day, UTC),
-    added to in the same transaction as the change they count."""
+    """Statistics counters of one service and UTC hour (a chat counts in the hour
+    it was created), per quarter of the hour, so that any time zone's local days
+    are sums of whole quarters (services/stats.py); added to in the same
+    transaction as the change they count. Items of earlier versions hold one UTC
+    day each (`day` without an hour) and are read as that day's noon."""
 
     Meta = table_meta("stats")
     service_id = UnicodeAttribute(hash_key=True)
-    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD#<shard> (services/stats.py)
+    # YYYY-MM-DDTHH#<shard> (earlier: YYYY-MM-DD#<shard> or YYYY-MM-DD)
+    day = UnicodeAttribute(range_key=True)
+    # The chats created in the hour's minutes 0-14 (or, in an item of an earlier
+    # version, the whole day) …
     chats = NumberAttribute(default=0)
     processed = NumberAttribute(default=0)
     first_response_sum_s = NumberAttribute(default=0)
@@ -501,6 +511,33 @@ class DailyStats(Model):
     wait_n = NumberAttribute(default=0)
     rating_sum = NumberAttribute(default=0)
     rating_n = NumberAttribute(default=0)
+    # … of the chats created in the hour's minutes 15-29
+    chats_15 = NumberAttribute(null=True)
+    processed_15 = NumberAttribute(null=True)
+    first_response_sum_s_15 = NumberAttribute(null=True)
+    first_response_n_15 = NumberAttribute(null=True)
+    wait_sum_s_15 = NumberAttribute(null=True)
+    wait_n_15 = NumberAttribute(null=True)
+    rating_sum_15 = NumberAttribute(null=True)
+    rating_n_15 = NumberAttribute(null=True)
+    # … of the chats created in the hour's minutes 30-44
+    chats_30 = NumberAttribute(null=True)
+    processed_30 = NumberAttribute(null=True)
+    first_response_sum_s_30 = NumberAttribute(null=True)
+    first_response_n_30 = NumberAttribute(null=True)
+    wait_sum_s_30 = NumberAttribute(null=True)
+    wait_n_30 = NumberAttribute(null=True)
+    rating_sum_30 = NumberAttribute(null=True)
+    rating_n_30 = NumberAttribute(null=True)
+    # … of the chats created in the hour's minutes 45-59
+    chats_45 = NumberAttribute(null=True)
+    processed_45 = NumberAttribute(null=True)
+    first_response_sum_s_45 = NumberAttribute(null=True)
+    first_response_n_45 = NumberAttribute(null=True)
+    wait_sum_s_45 = NumberAttribute(null=True)
+    wait_n_45 = NumberAttribute(null=True)
+    rating_sum_45 = NumberAttribute(null=True)
+    rating_n_45 = NumberAttribute(null=True)
 
 
 class ExportStatus(StrEnum):
@@ -522,6 +559,10 @@ class ExportJob(Model):
     service_id = UnicodeAttribute()
     created_by = UnicodeAttribute()
     search = JSONAttribute()
+    # Who reads it (R-TZ-1, R-I18N-2): the service's time zone when it was asked
+    # for, and the language of the console that asked.
+    timezone = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
     status = UnicodeAttribute()  # an ExportStatus
     rows = NumberAttribute(default=0)
     s3_key = UnicodeAttribute(null=True)

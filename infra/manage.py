@@ -1,7 +1,8 @@
 """Operations from the command line.
 
     python -m infra.manage create-service SERVICE_ID --name NAME \
-        --admin-email EMAIL --admin-password PASSWORD [--widget-key KEY]
+        --admin-email EMAIL --admin-password PASSWORD [--widget-key KEY] \
+        [--timezone Asia/Tokyo]
 
 creates a service and its first admin in the DynamoDB the environment points at
 (`DYNAMODB_ENDPOINT`, or AWS with `--aws`, using the usual AWS credentials and
@@ -13,6 +14,12 @@ It prints the service's widget key.
 
 gives every open chat of a version before chat heads its head (infra/upgrade.py);
 run it once right after deploying the version that brought them.
+
+    python -m infra.manage [--aws] fold-day-counters
+
+moves the statistics counters of versions before time zones (one per UTC day)
+into the hour counters read now (infra/upgrade.py); reports read both, so it can
+run any time after the deploy, once.
 
     python -m infra.manage [--aws] rotate-token-secret
 
@@ -62,7 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--admin-password", required=True)
     create.add_argument("--admin-name", default="Admin")
     create.add_argument("--widget-key")
+    create.add_argument("--timezone", default="UTC",
+                        help="the service's IANA time zone, e.g. Asia/Tokyo (default UTC)")
     commands.add_parser("add-chat-heads", help="give open chats from before chat heads one")
+    commands.add_parser("fold-day-counters",
+                        help="move statistics day counters from before time zones into hours")
     commands.add_parser("rotate-token-secret", help="a new token-signing key, keeping the last")
     return parser
 
@@ -85,6 +96,8 @@ def _run(args: argparse.Namespace) -> int:
     target = _target_dynamodb(args.aws)
     if args.command == "add-chat-heads":
         return _add_chat_heads(target)
+    if args.command == "fold-day-counters":
+        return _fold_day_counters(target)
     from chalicelib.services import tenants
 
     service, admin = tenants.create_service(
@@ -94,6 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         admin_password=args.admin_password,
         widget_key=args.widget_key,
         admin_name=args.admin_name,
+        timezone=args.timezone,
     )
     print(f"created service {service.service_id} in {target}", file=sys.stderr)
     print(f"admin: {admin.email} ({admin.operator_id})", file=sys.stderr)
@@ -107,6 +121,15 @@ def _add_chat_heads(target: str) -> int:
 
     added = upgrade.add_missing_heads(aws.client("dynamodb", config.dynamodb_endpoint()))
     print(f"gave {added} open chat(s) a head in {target}", file=sys.stderr)
+    return 0
+
+
+def _fold_day_counters(target: str) -> int:
+    from chalicelib import aws, config
+    from infra import upgrade
+
+    folded = upgrade.fold_day_counters(aws.client("dynamodb", config.dynamodb_endpoint()))
+    print(f"folded {folded} statistics day counter(s) into hours in {target}", file=sys.stderr)
     return 0
 
 

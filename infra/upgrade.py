@@ -44,3 +44,41 @@ def add_missing_heads(client: Any) -> int:
             except PutError:
                 continue  # it has one
     return added
+
+
+def fold_day_counters(client: Any) -> int:
+    """Fold the statistics counters of versions before time zones (one item per
+    service and UTC day, `YYYY-MM-DD[#shard]`) into the hour items read now
+    (services/stats.py), at that day's noon UTC, where the report already
+    reads them; returns how many were folded. Each is one transaction: the
+    counts added to the hour item and the day item deleted, only if it is still
+    there, so two runs at once fold it once. Current versions never write day
+    items, so nothing is lost to a count made meanwhile. A Scan of the stats
+    table: an upgrade, never a request."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.models import DailyStats, transaction
+    from chalicelib.services import stats
+
+    folded = 0
+    pages = client.get_paginator("scan").paginate(TableName=DailyStats.Meta.table_name)
+    for page in pages:
+        for raw in page.get("Items", []):
+            row = DailyStats.from_raw_data(raw)
+            day, _, shard = row.day.partition("#")
+            if "T" in day:
+                continue
+            counts = {name: int(getattr(row, name) or 0) for name in stats.COUNTERS}
+            target = DailyStats(service_id=row.service_id,
+                                day=f"{day}T{stats.LEGACY_HOUR:02d}#{shard or 0}")
+            try:
+                with transaction() as writes:
+                    actions = [getattr(DailyStats, name).add(value)
+                               for name, value in counts.items() if value]
+                    if actions:
+                        writes.update(target, actions=actions)
+                    writes.delete(row, condition=DailyStats.day.exists())
+            except TransactWriteError:
+                continue  # another run folded it
+            folded += 1
+    return folded

@@ -45,7 +45,8 @@ def logout(call: Call) -> None:
 
 @endpoint(routes, "/me")
 def me(call: Call) -> dict[str, Any]:
-    operator = sessions.me(call.require_caller())
+    found = sessions.me(call.require_caller())
+    operator = found.operator
     return {
         "operator_id": operator.operator_id,
         "service_id": operator.service_id,
@@ -53,6 +54,9 @@ def me(call: Call) -> dict[str, Any]:
         "email": operator.email,
         "role": operator.role,
         "status": operator.status,
+        "timezone": found.timezone,
+        "languages": found.languages,
+        "default_language": found.default_language,
     }
 
 

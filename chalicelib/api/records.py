@@ -16,6 +16,7 @@ from chalicelib.services import (
     messages,
     operators,
     stats,
+    tenants,
     tickets,
 )
 from chalicelib.services.access import Actor
@@ -70,7 +71,7 @@ def ticket_chat_history(call: Call, ticket_id: str) -> dict[str, Any]:
 @endpoint(routes, "/history")
 def search_history(call: Call) -> dict[str, Any]:
     actor = _actor(call)
-    search = history.parse_filter(call.query)
+    search = history.parse_filter(call.query, zone=tenants.zone(actor.service_id))
     limit = history.parse_limit(call.query.get("limit"))
     page = history.search_page(actor.service_id, search, limit, call.query.get("cursor"))
     return {
@@ -81,8 +82,12 @@ def search_history(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/history/exports", methods=("POST",), status=202)
 def start_export(call: Call) -> dict[str, Any]:
-    search = history.parse_filter(call.body if call.body is not None else {})
-    job = exports.start(_actor(call), search, exports.launcher())
+    actor = _actor(call)
+    body = call.body if call.body is not None else {}
+    zone = tenants.zone(actor.service_id)
+    search = history.parse_filter(body, zone=zone)
+    job = exports.start(actor, search, exports.launcher(), language=exports.language_of(body),
+                        timezone=str(zone))
     return {"export_id": job.export_id, "status": job.status}
 
 
@@ -93,7 +98,9 @@ def get_export(call: Call, export_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/stats")
 def get_stats(call: Call) -> dict[str, Any]:
-    return stats.report(call.require_caller().service_id, stats.Period.checked(call.query))
+    service_id = call.require_caller().service_id
+    zone = tenants.zone(service_id)
+    return stats.report(service_id, stats.Period.checked(call.query, zone), zone)
 
 
 @endpoint(routes, "/team")

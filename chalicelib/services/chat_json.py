@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.models import Chat, ChatStatus
+from chalicelib.services import devices
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ def customer_json(chat: Chat) -> dict[str, Any]:
         "notes": customer.get("notes"),
         "ip": customer.get("ip"),
         "device": customer.get("device"),
+        "device_info": devices.info(customer.get("device")),
         "verified": bool(customer.get("verified")),
     }
 
@@ -53,6 +55,7 @@ def chat_json(view: ChatView) -> dict[str, Any]:
         "service_id": chat.service_id,
         "status": chat.status,
         "processed": bool(chat.processed),
+        "language": chat.language,
         "operator_id": chat.operator_id,
         "operator_name": chat.operator_name,
         "customer": customer_json(chat),

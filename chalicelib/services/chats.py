@@ -60,6 +60,7 @@ class StartRequest:
     email: str | None = None
     page_url: str | None = None
     channel: str = "widget"
+    language: str | None = None
 
     @classmethod
     def checked(cls, frame: dict[str, Any]) -> StartRequest:
@@ -73,6 +74,7 @@ class StartRequest:
             channel=validate.text(
                 frame, "channel", max_len=50, required=False, single_line=True, default="widget"
             ),
+            language=validate.choice(frame, "language", settings.LANGUAGES, required=False),
         )
 
 
@@ -168,8 +170,9 @@ def _add_start_writes(
     writes.save(chat, condition=Chat.chat_id.does_not_exist())
     writes.save(heads.new_head(chat, _given_name(customer, request), listeners),
                 condition=ChatHead.chat_id.does_not_exist())
+    text, lang = settings.text_for(current, "greeting", chat.language)
     greeting = Message(chat_id=chat.chat_id, seq=1, sender_role="system",
-                       text=current["greeting"], created_at=chat.created_at)
+                       text=text, lang=lang, created_at=chat.created_at)
     writes.save(greeting, condition=Message.seq.does_not_exist())
     stats.Counts(chat.service_id, chat.created_at, chat.chat_id).chat_created().add_to(writes)
     writes.update(customer, actions=_customer_at_start(customer, chat, request, ip, device),
@@ -290,6 +293,7 @@ def _new_chat(
         queued_at=created_at,
         channel=request.channel or "widget",
         page_url=request.page_url,
+        language=_chat_language(request, customer, current),
         customer={
             "name": name,
             "email": email,
@@ -310,6 +314,15 @@ def _new_chat(
     chat.sweep_shard = routing.sweep_shard(chat_id)
     chat.sweep_at = clock.iso(now + timedelta(seconds=routing.QUEUE_RECHECK_S))
     return chat
+
+
+def _chat_language(request: StartRequest, customer: Customer, current: dict[str, Any]) -> str:
+    """The language the widget shows, else the one the session named, if the
+    service offers it; else the service's default."""
+    for language in (request.language, customer.language):
+        if language in current["languages"]:
+            return str(language)
+    return str(current["default_language"])
 
 
 def _attached(actor: Actor, chat: Chat) -> Chat:
@@ -629,9 +642,10 @@ def request_rating(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -
     chat = access.readable_chat(actor, chat_id)
     access.require_handler(actor, chat)
     access.require_customer_present(chat)
-    text = settings.current(tenants.get_service(chat.service_id))["rating_message"]
-    head = messages.post_system(chat.chat_id, text, now=now, push=push)
-    frame = {"type": "rating.requested", "chat_id": chat.chat_id, "text": text}
+    found = settings.current(tenants.get_service(chat.service_id))
+    text, lang = settings.text_for(found, "rating_message", chat.language)
+    head = messages.post_system(chat.chat_id, text, lang=lang, now=now, push=push)
+    frame = {"type": "rating.requested", "chat_id": chat.chat_id, "text": text, "lang": lang}
     realtime.deliver(push, realtime.conns(head, "customer"), frame)
 
 

@@ -11,11 +11,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib import auth, aws, clock, config, token_keys
+from chalicelib import auth, aws, clock, config, token_keys, validate
 from chalicelib.errors import InvalidInput, LimitReached, Unavailable
 from chalicelib.models import (
     UNFINISHED_EXPORTS,
@@ -23,10 +24,20 @@ from chalicelib.models import (
     ExportJob,
     ExportStatus,
     Message,
+    Service,
     failed_tables,
     transaction,
 )
-from chalicelib.services import access, caps, categories, heads, history, messages, retries
+from chalicelib.services import (
+    access,
+    caps,
+    categories,
+    heads,
+    history,
+    messages,
+    retries,
+    settings,
+)
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import ChatView, chat_json
 
@@ -45,10 +56,12 @@ CHUNK = 100  # chats whose messages are read in one go
 Launcher = Callable[[str], None]
 
 
-def start(actor: Actor, search: history.HistoryFilter, launch: Launcher) -> ExportJob:
+def start(actor: Actor, search: history.HistoryFilter, launch: Launcher, *,
+          language: str | None = None, timezone: str = "UTC") -> ExportJob:
     """Record a pending job for the search, then start the worker. An export
     covers at most MAX_PERIOD, and at most MAX_RUNNING run at once in a service
-    (R-SEC-4): each is a worker of up to 15 minutes."""
+    (R-SEC-4): each is a worker of up to 15 minutes. Its times are written in
+    `timezone`, its headers and values in `language` (else the service's)."""
     if clock.parse_iso(search.end) - clock.parse_iso(search.start) > MAX_PERIOD:
         raise InvalidInput("from", f"an export covers at most {MAX_PERIOD.days} days; "
                            "export a longer period in parts", "period_too_long")
@@ -58,6 +71,8 @@ def start(actor: Actor, search: history.HistoryFilter, launch: Launcher) -> Expo
         service_id=actor.service_id,
         created_by=actor.subject_id,
         search=asdict(search),
+        timezone=timezone,
+        language=language,
         status=ExportStatus.PENDING,
         rows=0,
         created_at=clock.iso(now),
@@ -72,6 +87,13 @@ def start(actor: Actor, search: history.HistoryFilter, launch: Launcher) -> Expo
         _finish(job, failed="worker_not_started")
         raise Unavailable("the export could not be started; try again") from error
     return job
+
+
+def language_of(body: Any) -> str | None:
+    """The export request's `language` (the console sends its own), if given."""
+    if not isinstance(body, dict) or body.get("language") in (None, ""):
+        return None
+    return validate.choice(body, "language", settings.LANGUAGES)
 
 
 def _running_cap(service_id: str) -> str:
@@ -194,8 +216,18 @@ def _s3() -> Any:
     return aws.client("s3", endpoint_url=config.s3_endpoint())
 
 
+def job_zone(job: ExportJob) -> ZoneInfo:
+    return ZoneInfo(job.timezone or "UTC")
+
+
+def file_name(job: ExportJob) -> str:
+    """`chat-history-<local date of the request>-<id>.xlsx` (R-TZ-1)."""
+    day = clock.parse_iso(job.created_at).astimezone(job_zone(job)).date().isoformat()
+    return f"chat-history-{day}-{job.export_id[-6:]}.xlsx"
+
+
 def download_url(job: ExportJob) -> str:
-    filename = f"chat-history-{job.created_at[:10]}-{job.export_id[-6:]}.xlsx"
+    filename = file_name(job)
     return _s3().generate_presigned_url(
         "get_object",
         Params={
@@ -255,6 +287,14 @@ def _with_messages(chats: Iterator[Chat]) -> Iterator[tuple[Chat, list[Message]]
             yield from ((chat, ready[1][chat.chat_id]) for chat in ready[0])
 
 
+def _language(job: ExportJob) -> str:
+    """The language the export was asked in, else the service's default."""
+    if job.language in settings.LANGUAGES:
+        return str(job.language)
+    found = settings.current(Service.get(job.service_id))
+    return str(found["default_language"])
+
+
 def run(export_id: str) -> None:
     """The export worker: write every matching chat to a workbook on S3."""
     from chalicelib.services import workbook  # openpyxl only in the worker
@@ -284,7 +324,8 @@ def run(export_id: str) -> None:
     try:
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as scratch:
             rows = workbook.write_workbook(
-                scratch.name, chats_as_json(), messages_of, progress, PROGRESS_EVERY
+                scratch.name, chats_as_json(), messages_of, progress, PROGRESS_EVERY,
+                zone=job_zone(job), language=_language(job),
             )
             _s3().upload_file(scratch.name, bucket(), key)
     except Exception as error:

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from chalicelib import clock, cursors
@@ -49,13 +49,27 @@ class HistoryFilter:
 # --- parsing ------------------------------------------------------------------------
 
 
-def _moment(value: Any, field: str, *, end_of_day: bool) -> datetime:
+def local_moment(value: Any, field: str, zone: tzinfo = UTC, *,
+                 end_of_day: bool = False) -> datetime:
+    """A date or time from a filter, in UTC. A date is a local day of `zone` (the
+    service's time zone, R-TZ-1): it begins at local midnight, or, as the end
+    of a period (`end_of_day`), ends at the next one (`to=2026-12-06` includes
+    that whole local day, 23 or 25 hours on a DST change). A time without an
+    offset is local too; one with an offset is that moment."""
     if not isinstance(value, str) or not value.strip() or len(value) > 40:
         raise InvalidInput(field, "must be an ISO-8601 date or time")
+    text = value.strip()
     try:
-        moment = clock.parse_iso(value.strip())
-        if end_of_day and len(value.strip()) == 10:
-            moment += timedelta(days=1)  # `to=2026-11-25` includes that whole day
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            if end_of_day:
+                day += timedelta(days=1)
+            moment = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            moment = moment.astimezone(UTC)
     except ValueError as exc:
         raise InvalidInput(field, "must be an ISO-8601 date or time") from exc
     except OverflowError as exc:  # e.g. the day after 9999-12-31
@@ -80,14 +94,17 @@ def _optional_text(params: dict[str, Any], field: str, max_len: int = 200) -> st
     return value.strip() or None
 
 
-def parse_filter(params: dict[str, Any], now: datetime | None = None) -> HistoryFilter:
-    """Filters from a query string (all strings) or a JSON body (export)."""
+def parse_filter(params: dict[str, Any], now: datetime | None = None,
+                 zone: tzinfo = UTC) -> HistoryFilter:
+    """Filters from a query string (all strings) or a JSON body (export); dates
+    are local days of `zone`, the service's time zone."""
     if not isinstance(params, dict):
         raise InvalidInput("body", "must be a JSON object")
     now = now or clock.now()
-    end = _moment(params["to"], "to", end_of_day=True) if _given(params, "to") else now
+    end = local_moment(params["to"], "to", zone, end_of_day=True) \
+        if _given(params, "to") else now
     if _given(params, "from"):
-        start = _moment(params["from"], "from", end_of_day=False)
+        start = local_moment(params["from"], "from", zone)
     else:
         start = end - timedelta(days=DEFAULT_DAYS)
     if start >= end:

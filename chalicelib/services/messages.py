@@ -67,7 +67,7 @@ def _guard_key(chat_id: str, client_msg_id: str) -> str:
 
 
 def message_json(message: Message) -> dict[str, Any]:
-    return {
+    found = {
         "chat_id": message.chat_id,
         "seq": int(message.seq),
         "sender": {"role": message.sender_role, "name": message.sender_name},
@@ -75,6 +75,9 @@ def message_json(message: Message) -> dict[str, Any]:
         "client_msg_id": message.client_msg_id,
         "created_at": message.created_at,
     }
+    if message.lang:
+        found["lang"] = message.lang  # a system message's language (R-I18N-2)
+    return found
 
 
 def messages_after(chat_id: str, after_seq: int) -> list[Message]:
@@ -265,7 +268,9 @@ def _add_message_writes(
     return stored
 
 
-def post_system(chat_id: str, text: str, *, now: datetime, push: Pusher) -> ChatHead:
+def post_system(
+    chat_id: str, text: str, *, lang: str | None = None, now: datetime, push: Pusher
+) -> ChatHead:
     """A system message (greeting, rating guidance) at the chat's next seq; the
     head as it is after it (who listens, for the caller's own pushes)."""
 
@@ -275,6 +280,7 @@ def post_system(chat_id: str, text: str, *, now: datetime, push: Pusher) -> Chat
             raise Conflict("the chat is gone", "chat_gone")
         heads.require_open(head)
         message = _new_message(head, "system", None, None, text, None, now)
+        message.lang = lang
         with transaction() as writes:
             _claim_seq(writes, head, [], None)
             writes.save(message, condition=Message.seq.does_not_exist())

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib import auth, clock, config, token_keys, validate
 from chalicelib.errors import NotAuthenticated, NotFound, TooManyRequests
 from chalicelib.models import Operator, Token
-from chalicelib.services import operators, ratelimit, tenants
+from chalicelib.services import operators, ratelimit, settings, tenants
 
 # Failed logins for one account from one address: the first FREE_FAILURES are
 # free; after that each attempt from that address must wait 2, 4, 8 … seconds
@@ -194,8 +194,22 @@ def current_role(service_id: str, operator_id: str, session_id: str | None) -> s
     return str(operator.role)
 
 
-def me(caller: Caller) -> Operator:
-    return operators.get_operator(caller.service_id, caller.operator_id)
+@dataclass(frozen=True)
+class Me:
+    """The signed-in operator, and what the console needs of their service: its
+    time zone and languages (R-TZ-1, R-I18N-2)."""
+
+    operator: Operator
+    timezone: str
+    languages: list[str]
+    default_language: str
+
+
+def me(caller: Caller) -> Me:
+    operator = operators.get_operator(caller.service_id, caller.operator_id)
+    found = settings.current(tenants.get_service(caller.service_id))
+    return Me(operator, found["timezone"], list(found["languages"]),
+              found["default_language"])
 
 
 def ws_ticket(caller: Caller) -> dict[str, str]:

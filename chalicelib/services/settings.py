@@ -3,9 +3,11 @@ snippet and the identity secret."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,12 +24,52 @@ DEFAULT_CONSENT_TEXT = (
     "inquiry. Do you agree to the collection of this personal information?"
 )
 
+# Texts the service writes for its customers (R-I18N-2): each is a string (every
+# language) or {language: text}; a customer reads their language's, else the
+# default language's. The defaults come in every language the product speaks.
+TEXTS = ("greeting", "consent_text", "rating_message", "away_message")
+_TEXT_MAX = {"greeting": 2000, "consent_text": 4000, "rating_message": 2000,
+             "away_message": 2000}
+DEFAULT_TEXTS: dict[str, dict[str, str]] = {
+    "greeting": {
+        "ja": "こんにちは。ご用件をお聞かせください。",
+        "en": "Hello! How can we help you today?",
+        "ko": "안녕하세요! 무엇을 도와드릴까요?",
+    },
+    "consent_text": {
+        "ja": "お問い合わせにお答えするため、お名前、メールアドレス、IPアドレス、ご利用の端末の"
+              "情報を取得します。個人情報の取得に同意いただけますか。",
+        "en": DEFAULT_CONSENT_TEXT,
+        "ko": "문의에 답변하기 위해 이름, 이메일 주소, IP 주소, 기기 정보를 수집합니다. "
+              "개인정보 수집에 동의하십니까?",
+    },
+    "rating_message": {
+        "ja": "ご利用ありがとうございました。このチャットの評価をお願いいたします。",
+        "en": "Thank you for chatting with us. Please rate this conversation.",
+        "ko": "상담해 주셔서 감사합니다. 이번 상담을 평가해 주세요.",
+    },
+    "away_message": {
+        "ja": "ただいま対応できる担当者がおりません。",
+        "en": "No one is available to chat right now.",
+        "ko": "지금은 상담 가능한 상담원이 없습니다.",
+    },
+}
+# The English-only defaults of earlier versions, as services saved them: read as
+# the defaults in every language.
+_OLD_DEFAULTS = {
+    "greeting": "Hello! How can we help you today?",
+    "consent_text": DEFAULT_CONSENT_TEXT,
+    "rating_message": "Thank you for chatting with us. Please rate this conversation.",
+}
+
 
 def defaults() -> dict[str, Any]:
     return {
         "chat_enabled": True,
-        "greeting": "Hello! How can we help you today?",
-        "rating_message": "Thank you for chatting with us. Please rate this conversation.",
+        "greeting": dict(DEFAULT_TEXTS["greeting"]),
+        "rating_message": dict(DEFAULT_TEXTS["rating_message"]),
+        "away_message": dict(DEFAULT_TEXTS["away_message"]),
+        "timezone": "UTC",
         "sticky_assignment": True,
         "inquiry_form_url": "",
         "max_chats_per_operator": 5,
@@ -35,7 +77,7 @@ def defaults() -> dict[str, Any]:
         "default_language": "ja",
         "allowed_origins": [],
         "unopened_timeout_s": 120,
-        "consent_text": DEFAULT_CONSENT_TEXT,
+        "consent_text": dict(DEFAULT_TEXTS["consent_text"]),
         "consent_version": 1,
         # Where chats may come from: `chat.start` names one of these (R-SEC-5).
         "channels": ["widget"],
@@ -51,8 +93,70 @@ _READ_ONLY = ("consent_version",)
 
 
 def current(service: Service) -> dict[str, Any]:
-    """The service's settings with defaults filled in for fields added later."""
-    return {**defaults(), **(service.settings or {})}
+    """The service's settings with defaults filled in for fields added later (and
+    the English-only default texts of earlier versions read as today's defaults)."""
+    found = {**defaults(), **(service.settings or {})}
+    for name, old in _OLD_DEFAULTS.items():
+        if found[name] == old:
+            found[name] = dict(DEFAULT_TEXTS[name])
+    return found
+
+
+def text_for(found: dict[str, Any], name: str, language: str | None) -> tuple[str, str]:
+    """A customer-facing text (`greeting`, …) in `language`: (text, its language).
+    Per-language texts fall back to the default language's; a single string is
+    every language's, marked as the default language's."""
+    value = found[name]
+    default = found["default_language"]
+    if isinstance(value, str):
+        return value, default
+    for lang in (language, default, *LANGUAGES):
+        if lang and value.get(lang):
+            return value[lang], lang
+    return "", default
+
+
+def texts_by_language(found: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every customer-facing text in each of the service's languages, with the
+    language each text is really in: {lang: {name: text, …, "lang": {name: lang}}}."""
+    result: dict[str, dict[str, Any]] = {}
+    for language in found["languages"]:
+        entry: dict[str, Any] = {"lang": {}}
+        for name in TEXTS:
+            entry[name], entry["lang"][name] = text_for(found, name, language)
+        result[language] = entry
+    return result
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def zone_name(value: Any, field: str = "timezone") -> str:
+    """An IANA time zone name (`Asia/Tokyo`), checked against the tz database."""
+    if not isinstance(value, str) or value not in _zones() or value == "localtime":
+        raise InvalidInput(field, "must be an IANA time zone name such as Asia/Tokyo or UTC")
+    return value
+
+
+def zone_of(found: dict[str, Any]) -> zoneinfo.ZoneInfo:
+    """The service's time zone (R-TZ-1)."""
+    return zoneinfo.ZoneInfo(found.get("timezone") or "UTC")
+
+
+def _text_setting(body: dict[str, Any], name: str) -> str | dict[str, str]:
+    """A string, or {language: text} with at least one of the product's languages."""
+    value = body[name]
+    max_len = _TEXT_MAX[name]
+    if isinstance(value, dict):
+        if not value or any(lang not in LANGUAGES for lang in value):
+            raise InvalidInput(name, "must be a text, or texts by language ("
+                               + ", ".join(LANGUAGES) + ")")
+        return {lang: str(validate.text({f"{name}.{lang}": value[lang]}, f"{name}.{lang}",
+                                        max_len=max_len, allow_empty=False))
+                for lang in LANGUAGES if lang in value}
+    return str(validate.text(body, name, max_len=max_len, allow_empty=False))
 
 
 def _languages(value: Any) -> list[str]:
@@ -107,10 +211,11 @@ class SettingsChange:
         for name in ("chat_enabled", "sticky_assignment"):
             if name in body:
                 fields[name] = validate.boolean(body, name)
-        for name, max_len in (("greeting", 2000), ("rating_message", 2000),
-                              ("consent_text", 4000)):
+        for name in TEXTS:
             if name in body:
-                fields[name] = validate.text(body, name, max_len=max_len, allow_empty=False)
+                fields[name] = _text_setting(body, name)
+        if "timezone" in body:
+            fields["timezone"] = zone_name(body["timezone"])
         for name, low, high in _NUMBERS:
             if name in body:
                 fields[name] = validate.integer(body, name, low=low, high=high)
@@ -143,6 +248,10 @@ def applied(change: SettingsChange, now_settings: dict[str, Any]) -> dict[str, A
         merged[name] = now_settings.get(name, defaults()[name])
     if merged["default_language"] not in merged["languages"]:
         raise InvalidInput("default_language", "must be one of the service's languages")
+    for name in TEXTS:
+        if isinstance(merged[name], dict) and merged["default_language"] not in merged[name]:
+            raise InvalidInput(name, "needs a text in the default language ("
+                               f"{merged['default_language']})")
     if merged["consent_text"] != now_settings["consent_text"]:
         merged["consent_version"] = int(now_settings.get("consent_version", 1)) + 1
     return merged

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -24,6 +25,11 @@ def get_service(service_id: str) -> Service:
         raise NotFound("no such service") from exc
 
 
+def zone(service_id: str) -> ZoneInfo:
+    """The service's time zone (R-TZ-1)."""
+    return settings.zone_of(settings.current(get_service(service_id)))
+
+
 def service_for_widget_key(widget_key: str) -> Service:
     if not _WIDGET_KEY.match(widget_key or ""):
         raise NotFound("no such widget key")
@@ -39,8 +45,10 @@ def create_service(
     admin_password: str,
     widget_key: str | None = None,
     admin_name: str = "Admin",
+    timezone: str = "UTC",
 ) -> tuple[Service, Operator]:
-    """Create a service with default settings and its first admin, all at once."""
+    """Create a service with default settings (in `timezone`) and its first
+    admin, all at once."""
     if not _SERVICE_ID.match(service_id):
         raise InvalidInput("service_id", "must be 2-63 lowercase letters, digits or dashes")
     if not name.strip():
@@ -55,7 +63,7 @@ def create_service(
         name=name.strip(),
         widget_key=key,
         identity_secret=secrets.token_hex(32),
-        settings=settings.defaults(),
+        settings={**settings.defaults(), "timezone": settings.zone_name(timezone)},
         admin_count=1,
         created_at=clock.iso(clock.now()),
     )

@@ -15,7 +15,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib import auth, clock, config, keys, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
 from chalicelib.models import Chat, ChatStatus, Customer, Operator, Service
-from chalicelib.services import chat_views, ratelimit, settings, tenants
+from chalicelib.services import chat_views, devices, ratelimit, settings, tenants
 from chalicelib.services.chat_json import customer_chat_json
 
 
@@ -33,8 +33,12 @@ def widget_config(widget_key: str) -> dict[str, Any]:
         "languages": current["languages"],
         "default_language": current["default_language"],
         "inquiry_form_url": current["inquiry_form_url"],
-        "consent_text": current["consent_text"],
+        "consent_text": settings.text_for(current, "consent_text", None)[0],
         "consent_version": current["consent_version"],
+        # Each of the service's languages' texts, and the language each is in
+        # (R-I18N-2): the widget shows the customer's and marks it with `lang`.
+        "texts": settings.texts_by_language(current),
+        "timezone": current["timezone"],
     }
 
 
@@ -241,35 +245,5 @@ def _postpone_expiry(customer: Customer, actions: list[Any], forget_at: datetime
 
 
 def describe_device(user_agent: str) -> str:
-    """A short human description of a User-Agent: "Chrome on Windows (desktop)"."""
-    ua = user_agent[:500]
-    browser = "Other browser"
-    for marker, label in (
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("SamsungBrowser/", "Samsung Internet"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Chromium/", "Chromium"),
-        ("Safari/", "Safari"),
-    ):
-        if marker in ua:
-            browser = label
-            break
-    system = "unknown OS"
-    for marker, label in (
-        ("Windows", "Windows"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Android", "Android"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ):
-        if marker in ua:
-            system = label
-            break
-    kind = "mobile" if ("Mobi" in ua or "iPhone" in ua) else (
-        "tablet" if ("iPad" in ua or "Tablet" in ua) else "desktop"
-    )
-    return f"{browser} on {system} ({kind})"
+    """A short English description of a User-Agent (services/devices.py)."""
+    return devices.describe(user_agent)

@@ -10,12 +10,23 @@ DEMO_SERVICE_ID = "demo"
 DEMO_WIDGET_KEY = "demo"
 ADMIN_EMAIL = "admin@demo.test"
 OPERATOR_EMAIL = "operator@demo.test"
-GREETING = "Welcome to the demo help desk! Tell us what you need and an operator will join you."
-# Processing types, one to three levels deep.
+TIMEZONE = "Asia/Tokyo"
+OLD_GREETING = ("Welcome to the demo help desk! Tell us what you need and an operator "
+                "will join you.")
+# The demo's own texts, in both its languages (R-I18N-2); the consent text and
+# the rating and away messages are the product's defaults, in every language.
+GREETING = {
+    "ja": "デモ用ヘルプデスクへようこそ。ご用件をお書きください。担当者がお答えします。",
+    "en": OLD_GREETING,
+}
+# Processing types, one to three levels deep, named in both languages.
 CATEGORIES: dict[str, Any] = {
-    "Orders": {"Shipping": {}, "Returns": {"Refunds": {}, "Exchanges": {}}},
-    "Account": {"Sign-in": {}, "Billing": {}},
-    "Other": {},
+    "ご注文 / Orders": {
+        "配送 / Shipping": {},
+        "返品 / Returns": {"返金 / Refunds": {}, "交換 / Exchanges": {}},
+    },
+    "アカウント / Account": {"ログイン / Sign-in": {}, "請求 / Billing": {}},
+    "その他 / Other": {},
 }
 
 
@@ -35,15 +46,32 @@ def seed_demo_service(password: str) -> list[str]:
             admin_password=password,
             widget_key=DEMO_WIDGET_KEY,
             admin_name="Demo Admin",
+            timezone=TIMEZONE,
         )
         settings.update(service, settings.SettingsChange.checked(
             {"chat_enabled": True, "greeting": GREETING}))
         created.append(f"service {DEMO_SERVICE_ID} with admin {ADMIN_EMAIL}")
+    else:
+        if _localize(service):
+            created.append("Japanese and English texts, time zone Asia/Tokyo")
     if _add_operator(service, password):
         created.append(f"operator {OPERATOR_EMAIL}")
     if _add_categories(service.service_id):
         created.append("categories")
     return created
+
+
+def _localize(service: Any) -> bool:
+    """A demo seeded by an earlier version (English greeting, UTC) gets its texts
+    in both languages and Tokyo's time zone; one an admin changed is left alone."""
+    from chalicelib.services import settings
+
+    stored = service.settings or {}
+    if stored.get("greeting") != OLD_GREETING or "timezone" in stored:
+        return False
+    settings.update(service, settings.SettingsChange.checked(
+        {"greeting": GREETING, "timezone": TIMEZONE}))
+    return True
 
 
 def _add_operator(service: Any, password: str) -> bool:

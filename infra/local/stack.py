@@ -102,6 +102,9 @@ def prepare_data(settings: LocalSettings) -> None:
     heads = upgrade.add_missing_heads(client)
     if heads:
         log.info("gave %d open chat(s) from an older checkout a head", heads)
+    folded = upgrade.fold_day_counters(client)
+    if folded:
+        log.info("folded %d statistics day counter(s) into hours", folded)
     moto_servers.create_bucket(settings.s3_endpoint, settings.exports_bucket)
     seeded = seed.seed_demo_service(settings.demo_password)
     if seeded:

@@ -366,7 +366,10 @@ def test_the_widget_config_reveals_no_secret_to_any_origin(desk):
         assert status == 200
         assert set(config_body) == {"enabled", "operators_online", "languages",
                                     "default_language", "inquiry_form_url", "consent_text",
-                                    "consent_version"}
+                                    "consent_version", "texts", "timezone"}
+        for texts in config_body["texts"].values():
+            assert set(texts) == {"greeting", "consent_text", "rating_message",
+                                  "away_message", "lang"}
 
 
 def test_a_connect_from_an_origin_not_allowed_is_refused(desk, monkeypatch):

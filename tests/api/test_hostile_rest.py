@@ -21,12 +21,16 @@ BODIES = [
     json.dumps({"name": "x" * 100_000}),
     json.dumps({"text": "\ud800", "name": "\u0000\u202e<script>alert(1)</script>"}),
     json.dumps({"customer": "x", "inquiry": [], "from": "not-a-date", "rating": "NaN"}),
+    json.dumps({"timezone": "../../etc/localtime", "language": {"$ne": 1},
+                "greeting": {"ja": None, "xx": "y"}, "consent_text": {"__proto__": "x"},
+                "from": "2026-02-30", "to": "9999-12-31"}),
     "{" * 5000,
     "[" * 100_000,
 ]
 IDS = ["nope", "%00", "..%2F..%2Fetc", "x" * 300, "ch_' OR 1=1 --", "%F0%9F%98%80"]
 QUERIES = ["?from=%00&to=1e309", "?limit=-5&cursor=%%%", "?after_seq=99999999999999",
-           "?status=%3Cscript%3E&rating=1.5&q=" + "a" * 400]
+           "?status=%3Cscript%3E&rating=1.5&q=" + "a" * 400,
+           "?from=2026-12-06T25:00&to=0001-01-01", "?from=9998-12-31&to=9998-12-31"]
 
 
 def _routes():

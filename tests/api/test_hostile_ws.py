@@ -150,11 +150,12 @@ def _bad_values(kind: str, world: World, role: str) -> list[Any]:
         "page_url": [True, 1, ["http://x.co"], "javascript:alert(1)", "http://[", "ftp://x.co",
                      "http://a b.co", "https://a.co:99999", "data:text/html,<script>", huge],
         "channel": [True, 1, [], {}, "x" * 51, huge, "a\nb", "nul\x00"],
+        "language": [True, 1, [], {}, "fr", "JA", "ja\x00", "x" * 51, huge, "\ud800"],
     }[kind]
 
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "chat.start": ("consent", "name", "email", "page_url", "channel"),
+    "chat.start": ("consent", "name", "email", "page_url", "channel", "language"),
     "chat.resume": ("chat_id", "after_seq"),
     "message.send": ("chat_id", "client_msg_id", "text"),
     "typing": ("chat_id",),

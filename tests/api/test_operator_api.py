@@ -215,7 +215,8 @@ def test_rating_request_sends_the_guidance_message_and_opens_the_rating_screen(d
     assert (message["message"]["sender"]["role"], message["message"]["text"],
             message["message"]["seq"]) == ("system", "How did we do?", 2)
     assert customer.frames("rating.requested") == [
-        {"type": "rating.requested", "chat_id": chat_id, "text": "How did we do?"}]
+        # One string is every language's, marked as the default language's.
+        {"type": "rating.requested", "chat_id": chat_id, "text": "How did we do?", "lang": "ja"}]
     assert len(console.frames("message")) == 1
 
 

@@ -1,14 +1,17 @@
 """Tickets, Chat History, its export and statistics through the real handlers,
 on chats the engine made (R-TK-1, R-CH-3…5, R-CON-7, R-CON-10)."""
 
+from datetime import datetime
 from io import BytesIO
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 
 from chalicelib import aws
 from chalicelib.models import Chat, DailyStats
+from chalicelib.services import stats
 from tests.api.helpers import assert_error, login
 from tests.api.ws_gateway import Desk
 from tests.conftest import make_tenant
@@ -84,7 +87,7 @@ def test_a_handled_chat_is_found_by_every_filter_and_counted(desk):
     assert stats["avg_rating"] == 5.0
     assert stats["avg_first_response_s"] is not None and stats["avg_wait_s"] is not None
     assert sum(day["chats"] for day in stats["by_day"]) == 1
-    assert len(stats["by_day"]) == 31
+    assert len(stats["by_day"]) == 30  # the last 30 days, today included
 
 
 def test_abandoned_chats_count_as_unprocessed(desk):
@@ -110,10 +113,11 @@ def test_statistics_equal_a_count_of_the_chats(desk):
     chats = list(Chat.by_service.query("acme"))
     full = [Chat.get(c.chat_id) for c in chats]
     rows = list(DailyStats.query("acme"))
-    assert sum(r.chats for r in rows) == len(full) == 4
-    assert sum(r.processed for r in rows) == sum(1 for c in full if c.processed) == 3
-    assert sum(r.rating_sum for r in rows) == 2 + 3 + 4
-    assert sum(r.rating_n for r in rows) == 3
+    assert sum(stats.item_total(r, "chats") for r in rows) == len(full) == 4
+    assert sum(stats.item_total(r, "processed") for r in rows) == sum(
+        1 for c in full if c.processed) == 3
+    assert sum(stats.item_total(r, "rating_sum") for r in rows) == 2 + 3 + 4
+    assert sum(stats.item_total(r, "rating_n") for r in rows) == 3
 
 
 def test_a_second_rating_replaces_the_first_in_the_statistics(desk):
@@ -259,7 +263,7 @@ def test_export_writes_the_search_result_to_a_workbook(desk):
                for n in range(3)]
     abandoned = desk.customer().request({"type": "chat.start",
                                          "consent": True})["chat"]["chat_id"]
-    status, job = api.post("/history/exports", {"status": "processed"})
+    status, job = api.post("/history/exports", {"status": "processed", "language": "en"})
     assert status == 202 and job["status"] == "pending"
     status, job = api.get(f"/history/exports/{job['export_id']}")
     assert status == 200 and job["status"] == "done" and job["rows"] == 3
@@ -276,10 +280,37 @@ def test_export_writes_the_search_result_to_a_workbook(desk):
     assert cell.data_type == "s"
 
 
+def test_an_export_is_in_the_services_zone_and_the_readers_language(desk):
+    """R-TZ-1, R-I18N-2: a Tokyo service's export asked from the Japanese console:
+    Japanese headers and values, local times with the zone in the header, the
+    local date in the file name."""
+    desk.admin.put("/settings", {"timezone": "Asia/Tokyo"})
+    api = _operator(desk)
+    chat_id = _handled_chat(desk, api, desk.customer())
+    created = datetime.fromisoformat(Chat.get(chat_id).created_at.replace("Z", "+00:00"))
+    local = created.astimezone(ZoneInfo("Asia/Tokyo"))
+    day = local.date().isoformat()
+    job = api.post("/history/exports", {"from": day, "to": day, "language": "ja"})[1]
+    job = api.get(f"/history/exports/{job['export_id']}")[1]
+    assert job["status"] == "done" and job["rows"] == 1
+    assert f"chat-history-{day}-" in unquote(job["url"])
+    book = _download(job["url"])
+    assert book.sheetnames[:2] == ["チャット", "メッセージ"]
+    sheet = book["チャット"]
+    headers = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
+    assert "開始日時 (Asia/Tokyo)" in headers
+    row = dict(zip(headers, next(sheet.iter_rows(min_row=2, max_row=2, values_only=True)),
+                   strict=False))
+    assert row["開始日時 (Asia/Tokyo)"] == local.replace(tzinfo=None, microsecond=(
+        local.microsecond // 1000) * 1000)
+    assert "処理済み" in row.values()
+
+
 def test_export_with_bad_filters_is_400_and_unknown_job_404(desk):
     api = _operator(desk)
     assert_error(api.post("/history/exports", {"rating": 0}), 400)
     assert_error(api.post("/history/exports", "[]"), 400)
+    assert_error(api.post("/history/exports", {"language": "fr"}), 400)
     assert_error(api.get("/history/exports/ex_nope"), 404)
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from chalicelib import auth
 from chalicelib.models import Customer, Operator, Service
-from chalicelib.services import widget
+from chalicelib.services import devices, widget
 from tests.api.helpers import Api, assert_error, login
 
 
@@ -63,7 +63,7 @@ def test_new_visitor_gets_a_customer_ticket_and_token(public, tenant):
         "role": "customer", "service_id": tenant.service_id, "subject_id": body["customer_id"]}
     customer = Customer.get(tenant.service_id, body["customer_id"])
     assert customer.language == "en"
-    assert customer.device == "Chrome on Windows (desktop)"
+    assert customer.device == "Chrome 120 on Windows (desktop)"
 
 
 def test_same_visitor_token_is_the_same_customer(public, tenant):
@@ -143,9 +143,27 @@ def test_bad_session_body_is_400(public, tenant, body):
 def test_describe_device_names_browser_system_and_kind():
     iphone = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
               "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
-    assert widget.describe_device(iphone) == "Safari on iOS (mobile)"
+    assert widget.describe_device(iphone) == "Safari 17 on iOS 17 (mobile)"
     firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
-    assert widget.describe_device(firefox) == "Firefox on Linux (desktop)"
+    assert widget.describe_device(firefox) == "Firefox 120 on Linux (desktop)"
+    # Windows and macOS froze their version in the User-Agent: not shown.
+    edge = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0")
+    assert widget.describe_device(edge) == "Edge 120 on Windows (desktop)"
+    tablet = ("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/120.0 Safari/537.36")
+    assert widget.describe_device(tablet) == "Chrome 120 on Android 13 (tablet)"
+    assert widget.describe_device("curl/8.5") == "curl 8 on unknown OS (desktop)"
+    assert widget.describe_device("\x00" * 5000).endswith("(desktop)")
+
+
+def test_device_parts_are_given_for_the_readers_own_words():
+    assert devices.info("Safari 17 on iOS 17 (mobile)") == {
+        "browser": "Safari 17", "os": "iOS 17", "kind": "mobile"}
+    assert devices.info("Other browser on unknown OS (desktop)") == {
+        "browser": None, "os": None, "kind": "desktop"}
+    assert devices.info("something else") is None
+    assert devices.info(None) is None
 
 
 def test_allowed_origins_are_checked_against_the_host_page(client, public, tenant):

@@ -96,9 +96,9 @@ def test_chat_start_captures_ip_and_device_into_customer_info(desk):
     chat = customer.request({"type": "chat.start", "consent": True})["chat"]
     full = desk.admin.get(f"/chats/{chat['chat_id']}")[1]
     assert full["customer"]["ip"] == customer.ip
-    assert full["customer"]["device"] == "Chrome on Windows (desktop)"
+    assert full["customer"]["device"] == "Chrome 126 on Windows (desktop)"
     stored = Customer.get("acme", customer.customer_id)
-    assert (stored.ip, stored.device) == (customer.ip, "Chrome on Windows (desktop)")
+    assert (stored.ip, stored.device) == (customer.ip, "Chrome 126 on Windows (desktop)")
 
 
 def test_a_second_start_returns_the_open_chat(desk):

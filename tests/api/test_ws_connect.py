@@ -26,7 +26,7 @@ def test_connect_records_who_where_and_which_device_and_sends_nothing(desk):
     assert (record.role, record.service_id, record.subject_id) == (
         "customer", "acme", session["customer_id"])
     assert record.ip == "203.0.113.77"
-    assert record.device == "Chrome on Windows (desktop)"
+    assert record.device == "Chrome 126 on Windows (desktop)"
     assert record.expires_at is not None
     assert posted(socket.connection_id) == []
 
