@@ -14,7 +14,7 @@
 import { widgetApi } from './api.js';
 import { bridge } from './bridge.js';
 import { ConversationView } from './conversation.js';
-import { mount } from './dom.js';
+import { h, mount } from './dom.js';
 import { chooseLanguage, translator } from './i18n.js';
 import { rating } from './rating.js';
 import { ReconnectingSocket } from './shared/socket.js';
@@ -63,6 +63,7 @@ const state = {
   inflight: null,
   unread: 0,
   rating: { prompt: null, busy: false, done: false, back: 'chat' },
+  transcript: [], // the messages of the chat that has just ended, still shown
 };
 let conversation = null;
 
@@ -112,7 +113,7 @@ function command(message) {
     socket.stop();
     saved.remove('visitor');
     store.forget();
-    Object.assign(state, { user: null, chat: null, synced: false, inflight: null });
+    Object.assign(state, { user: null, chat: null, synced: false, inflight: null, transcript: [] });
     conversation = null;
     host.post('chatting', { value: false });
     if (state.config) decide();
@@ -138,6 +139,7 @@ function go(screen) {
 function render() {
   const t = state.t;
   document.documentElement.lang = state.lang;
+  document.title = t('title');
   const compact = state.screen === 'absent';
   const inChat = state.screen === 'chat';
   const refusal = compact && REFUSED[state.refused];
@@ -160,7 +162,9 @@ function render() {
     on,
   });
   root.className = compact ? 'compact' : 'panel';
-  mount(root, head, body(t));
+  mount(root, head, h('main', { class: 'screen' }, body(t)));
+  // A transcript put back on screen (after the rating, at the end) shows its latest.
+  if (conversation?.el.isConnected) conversation.log.scrollTop = conversation.log.scrollHeight;
   host.post('size', { height: compact ? root.scrollHeight : 0 });
   focusScreen(false);
 }
@@ -168,9 +172,11 @@ function render() {
 function body(t) {
   switch (state.screen) {
     case 'absent':
-      return views.absent(t, state.config, { recheck: boot, texts: REFUSED[state.refused] });
+      return views.absent(t, state.config, { recheck: boot, texts: REFUSED[state.refused],
+        away: serviceText('away_message') });
     case 'consent':
       return views.consent(t, state.config, {
+        consent: serviceText('consent_text'),
         identified: !!(state.user && (state.user.name || state.user.email)),
         busy: !!state.starting,
         failed: state.startFailed,
@@ -181,9 +187,13 @@ function body(t) {
       return conversationView().el;
     case 'rating':
       return rating(t, { ...state.rating, submit: submitRating, back: closeRating });
-    case 'ended':
-      return views.ended(t, { rated: state.rating.done, canRate: canRate(),
+    case 'ended': {
+      // The conversation stays on screen above the actions (R-WID-9).
+      const actions = views.ended(t, { rated: state.rating.done, canRate: canRate(),
         rate: () => openRating(null), restart });
+      const view = conversationView();
+      return view.hasMessages ? view.end(actions).el : h('div', { class: 'body ended-alone' }, actions);
+    }
     case 'unavailable':
       return views.problem(t, { text: 'unavailable' });
     case 'error':
@@ -203,6 +213,16 @@ function focusScreen(force) {
   target?.focus();
 }
 
+/** A text the service wrote for its customers (`consent_text`, `away_message`),
+ * in the UI's language where the service has one: {text, lang}, `lang` being the
+ * language it is really in, for the element's `lang` attribute (R-I18N-2). */
+function serviceText(name) {
+  const config = state.config || {};
+  const texts = config.texts?.[state.lang];
+  if (texts) return { text: texts[name] || '', lang: texts.lang?.[name] || state.lang };
+  return { text: config[name] || '', lang: config.default_language || state.lang };
+}
+
 function setStatus(text) {
   state.status = text;
   const line = root.querySelector('#hdc-status');
@@ -216,7 +236,8 @@ function conversationView() {
       typing: () => state.synced && send({ type: 'typing', chat_id: store.chatId }),
       leave,
     });
-    store.ordered().forEach((m) => conversation.message(m));
+    // After the end the store has let go of the chat; its transcript stays shown.
+    (store.chatId ? store.ordered() : state.transcript).forEach((m) => conversation.message(m));
     store.outbox.forEach((item) => conversation.pending(item));
   }
   return conversation;
@@ -254,6 +275,7 @@ async function boot() {
   const lang = chooseLanguage(state.config.languages, {
     chosen: state.wantLang || saved.get('language'),
     page: params.get('lang'),
+    browser: [...(navigator.languages || [])],
     fallback: state.config.default_language,
   });
   state.lang = lang;
@@ -315,7 +337,8 @@ async function connectUrl() {
 
 function startChat({ name, email }) {
   state.draft = { name, email };
-  state.starting = { page_url: pageUrl() };
+  // The chat's language (its greeting and rating guidance) is the one shown.
+  state.starting = { page_url: pageUrl(), language: state.lang };
   if (name) state.starting.name = name;
   if (email) state.starting.email = email;
   state.startFailed = false;
@@ -343,6 +366,7 @@ function enterChat(chat, live) {
 function restart() {
   conversation = null;
   state.chat = null;
+  state.transcript = [];
   state.refused = null;
   state.rating = { prompt: null, busy: false, done: false, back: 'chat' };
   boot();
@@ -386,12 +410,15 @@ const FRAMES = {
   typing: ({ chat_id: chatId, role }) => {
     if (chatId === store.chatId && role !== 'customer') conversation?.typingOn(operatorName());
   },
-  'rating.requested': ({ chat_id: chatId, text }) => {
-    if (chatId === store.chatId) openRating(text);
+  'rating.requested': ({ chat_id: chatId, text, lang }) => {
+    if (chatId === store.chatId) openRating(text ? { text, lang } : null);
   },
   'rating.saved': () => {
     state.rating = { ...state.rating, busy: false, done: true, error: null };
     if (!store.chatId) socket.stop(); // opened only to send the rating
+    // After the end, the thanks go below the transcript, which stays readable.
+    if (state.screen === 'rating' && state.rating.back === 'ended') return go('ended');
+    if (state.screen === 'rating') state.focused = null; // the send button is gone: focus "back"
     if (state.screen === 'rating' || state.screen === 'ended') render();
     else showTools();
   },
@@ -551,6 +578,8 @@ function leave() {
 
 function finish() {
   socket.stop();
+  if (store.chatId) state.transcript = store.ordered();
+  store.outbox.forEach((item) => conversation?.failed(item.client_msg_id)); // never sent now
   store.forget();
   state.synced = false;
   state.inflight = null;

@@ -44,14 +44,31 @@ export class ConversationView {
         text: t('cancel') }),
       h('button', { type: 'button', class: 'btn danger small', 'data-action': 'confirm-end',
         onclick: () => { this.confirmEnd(false); leave(); }, text: t('end') }));
+    this.composer = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.submit(); } },
+      this.input,
+      h('button', { type: 'submit', class: 'send', 'aria-label': t('send'), title: t('send') },
+        icon('send')));
+    this.footer = this.composer;
     this.el = h('div', { class: 'conversation' },
       this.confirmBar,
       this.log,
       this.typingLine,
-      h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.submit(); } },
-        this.input,
-        h('button', { type: 'submit', class: 'send', 'aria-label': t('send'), title: t('send') },
-          icon('send'))));
+      this.footer);
+  }
+
+  /** The chat has ended: the transcript stays, to be read and scrolled (R-WID-9);
+   * `actions` (rating, a new chat) take the composer's place below it. */
+  end(actions) {
+    this.typingOff();
+    this.confirmBar.hidden = true;
+    this.el.classList.add('ended');
+    this.footer.replaceWith(actions);
+    this.footer = actions;
+    return this;
+  }
+
+  get hasMessages() {
+    return !!this.log.querySelector('.msg');
   }
 
   submit() {
@@ -80,10 +97,10 @@ export class ConversationView {
     return when.toLocaleTimeString(this.lang, { hour: '2-digit', minute: '2-digit' });
   }
 
-  bubble(kind, { who, text, meta }) {
+  bubble(kind, { who, text, meta, lang }) {
     return h('div', { class: `msg ${kind}` },
       who && h('span', { class: 'who', text: who }),
-      h('div', { class: 'bubble', text }),
+      h('div', { class: 'bubble', lang, text }),
       h('span', { class: 'meta', text: meta }));
   }
 
@@ -92,7 +109,10 @@ export class ConversationView {
     if (this.log.querySelector(`[data-seq="${message.seq}"]`)) return;
     const role = message.sender?.role || 'system';
     const who = role === 'operator' ? message.sender.name || this.t('operator') : null;
-    const el = this.bubble(role, { who, text: message.text, meta: this.time(message.created_at) });
+    // The service's texts (greeting, rating guidance) say which language they
+    // are in; what people write does not.
+    const el = this.bubble(role, { who, text: message.text, meta: this.time(message.created_at),
+      lang: message.lang });
     el.dataset.seq = String(message.seq);
     if (message.client_msg_id) {
       this.log.querySelector(`[data-client-id="${CSS.escape(message.client_msg_id)}"]`)?.remove();

@@ -13,11 +13,15 @@ const STRINGS = { en, ja, ko };
 
 export const SUPPORTED = Object.keys(STRINGS);
 
-/** The UI language: the visitor's own choice, else the page's, else the
- * service's default — each only when the service offers it. */
-export function chooseLanguage(offered, { chosen, page, fallback }) {
+/** The UI language (R-I18N-2): the visitor's own choice, else the page's
+ * `<html lang>`, else the browser's languages in order, else the service's
+ * default — each only when the service offers it. Tags count by their primary
+ * subtag (`ja-JP` is `ja`). */
+export function chooseLanguage(offered, { chosen, page, browser = [], fallback }) {
   const usable = offered.filter((code) => SUPPORTED.includes(code));
-  return pickLanguage([chosen, page, fallback], usable, usable[0] || 'en');
+  const primary = (tag) => String(tag || '').split('-')[0].toLowerCase();
+  return pickLanguage([chosen, primary(page), ...browser.map(primary), fallback], usable,
+    usable[0] || 'en');
 }
 
 /** `t(key, {hole: value})` in `lang` (English where it lacks a string). */

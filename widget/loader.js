@@ -37,7 +37,7 @@
   var commands = [];
   var wantOpen = false;
   var launcher, badge, frame, frameReady = false, isOpen = false;
-  var lang = null;
+  var lang = null, page = '';
 
   win[NAME] = { loaded: true, push: run };
   if (Array.isArray(queued)) queued.forEach(run);
@@ -54,6 +54,8 @@
     }
   }
 
+  function primary(tag) { return String(tag || '').split('-')[0].toLowerCase(); }
+
   function remembered() {
     try { return JSON.parse(sessionStorage.getItem(STATE_KEY)) || {}; } catch (e) { return {}; }
   }
@@ -65,9 +67,13 @@
     .then(function (r) { return r.ok ? r.json() : null; })
     .then(function (config) {
       if (!config || !config.enabled) return;
-      var page = (doc.documentElement.lang || '').slice(0, 2).toLowerCase();
+      // The page's language, then the browser's, then the service's default
+      // (only those the service offers); the frame decides the same way.
+      page = primary(doc.documentElement.lang);
       var languages = config.languages || [];
-      lang = languages.indexOf(page) >= 0 ? page : config.default_language;
+      lang = [page].concat([].map.call(navigator.languages || [], primary))
+        .filter(function (code) { return languages.indexOf(code) >= 0; })[0] ||
+        config.default_language;
       draw();
       var state = remembered();
       if (wantOpen || state.open) show(true);
@@ -88,7 +94,7 @@
       'background:linear-gradient(135deg,#3b82f6,#1d4ed8);display:grid;place-items:center;' +
       'box-shadow:0 6px 20px rgba(29,78,216,.35),0 2px 6px rgba(0,0,0,.15);transition:transform .15s}' +
       '.launch:hover{transform:scale(1.06)}' +
-      '.launch:focus-visible{outline:3px solid #93c5fd;outline-offset:3px}' +
+      '.launch:focus-visible{outline:3px solid #1d4ed8;outline-offset:3px}' +
       '.launch svg{width:28px;height:28px;fill:currentColor}' +
       '.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 5px;' +
       'box-sizing:border-box;border-radius:10px;background:#ef4444;color:#fff;' +
@@ -98,7 +104,8 @@
       'height:min(620px,calc(100vh - 112px));max-width:calc(100vw - 40px);border:0;' +
       'border-radius:16px;background:#fff;color-scheme:light;' +
       'box-shadow:0 12px 48px rgba(15,23,42,.22),0 2px 8px rgba(15,23,42,.08)}' +
-      '@media (max-width:480px){iframe{right:0;bottom:0;width:100vw;max-width:100vw;' +
+      // A phone, upright or on its side: the chat fills the screen.
+      '@media (max-width:480px),(max-height:500px){iframe{right:0;bottom:0;width:100vw;max-width:100vw;' +
       'height:100%;border-radius:0}.open .launch{display:none}}';
     var wrap = doc.createElement('div');
     launcher = doc.createElement('button');
@@ -154,7 +161,7 @@
     frame.hidden = true;
     frame.title = LABELS[lang] || LABELS.en;
     frameUrl.search = new URLSearchParams({
-      lang: lang || '', host: location.origin, page: location.origin + location.pathname
+      lang: page, host: location.origin, page: location.origin + location.pathname
     }).toString();
     frame.src = frameUrl.href;
     launcher.parentNode.insertBefore(frame, launcher);

@@ -1,5 +1,6 @@
 // The satisfaction screen: a score from 1 to 5 (a radio group, so arrow keys
-// work) and an optional comment.
+// work) and an optional comment. The chosen score shows as filled stars (the
+// others are outlines) and in words, never by colour alone.
 
 import { h, icon } from './dom.js';
 
@@ -21,11 +22,16 @@ export function rating(t, { prompt, busy, done, error, score: chosen, comment: t
   });
   const comment = h('textarea', { id: 'hdc-comment', rows: '3', maxlength: '1000' });
   comment.value = typed || '';
+  // What the radio group says to a screen reader, shown to everyone else.
+  const scoreText = h('p', { class: 'score-text', 'aria-hidden': 'true', 'data-score': chosen || '',
+    text: chosen ? t('star', { n: chosen }) : '' });
   const form = h('form', {
     class: 'body rating',
     onchange: () => {
       const chosen = Number(form.elements.score.value || 0);
       labels.forEach((label, i) => label.classList.toggle('on', i < chosen));
+      scoreText.dataset.score = chosen ? String(chosen) : '';
+      scoreText.textContent = chosen ? t('star', { n: chosen }) : '';
     },
     onsubmit: (event) => {
       event.preventDefault();
@@ -34,8 +40,10 @@ export function rating(t, { prompt, busy, done, error, score: chosen, comment: t
     },
   },
   h('h2', { id: 'hdc-rating-title', text: t('ratingTitle') }),
-  prompt && h('p', { class: 'muted', text: prompt }),
+  // The service's rating message, {text, lang}: marked with its language.
+  prompt && h('p', { class: 'muted', lang: prompt.lang || null, text: prompt.text }),
   h('fieldset', { class: 'stars' }, h('legend', { class: 'sr-only', text: t('ratingScore') }), stars),
+  scoreText,
   h('label', { for: comment.id, text: t('ratingComment') }),
   comment,
   error && h('p', { class: 'error', role: 'alert', text: t(error) }),

@@ -30,13 +30,17 @@ export function loading(t) {
   return h('div', { class: 'body center' }, h('p', { class: 'muted', text: t('loading') }));
 }
 
-/** Nobody to chat with: no operator online, or the server refused to start a
- * chat now (`texts` then says why). The inquiry form where the service has one. */
-export function absent(t, config, { recheck, texts }) {
+/** Nobody to chat with: no operator online (the service's away message, in its
+ * language), or the server refused to start a chat now (`texts` then says why).
+ * The inquiry form where the service has one. */
+export function absent(t, config, { recheck, texts, away }) {
   const form = config.inquiry_form_url;
-  const say = texts || { body: 'absentBody', noForm: 'absentNoForm' };
+  const own = !texts && Boolean(away?.text); // the service's words, then ours on the form
+  const say = texts || (own ? { body: 'absentForm', noForm: 'absentLater' }
+    : { body: 'absentBody', noForm: 'absentNoForm' });
   return h('div', { class: 'body absent' },
     h('div', { class: 'absent-icon' }, icon('away')),
+    own && h('p', { class: 'away', lang: away.lang, text: away.text }),
     h('p', { role: texts ? 'alert' : null, text: t(form ? say.body : say.noForm) }),
     h('div', { class: 'actions' },
       form && h('a', { class: 'btn primary', href: form, target: '_blank', rel: 'noopener',
@@ -44,7 +48,7 @@ export function absent(t, config, { recheck, texts }) {
       h('button', { type: 'button', class: 'btn ghost', onclick: recheck, text: t('checkAgain') })));
 }
 
-export function consent(t, config, { identified, busy, failed, draft, start }) {
+export function consent(t, config, { consent: text, identified, busy, failed, draft, start }) {
   // What the customer typed before (a refused start, a redraw) is kept.
   const name = h('input', { id: 'hdc-name', name: 'name', autocomplete: 'name', maxlength: '100',
     value: draft?.name || null });
@@ -57,7 +61,10 @@ export function consent(t, config, { identified, busy, failed, draft, start }) {
   return h('form', { class: 'body consent', onsubmit: submit },
     h('h2', { text: t('consentTitle') }),
     h('p', { class: 'muted', text: t('consentLead') }),
-    h('div', { class: 'consent-text', tabindex: '0', text: config.consent_text || '' }),
+    // The service's text, in the customer's language where it has one, marked
+    // with the language it is in (a screen reader then reads it in that voice).
+    h('div', { class: 'consent-text', tabindex: '0', lang: text?.lang || null,
+      text: text ? text.text : config.consent_text || '' }),
     !identified && h('div', { class: 'fields' },
       h('label', { for: 'hdc-name', text: t('nameLabel') }), name,
       h('label', { for: 'hdc-email', text: t('emailLabel') }), email),
@@ -66,10 +73,13 @@ export function consent(t, config, { identified, busy, failed, draft, start }) {
       disabled: busy, text: busy ? t('connecting') : t('consentStart') }));
 }
 
+/** What the customer can do once the chat has ended. It goes below the
+ * transcript, which stays readable (R-WID-9). */
 export function ended(t, { rated, canRate, rate, restart }) {
-  return h('div', { class: 'body center ended' },
-    h('p', { class: 'lead', text: t('ended') }),
-    rated && h('p', { class: 'muted', text: t('ratingThanks') }),
+  return h('div', { class: 'ended-actions' },
+    h('div', {},
+      h('p', { class: 'lead', text: t('ended') }),
+      rated && h('p', { class: 'muted', role: 'status', text: t('ratingThanks') })),
     h('div', { class: 'actions' },
       canRate && h('button', { type: 'button', class: 'btn ghost', 'data-action': 'rate-ended',
         onclick: rate, text: t('rate') }),

@@ -1,6 +1,7 @@
 // The REST client: API.md's endpoints, one function each. The base URL comes from
 // config.js, overridable per browser on the login screen.
 
+import { errorText } from "./errors.js";
 import * as session from "./session.js";
 
 const API_BASE_KEY = "console.apiBase";
@@ -9,9 +10,12 @@ export class ApiError extends Error {
   constructor(status, code, message) {
     // Gateways echo the Authorization header in some errors (raw, after "Bearer",
     // or hashed): never show anything that looks like a token.
-    super(redact(message || code || `HTTP ${status}`));
+    const detail = redact(message || code || `HTTP ${status}`);
+    // `message` is what the console shows: the code in the reader's language.
+    super(errorText({ code, status, detail }));
     this.status = status;
     this.code = code || "http_error";
+    this.detail = detail; // the server's own words, for the code that reads them
   }
 
   /** The route does not exist on this backend: API Gateway's gateway response
@@ -20,7 +24,7 @@ export class ApiError extends Error {
   get missingRoute() {
     return (
       (this.status === 404 && ["not_found", "http_error"].includes(this.code)) ||
-      (this.status === 403 && /Missing Authentication Token|Authorization header requires/i.test(this.message))
+      (this.status === 403 && /Missing Authentication Token|Authorization header requires/i.test(this.detail))
     );
   }
 }

@@ -3,7 +3,9 @@
 
 import { api, whenUnauthorized } from "./api.js";
 import { h, icon, mount } from "./dom.js";
-import { LANGUAGES, lang, onLangChange, setLang, t } from "./i18n.js";
+import {
+  LANGUAGES, browserTimeZone, lang, onLangChange, onTimeZoneChange, setLang, setTimeZone, t, timeZone, zoneDiffers,
+} from "./i18n.js";
 import * as session from "./session.js";
 import * as store from "./store.js";
 import { confirmDialog } from "./ui/dialog.js";
@@ -136,12 +138,12 @@ async function show(hash) {
   if (!shell) buildShell();
   markNav(found?.route.nav);
   if (!found) {
-    mount(shell.main, h("div", { class: "empty-state" }, h("h2", {}, t("common.notFound"))));
+    mount(shell.main, h("div", { class: "empty-state" }, h("h1", {}, t("common.notFound"))));
     return;
   }
   if (found.route.admin && !session.isAdmin()) {
     mount(shell.main, h("div", { class: "empty-state forbidden", "data-testid": "admin-only" },
-      h("h2", {}, t("common.adminOnly")), h("p", {}, t("common.adminOnlyHelp"))));
+      h("h1", {}, t("common.adminOnly")), h("p", {}, t("common.adminOnlyHelp"))));
     return;
   }
   shell.main.replaceChildren();
@@ -189,6 +191,14 @@ function buildShell() {
     count,
   );
   const connection = h("span", { class: "conn conn-offline", "data-testid": "connection" }, t("conn.offline"));
+  // Every time shown is the service's (R-TZ-1): said here when this computer's zone differs.
+  const zoneNote = h("span", { class: "zone-note", "data-testid": "zone-note" });
+  const paintZone = () => {
+    zoneNote.hidden = !zoneDiffers();
+    zoneNote.textContent = t("time.zoneNote", { zone: timeZone() });
+    zoneNote.title = t("time.zoneHelp", { zone: timeZone(), browser: browserTimeZone() });
+  };
+  paintZone();
   const languageSelect = h(
     "select",
     {
@@ -224,6 +234,7 @@ function buildShell() {
     h("div", { class: "status-box" }, h("span", { class: `status-dot status-${store.state.status}` }), statusSelect),
     chatIcon,
     connection,
+    zoneNote,
     h("div", { class: "spacer" }),
     languageSelect,
     h("div", { class: "who" },
@@ -235,6 +246,7 @@ function buildShell() {
   shell = { main, nav, statusSelect, count, chatIcon, connection };
 
   unsubscribers.push(
+    onTimeZoneChange(paintZone),
     store.on("status", (status) => {
       statusSelect.value = status;
       statusSelect.className = `status-select status-${status}`;
@@ -283,6 +295,7 @@ async function startSession() {
   try {
     const me = await api.me();
     session.updateOperator({ name: me.name, email: me.email, role: me.role, operator_id: me.operator_id });
+    setTimeZone(me.timezone);
     store.setStatus(me.status || "offline");
   } catch (error) {
     if (error.status === 401) return;
@@ -334,6 +347,7 @@ store.on("reconnected", async () => {
   }
   const before = session.operator()?.role;
   session.updateOperator({ name: me.name, email: me.email, role: me.role, operator_id: me.operator_id });
+  setTimeZone(me.timezone);
   if (me.role !== before && shell && !isDirty()) {
     teardownShell();
     active?.instance?.destroy?.();

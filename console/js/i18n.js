@@ -45,7 +45,47 @@ export function t(key, vars) {
   return translate(key, vars);
 }
 
-/** Local date and time in the current language, e.g. "2026/11/25 16:00". */
+// --- the service's time zone (R-TZ-1) -------------------------------------------------
+// Every time the console shows is the service's local time, whatever the
+// operator's computer says; GET /me names the zone (until then, the browser's).
+
+let zone = null;
+const zoneListeners = new Set();
+
+function knownZone(name) {
+  try {
+    return new Intl.DateTimeFormat("en", { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return null; // a zone this browser's tz data does not have
+  }
+}
+
+export function browserTimeZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** The service's IANA time zone (e.g. "Asia/Tokyo"). */
+export function timeZone() {
+  return zone || browserTimeZone();
+}
+
+export function setTimeZone(name) {
+  if (!name || name === zone || !knownZone(name)) return;
+  zone = name;
+  for (const listener of zoneListeners) listener(name);
+}
+
+export function onTimeZoneChange(listener) {
+  zoneListeners.add(listener);
+  return () => zoneListeners.delete(listener);
+}
+
+/** True when the service's zone is not the browser's: the screens then say so. */
+export function zoneDiffers() {
+  return knownZone(timeZone()) !== knownZone(browserTimeZone());
+}
+
+/** Date and time in the service's zone and the current language, e.g. "2026/11/25 16:00". */
 export function formatTime(iso, { withDate = true } = {}) {
   if (!iso) return t("common.none");
   const date = new Date(iso);
@@ -53,7 +93,20 @@ export function formatTime(iso, { withDate = true } = {}) {
   const options = withDate
     ? { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }
     : { hour: "2-digit", minute: "2-digit" };
-  return new Intl.DateTimeFormat(current === "ja" ? "ja-JP" : "en-GB", options).format(date);
+  return new Intl.DateTimeFormat(current === "ja" ? "ja-JP" : "en-GB", { ...options, timeZone: timeZone() })
+    .format(date);
+}
+
+/** A local day of the service as YYYY-MM-DD (what date inputs hold and the API
+ * reads in the service's zone): today, or `offsetDays` from it. */
+export function serviceDate(offsetDays = 0) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en", { timeZone: timeZone(), year: "numeric", month: "2-digit", day: "2-digit" })
+      .formatToParts(new Date())
+      .map(({ type, value }) => [type, value]),
+  );
+  const day = new Date(Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day) + offsetDays));
+  return day.toISOString().slice(0, 10);
 }
 
 export function formatDuration(seconds) {

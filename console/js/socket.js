@@ -8,12 +8,19 @@
 
 import { ReconnectingSocket, newClientMsgId } from "../../widget/shared/socket.js";
 import { api, redact } from "./api.js";
+import { errorText } from "./errors.js";
 
 export { newClientMsgId };
 
 const REPLY_TIMEOUT_MS = 15000;
 // Retries wait 1 s, 2 s, 4 s … up to 30 s (each with jitter).
 const TIMING = { backoffMs: [1000, 2000, 4000, 8000, 16000, 30000] };
+
+/** A refused or unanswered frame: its code, and the words for it in the reader's language. */
+function socketError(code, message) {
+  const detail = redact(message || code);
+  return Object.assign(new Error(errorText({ code, detail })), { code, detail });
+}
 
 export class ConsoleSocket extends EventTarget {
   constructor() {
@@ -78,7 +85,7 @@ export class ConsoleSocket extends EventTarget {
       const waiting = this.replies.get(frame.re);
       this.replies.delete(frame.re);
       clearTimeout(waiting.timer);
-      if (frame.type === "error") waiting.reject(Object.assign(new Error(redact(frame.message || frame.code)), { code: frame.code }));
+      if (frame.type === "error") waiting.reject(socketError(frame.code, frame.message));
       else waiting.resolve(frame);
     }
     this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
@@ -95,7 +102,7 @@ export class ConsoleSocket extends EventTarget {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.replies.delete(id);
-        reject(Object.assign(new Error("no reply"), { code: "timeout" }));
+        reject(socketError("timeout"));
       }, REPLY_TIMEOUT_MS);
       this.replies.set(id, { resolve, reject, timer });
       if (!this.sendFrame({ ...frame, id })) {
@@ -103,7 +110,7 @@ export class ConsoleSocket extends EventTarget {
         if (frame.type !== "message.send") {
           clearTimeout(timer);
           this.replies.delete(id);
-          reject(Object.assign(new Error("not connected"), { code: "offline" }));
+          reject(socketError("offline"));
         }
       }
       if (frame.type === "message.send") this.outbox.set(frame.client_msg_id, { ...frame, id });

@@ -209,9 +209,9 @@ def test_an_operator_takes_a_chat_from_the_blinking_icon_to_end(
     info.locator("input[name=name]").fill("Hanako Yamada")
     info.locator("textarea[name=notes]").fill("Order #1042, parcel lost in transit")
     picker = info.locator(".category-picker")
-    picker.locator("select[data-level='1']").select_option(label="Orders")
-    picker.locator("select[data-level='2']").select_option(label="Returns")
-    picker.locator("select[data-level='3']").select_option(label="Refunds")
+    picker.locator("select[data-level='1']").select_option(label="ご注文 / Orders")
+    picker.locator("select[data-level='2']").select_option(label="返品 / Returns")
+    picker.locator("select[data-level='3']").select_option(label="返金 / Refunds")
     expect(info.locator(".unsaved")).to_be_visible()
     info.locator("[data-action=save]").click()
     expect(page.locator(".toast", has_text="Saved.")).to_be_visible()
@@ -219,7 +219,7 @@ def test_an_operator_takes_a_chat_from_the_blinking_icon_to_end(
     saved = quiet["operator"].call("GET", f"/chats/{customer.chat_id}")
     assert saved["customer"]["name"] == "Hanako Yamada"
     assert saved["customer"]["notes"] == "Order #1042, parcel lost in transit"
-    assert saved["inquiry"]["category_id"] == category_ids(quiet)["Refunds"]
+    assert saved["inquiry"]["category_id"] == category_ids(quiet)["返金 / Refunds"]
     expect(page.get_by_test_id("conversation-name")).to_have_text("Hanako Yamada")
 
     # Rate: the rating guidance goes out, the customer's rating comes back live.
@@ -400,17 +400,17 @@ def test_an_admin_edits_settings_categories_and_operators(
     page.get_by_role("link", name="Settings").click()
     snippet = page.get_by_test_id("widget-snippet")
     expect(snippet).to_contain_text("<script")
-    greeting = page.locator("textarea[name=greeting]")
+    greeting = page.locator("textarea[name='greeting.en']")  # one box per language
     before = greeting.input_value()
     greeting.fill(before + " ")
     page.locator("[data-action=save]").click()
     expect(page.locator(".toast", has_text="Settings saved.")).to_be_visible()
-    assert accounts["admin"].call("GET", "/settings")["greeting"] == before + " "
+    assert accounts["admin"].call("GET", "/settings")["greeting"]["en"] == before + " "
     greeting.fill(before)
     page.locator("[data-action=save]").click()
     # The first save's toast may still be showing: wait for the second save itself.
     deadline = time.monotonic() + 10
-    while accounts["admin"].call("GET", "/settings")["greeting"] != before:
+    while accounts["admin"].call("GET", "/settings")["greeting"]["en"] != before:
         assert time.monotonic() < deadline, "the second save never arrived"
         time.sleep(0.1)
     # The caps against abuse and the channels a chat may name (R-SEC-4, R-SEC-5).
@@ -604,8 +604,9 @@ def test_chat_history_finds_a_chat_by_its_filters_and_exports_it(
     operator = quiet["operator"]
     operator.connect()
     categories = category_ids(quiet)
-    chat_id = finished_chat(operator, customers(), "Filter Target", categories["Shipping"], 4)
-    finished_chat(operator, customers(), "Filter Other", categories["Billing"], 2)
+    shipping = categories["配送 / Shipping"]
+    chat_id = finished_chat(operator, customers(), "Filter Target", shipping, 4)
+    finished_chat(operator, customers(), "Filter Other", categories["請求 / Billing"], 2)
 
     page = console.tab()
     sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
@@ -617,7 +618,7 @@ def test_chat_history_finds_a_chat_by_its_filters_and_exports_it(
 
     filters.locator("select[name=status]").select_option("processed")
     filters.locator("select[name=operator_id]").select_option(operator.operator_id)
-    filters.locator("select[name=category_id]").select_option(categories["Shipping"])
+    filters.locator("select[name=category_id]").select_option(categories["配送 / Shipping"])
     filters.locator("select[name=channel]").select_option("widget")
     filters.locator("select[name=rating]").select_option("4")
     filters.locator("input[name=q]").fill("filter target")  # the full name, any case

@@ -19,7 +19,14 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import LocalStack, running_stack
 from tests.e2e.operator_client import ADMIN_EMAIL, Operator
 from tests.e2e.operator_client import settle as settle_floor
-from tests.e2e.widget_page import HostSite, SocketSwitch, Widget, host_site, shop_page
+from tests.e2e.widget_page import (
+    HostSite,
+    SocketSwitch,
+    Widget,
+    host_site,
+    refuse,
+    shop_page,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -354,6 +361,65 @@ def test_rate_and_end_from_the_header(
     expect(widget.frame.get_by_text("Thank you for your rating!")).to_be_visible()
 
 
+# --- R-WID-9: the conversation stays readable after the end ---------------------------
+
+
+def assert_readable(widget: Widget, texts: list[str]) -> None:
+    """Every message is still there, in order, and each one can be scrolled to and
+    read inside the transcript, which sits above the ended actions."""
+    assert widget.texts() == texts
+    log = widget.log
+    assert log.evaluate("el => getComputedStyle(el).overflowY") in ("auto", "scroll")
+    log_box = log.bounding_box()
+    actions_box = widget.frame.locator(".ended-actions").bounding_box()
+    assert log_box and actions_box and log_box["y"] + log_box["height"] <= actions_box["y"] + 1
+    bubbles = widget.frame.locator(".log .msg .bubble")
+    for n in range(bubbles.count()):
+        bubble = bubbles.nth(n)
+        bubble.scroll_into_view_if_needed()
+        expect(bubble).to_be_visible()
+        box = bubble.bounding_box()
+        log_box = log.bounding_box()
+        assert box and log_box and log_box["y"] - 1 <= box["y"] and (
+            box["y"] + box["height"] <= log_box["y"] + log_box["height"] + 1), (
+            f"message {n + 1} ({texts[n]!r}) cannot be brought into view: {box} in {log_box}")
+
+
+def test_after_the_operator_ends_the_chat_the_customer_can_still_read_it(
+    page: Page, local_stack: LocalStack, operator: Operator
+) -> None:
+    widget, chat_id = started_chat(page, local_stack, operator)
+    for n in range(6):  # more than the window shows at once: the transcript scrolls
+        widget.say(f"customer line {n}")
+        operator.wait_for("message", lambda f, n=n: f["message"]["text"] == f"customer line {n}")
+        operator.say(chat_id, f"operator line {n}")
+        widget.wait_for_text(f"operator line {n}")
+    widget.settled()
+    before = widget.texts()
+
+    operator.call("POST", f"/chats/{chat_id}/end")
+
+    expect(widget.frame.get_by_text("This chat has ended.")).to_be_visible()
+    expect(widget.action("restart")).to_be_visible()
+    expect(widget.input).to_have_count(0)  # nothing more to send
+    assert widget.log.evaluate("el => el.scrollHeight > el.clientHeight")
+    assert_readable(widget, before)
+
+    widget.action("rate-ended").click()
+    widget.frame.locator("label[for=hdc-score-4]").click()
+    widget.action("submit-rating").click()
+    rated = operator.wait_for("chat.rated")
+    assert (rated["chat_id"], rated["score"]) == (chat_id, 4)
+    expect(widget.frame.get_by_text("Thank you for your rating!")).to_be_visible()
+    expect(widget.action("rate-ended")).to_have_count(0)  # rated once
+    assert_readable(widget, before)
+
+    # Another language redraws the screen: the transcript is still all there.
+    widget.frame.get_by_label("Language").select_option("ja")
+    expect(widget.frame.get_by_text("チャットは終了しました。")).to_be_visible()
+    assert_readable(widget, before)
+
+
 # --- R-WID-8: languages --------------------------------------------------------------
 
 
@@ -375,7 +441,7 @@ def test_the_language_switch_changes_the_ui_and_is_remembered(
     expect(widget.status).to_have_text("Demo Operatorが対応しています")
     expect(widget.action("rate")).to_have_text("評価")
     expect(widget.action("end")).to_have_text("チャット終了")
-    widget.wait_for_text("Welcome to the demo help desk")
+    widget.wait_for_text("デモ用ヘルプデスクへようこそ")  # the chat's language is the one shown
     widget.shot(screenshots, "ja")
 
     page.reload()
@@ -517,29 +583,6 @@ def test_a_signed_identity_is_verified_and_a_wrong_signature_is_not(
 
 
 # --- the server says no: a full queue, too many chats, a chat nobody served ----------
-
-
-def refuse(context: Any, ws_url: str, refusals: dict[str, str]) -> None:
-    """The widget's WebSocket through a route that answers some frame types with the
-    `error` the server sends when it refuses them (codes of API.md), and passes
-    everything else on: the widget's side of those answers, whatever the server's
-    limits are set to."""
-
-    def route(page_side: Any) -> None:
-        server_side = page_side.connect_to_server()
-
-        def from_page(message: str | bytes) -> None:
-            frame = json.loads(message) if isinstance(message, str) else {}
-            code = refusals.get(frame.get("type"))
-            if code:
-                page_side.send(json.dumps({"type": "error", "re": frame.get("id"), "code": code,
-                                           "message": "refused by the test"}))
-            else:
-                server_side.send(message)
-
-        page_side.on_message(from_page)
-
-    context.route_web_socket(lambda url: url.startswith(ws_url), route)
 
 
 def test_a_full_queue_shows_the_offline_view_with_the_form_and_keeps_what_was_typed(

@@ -3,6 +3,7 @@ Shadow DOM and the chat UI in its iframe."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,3 +162,26 @@ class SocketSwitch:
 
     def restore(self) -> None:
         self.down = False
+
+
+def refuse(context: Any, ws_url: str, refusals: dict[str, str]) -> None:
+    """The widget's WebSocket through a route that answers some frame types with the
+    `error` the server sends when it refuses them (codes of API.md), and passes
+    everything else on: the widget's side of those answers, whatever the server's
+    limits are set to."""
+
+    def route(page_side: Any) -> None:
+        server_side = page_side.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message) if isinstance(message, str) else {}
+            code = refusals.get(frame.get("type"))
+            if code:
+                page_side.send(json.dumps({"type": "error", "re": frame.get("id"), "code": code,
+                                           "message": "refused by the test"}))
+            else:
+                server_side.send(message)
+
+        page_side.on_message(from_page)
+
+    context.route_web_socket(lambda url: url.startswith(ws_url), route)

@@ -13,6 +13,8 @@ export default {
   absentBody: 'All our operators are away right now. Please send us your question ' +
     'through the inquiry form and we will get back to you.',
   absentNoForm: 'All our operators are away right now. Please try again later.',
+  absentForm: 'Please send us your question through the inquiry form and we will get back to you.',
+  absentLater: 'Please try again later.',
   inquiry: 'Go to the inquiry form',
   checkAgain: 'Check again',
   busyTitle: 'All our operators are busy',

@@ -13,6 +13,8 @@ export default {
   absentBody: '지금은 상담 가능한 상담원이 없습니다. 문의 양식으로 질문을 남겨 주시면 ' +
     '답변드리겠습니다.',
   absentNoForm: '지금은 상담 가능한 상담원이 없습니다. 잠시 후 다시 시도해 주세요.',
+  absentForm: '문의 양식으로 문의 내용을 보내 주시면 답변드리겠습니다.',
+  absentLater: '잠시 후 다시 시도해 주세요.',
   inquiry: '문의하기',
   checkAgain: '다시 확인',
   busyTitle: '지금은 상담 요청이 많습니다',

@@ -25,6 +25,18 @@ export function channelLabel(channel) {
   return label === key ? channel : label;
 }
 
+/** The customer's device in the reader's language (R-I18N-2), from the server's
+ * parts: "Safari 17 · iOS 17 · スマートフォン"; the server's English line when it
+ * has no parts (a device recorded before them, or one it could not read). */
+export function deviceLabel(customer) {
+  const info = customer?.device_info;
+  if (!info) return customer?.device || "";
+  const kindKey = `device.${info.kind}`;
+  const kind = t(kindKey);
+  return [info.browser || t("device.unknownBrowser"), info.os || t("device.unknownOs"),
+    kind === kindKey ? info.kind : kind].filter(Boolean).join(" · ");
+}
+
 export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onDirty = () => {} } = {}) {
   let saved = snapshot(chat);
   let wasDirty = false;
@@ -101,7 +113,7 @@ export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onD
       h("div", { class: "field" }, h("label", {}, t("info.name"), name)),
       h("div", { class: "field" }, h("label", {}, t("info.email"), email)),
       h("div", { class: "field" }, h("label", {}, t("info.notes"), notes)),
-      h("div", { class: "field-row" }, readOnly(t("info.ip"), customer.ip), readOnly(t("info.device"), customer.device))),
+      h("div", { class: "field-row" }, readOnly(t("info.ip"), customer.ip), readOnly(t("info.device"), deviceLabel(customer)))),
     h("section", { class: "info-section" },
       h("h3", {}, t("info.inquiry")),
       readOnly(t("info.channel"), channelLabel(chat.inquiry?.channel)),

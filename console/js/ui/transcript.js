@@ -18,8 +18,9 @@ export function transcript({ emptyText } = {}) {
     const who =
       role === "system" ? t("chat.system") : message.sender?.name || (role === "operator" ? t("chat.you") : t("chat.anonymous"));
     if (role === "system") {
+      // The service's texts (greeting, rating guidance) say which language they are in.
       return h("li", { class: "msg msg-system", "data-seq": message.seq ?? "" },
-        h("div", { class: "msg-text" }, message.text),
+        h("div", { class: "msg-text", lang: message.lang }, message.text),
         h("time", { class: "msg-time", datetime: message.created_at || "" }, formatTime(message.created_at, { withDate: false })));
     }
     return h(

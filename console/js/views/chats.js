@@ -42,14 +42,15 @@ export function render(container, params, { go }) {
   const cleanups = [];
   const listEl = h("ul", { class: "chat-list", "data-testid": "chat-list" });
   const queueEl = h("span", { class: "muted small" });
+  // The screen's h1 heads the list; the open chat's name is its h2.
   const listPane = h(
-    "aside",
-    { class: "chat-list-pane" },
-    h("header", { class: "pane-head" }, h("h2", {}, t("chats.title")), queueEl),
+    "nav",
+    { class: "chat-list-pane", "aria-labelledby": "chat-list-title" },
+    h("header", { class: "pane-head" }, h("h1", { id: "chat-list-title", class: "pane-title" }, t("chats.title")), queueEl),
     listEl,
   );
   const conversationPane = h("section", { class: "conversation-pane" });
-  const infoPane = h("aside", { class: "info-pane" });
+  const infoPane = h("aside", { class: "info-pane", "aria-label": t("chats.infoPane") });
   container.append(h("div", { class: "chat-screen" }, listPane, conversationPane, infoPane));
 
   function renderList() {
@@ -63,21 +64,24 @@ export function render(container, params, { go }) {
       ...chats.map((chat) => {
         const name = customerName(chat);
         const last = chat.last_message;
+        const unseen = store.state.unseen.has(chat.chat_id);
         return h(
           "li",
           {},
           h(
             "a",
             {
-              class: ["chat-item", chat.chat_id === params.id && "active", store.state.unseen.has(chat.chat_id) && "unseen"],
+              class: ["chat-item", chat.chat_id === params.id && "active", unseen && "unseen"],
               href: `#/chats/${encodeURIComponent(chat.chat_id)}`,
               "data-chat-id": chat.chat_id,
+              "aria-current": chat.chat_id === params.id ? "page" : null,
             },
             h("span", { class: "avatar", "aria-hidden": "true" }, initials(name)),
             h(
               "span",
               { class: "chat-item-body" },
-              h("span", { class: "chat-item-top" }, h("span", { class: "chat-item-name" }, name),
+              h("span", { class: "chat-item-top" }, h("span", { class: "chat-item-name", title: name }, name),
+                unseen ? h("span", { class: "sr-only" }, t("chats.unseen")) : null,
                 h("time", { class: "chat-item-time" }, formatTime(last?.created_at || chat.created_at, { withDate: false }))),
               h("span", { class: "chat-item-bottom" },
                 h("span", { class: "chat-item-preview" }, last ? last.text : chat.customer?.email || ""),
@@ -151,6 +155,7 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   function paintHeader() {
     if (!chat) return;
     nameEl.textContent = customerName(chat);
+    nameEl.title = customerName(chat);
     subEl.textContent = [chat.customer?.email, `${t("history.started")}: ${formatTime(chat.created_at)}`].filter(Boolean).join(" · ");
     pillEl.replaceChildren(statePill(chat));
     const left = Boolean(chat.customer_left_at);

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { h, icon } from "../dom.js";
-import { formatTime, t } from "../i18n.js";
+import { formatTime, lang, serviceDate, t } from "../i18n.js";
 import * as session from "../session.js";
 import * as store from "../store.js";
 import { flatOptions, indexTree, pathLabel } from "../ui/categories.js";
@@ -16,29 +16,16 @@ import { customerName } from "./chats.js";
 const EXPORT_POLL_MS = 1000;
 const FILTERS = ["from", "to", "status", "operator_id", "category_id", "channel", "q", "rating", "limit"];
 
-export function isoDate(date) {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-  return local.toISOString().slice(0, 10);
-}
-
-/** Whole local days as UTC times, so "to" includes its day in the operator's time zone. */
-export function periodQuery(fromDate, toDate) {
-  const start = fromDate ? new Date(`${fromDate}T00:00:00`) : null;
-  const end = toDate ? new Date(`${toDate}T23:59:59.999`) : null;
-  const iso = (date) => (date && !Number.isNaN(date.getTime()) ? date.toISOString().replace(/\.\d{3}Z$/, "Z") : "");
-  return { from: iso(start), to: iso(end) };
-}
-
+/** The last `days` local days of the service, up to today (R-TZ-1). Periods go to
+ * the API as these plain dates (YYYY-MM-DD), which it reads as whole days of the
+ * service's time zone ("to" included), whatever the operator's computer says. */
 export function defaultPeriod(days = 30) {
-  const today = new Date();
-  return { from: isoDate(new Date(today.getTime() - (days - 1) * 86400000)), to: isoDate(today) };
+  return { from: serviceDate(-(days - 1)), to: serviceDate() };
 }
 
 function defaultFilters() {
-  const today = new Date();
   return {
-    from: isoDate(new Date(today.getTime() - 29 * 86400000)),
-    to: isoDate(today),
+    ...defaultPeriod(30),
     status: "",
     operator_id: "",
     category_id: "",
@@ -49,10 +36,12 @@ function defaultFilters() {
   };
 }
 
-// Kept while the console is open, so coming back to the screen keeps the search.
-let remembered = { filters: defaultFilters(), cursors: [null], page: 0 };
+// Kept while the console is open, so coming back to the screen keeps the search
+// (first set when the screen first shows: the service's zone is known by then).
+let remembered = null;
 
 export function render(container, params, { mayLeave }) {
+  remembered ||= { filters: defaultFilters(), cursors: [null], page: 0 };
   const cleanups = [];
   let filters = { ...remembered.filters };
   let cursors = [...remembered.cursors]; // cursors[i] fetches page i
@@ -104,17 +93,26 @@ export function render(container, params, { mayLeave }) {
     h("div", { class: "export-row" }, progressText, downloadLink));
 
   const tbody = h("tbody", {});
-  const table = h("table", { class: "table table-clickable table-nowrap", "data-testid": "history-table" },
-    h("thead", {}, h("tr", {},
-      [t("history.started"), t("history.customer"), t("info.email"), t("history.operator"), t("history.category"),
-        t("history.channel"), t("history.status"), t("history.rating")].map((label) => h("th", {}, label)))),
+  // Fixed columns: a long name or email is cut short with an ellipsis (its full
+  // text in a tooltip, and shown whole while its row has the keyboard focus)
+  // instead of pushing the other columns off the screen. The "opt" columns give
+  // way while the detail panel, which shows them, is open.
+  const columns = [
+    ["history.started", "col-time"], ["history.customer", "col-name"], ["info.email", "col-email opt"],
+    ["history.operator", "col-operator opt"], ["history.category", "col-category opt"],
+    ["history.channel", "col-channel opt"], ["history.status", "col-status"], ["history.rating", "col-rating"],
+  ];
+  const table = h("table", { class: "table table-clickable table-fixed", "data-testid": "history-table" },
+    h("colgroup", {}, columns.map(([, name]) => h("col", { class: name }))),
+    h("thead", {}, h("tr", {}, columns.map(([label, name]) =>
+      h("th", { scope: "col", title: t(label), class: name.includes("opt") ? "opt" : null }, t(label))))),
     tbody);
   const pageLabel = h("span", { class: "muted small" });
   const prevButton = h("button", { class: "btn btn-sm", type: "button", onclick: () => turn(-1) }, t("history.prev"));
   const nextButton = h("button", { class: "btn btn-sm", type: "button", "data-action": "next", onclick: () => turn(1) }, t("history.next"));
   const pager = h("div", { class: "pager" }, prevButton, pageLabel, nextButton);
   const message = h("div", { class: "list-message muted" });
-  const panel = h("aside", { class: "side-panel", "data-testid": "history-detail", hidden: true });
+  const panel = h("aside", { class: "side-panel", "data-testid": "history-detail", "aria-label": t("history.detail"), hidden: true });
 
   container.append(
     h("div", { class: "page page-with-panel" },
@@ -134,7 +132,7 @@ export function render(container, params, { mayLeave }) {
   }
 
   function query() {
-    return { ...filters, ...periodQuery(filters.from, filters.to) };
+    return { ...filters };
   }
 
   async function loadOptions() {
@@ -195,6 +193,11 @@ export function render(container, params, { mayLeave }) {
     nextButton.disabled = !nextCursor;
   }
 
+  /** A cell whose text may be cut short: the whole of it on hover and focus. */
+  function cut(text, extra) {
+    return h("td", { class: ["cut", extra], title: text }, text);
+  }
+
   function paintRows(chats) {
     tbody.replaceChildren(
       ...chats.map((chat) =>
@@ -208,11 +211,11 @@ export function render(container, params, { mayLeave }) {
             onkeydown: (event) => { if (event.key === "Enter") openDetail(chat); },
           },
           h("td", { class: "nowrap" }, formatTime(chat.created_at)),
-          h("td", { class: "strong" }, customerName(chat)),
-          h("td", {}, chat.customer?.email || t("common.none")),
-          h("td", {}, chat.operator_name || t("common.none")),
-          h("td", {}, pathLabel(categoryIndex, chat.inquiry?.category_id, chat.inquiry?.category_path)),
-          h("td", {}, channelLabel(chat.inquiry?.channel)),
+          cut(customerName(chat), "strong"),
+          cut(chat.customer?.email || t("common.none"), "opt"),
+          cut(chat.operator_name || t("common.none"), "opt"),
+          cut(pathLabel(categoryIndex, chat.inquiry?.category_id, chat.inquiry?.category_path), "opt"),
+          cut(channelLabel(chat.inquiry?.channel), "opt"),
           h("td", {}, h("span", { class: ["pill", chat.processed ? "pill-ok" : "pill-muted"] },
             chat.processed ? t("history.processed") : t("history.unprocessed"))),
           h("td", { class: "nowrap" }, chat.rating ? t("history.stars", { score: chat.rating.score }) : t("common.none")),
@@ -281,7 +284,8 @@ export function render(container, params, { mayLeave }) {
     downloadLink.hidden = true;
     progressText.textContent = t("history.exporting", { rows: 0 });
     try {
-      const job = await api.startExport(conditions);
+      // The workbook's headers and values in the reader's language.
+      const job = await api.startExport({ ...conditions, language: lang() });
       poll(job.export_id);
     } catch (error) {
       exportFailed(error.message);

@@ -56,7 +56,7 @@ export function render(container, params, { onSignedIn }) {
   );
 
   container.replaceChildren(
-    h("div", { class: "login-page" },
+    h("main", { class: "login-page" },
       h("div", { class: "login-card" },
         h("div", { class: "login-brand" }, h("span", { class: "brand-mark brand-mark-lg" }, icon("chat", 24)),
           h("div", {}, h("div", { class: "login-product" }, t("app.name")), h("div", { class: "login-sub" }, t("app.console")))),
@@ -64,7 +64,8 @@ export function render(container, params, { onSignedIn }) {
         form,
         h("div", { class: "login-lang" },
           LANGUAGES.map(({ code, label }) =>
-            h("button", { type: "button", class: ["link", code === lang() && "active"], onclick: () => setLang(code) }, label))))),
+            h("button", { type: "button", class: ["link", code === lang() && "active"], lang: code,
+              "aria-pressed": String(code === lang()), onclick: () => setLang(code) }, label))))),
   );
   (service.value ? email : service).focus();
   return {};

@@ -16,7 +16,8 @@ export function render(container) {
       h("div", { class: "card table-card" },
         h("table", { class: "table", "data-testid": "operators-table" },
           h("thead", {}, h("tr", {}, [t("operators.name"), t("operators.email"), t("operators.role"), t("operators.status"),
-            t("operators.load"), ""].map((label) => h("th", {}, label)))),
+            t("operators.load")].map((label) => h("th", { scope: "col" }, label)),
+          h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("operators.actions"))))),
           tbody))),
   );
 

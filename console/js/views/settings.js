@@ -2,13 +2,28 @@
 
 import { api } from "../api.js";
 import { h, icon } from "../dom.js";
-import { t } from "../i18n.js";
+import { setTimeZone, t } from "../i18n.js";
 import { confirmDialog } from "../ui/dialog.js";
 import { toast, toastError } from "../ui/toast.js";
 
 const WIDGET_LANGUAGES = [["ja", "日本語"], ["en", "English"], ["ko", "한국어"]];
 // Settings edited as one item per line.
 const LISTS = new Set(["allowed_origins", "channels"]);
+// Texts the service writes for its customers: one per widget language (R-I18N-2).
+const TEXTS = ["greeting", "consent_text", "rating_message", "away_message"];
+
+/** A text setting as {language: text} in the widget's order: a plain string (from
+ * before texts came per language) is the default language's. */
+export function textsByLanguage(value, defaultLanguage) {
+  const given = typeof value === "string" ? { [defaultLanguage]: value } : value || {};
+  return Object.fromEntries(WIDGET_LANGUAGES.map(([code]) => [code, given[code]]).filter(([, text]) => text));
+}
+
+/** Every IANA time zone this browser knows, UTC first. */
+function timeZones() {
+  const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  return ["UTC", ...known.filter((zone) => zone !== "UTC")];
+}
 
 export function render(container) {
   let loaded = null;
@@ -35,23 +50,58 @@ export function render(container) {
   );
 
   const controls = {};
+  const texts = {}; // text setting -> {language: its box}
   const text = (name, attrs = {}) => (controls[name] = h("input", { name, type: "text", ...attrs }));
   const area = (name, rows = 3) => (controls[name] = h("textarea", { name, rows }));
   const check = (name) => (controls[name] = h("input", { name, type: "checkbox" }));
   const labelled = (label, el, help) => h("div", { class: "field" }, h("label", {}, label, el), help ? h("p", { class: "help" }, help) : null);
   const toggle = (label, el) => h("label", { class: "toggle" }, el, h("span", {}, label));
 
+  // One box per language the service offers, labelled with the language's name;
+  // the other languages' boxes keep their texts, hidden, until offered again.
+  function languageTexts(name, label, help, values) {
+    const given = textsByLanguage(values[name], values.default_language);
+    texts[name] = {};
+    const rows = WIDGET_LANGUAGES.map(([code, language]) => {
+      const box = h("textarea", { name: `${name}.${code}`, lang: code, rows: 2, value: given[code] || "" });
+      texts[name][code] = box;
+      return h("div", { class: "lang-text", "data-lang": code },
+        h("label", {}, h("span", {}, h("span", { lang: code }, language),
+          h("span", { class: "lang-default" }, t("settings.defaultText"))), box));
+    });
+    return h("fieldset", { class: "field lang-texts", "data-texts": name },
+      h("legend", {}, label), rows, help ? h("p", { class: "help" }, help) : null);
+  }
+
+  /** The text boxes follow the languages ticked and the default language chosen. */
+  function showLanguages() {
+    const offered = [...form.querySelectorAll("input[name=languages]:checked")].map((el) => el.value);
+    const fallback = controls.default_language?.value;
+    for (const row of form.querySelectorAll(".lang-text")) {
+      row.hidden = !offered.includes(row.dataset.lang);
+      row.querySelector(".lang-default").hidden = row.dataset.lang !== fallback;
+    }
+  }
+
   function build(values) {
     const languageBoxes = WIDGET_LANGUAGES.map(([code, label]) =>
-      h("label", { class: "check" }, h("input", { type: "checkbox", name: "languages", value: code, checked: (values.languages || []).includes(code) }), label));
-    controls.default_language = h("select", { name: "default_language" }, WIDGET_LANGUAGES.map(([code, label]) => h("option", { value: code }, label)));
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "languages", value: code, checked: (values.languages || []).includes(code),
+        onchange: showLanguages }), label));
+    controls.default_language = h("select", { name: "default_language", onchange: showLanguages },
+      WIDGET_LANGUAGES.map(([code, label]) => h("option", { value: code }, label)));
+    const zones = h("datalist", { id: "settings-time-zones" }, timeZones().map((zone) => h("option", { value: zone })));
     form.replaceChildren(
       h("section", { class: "card" },
         h("h2", {}, t("settings.chat")),
         toggle(t("settings.chatEnabled"), check("chat_enabled")),
-        labelled(t("settings.greeting"), area("greeting"), t("settings.greetingHelp")),
-        labelled(t("settings.ratingMessage"), area("rating_message"), t("settings.ratingMessageHelp")),
-        "consent_text" in values ? labelled(t("settings.consentText"), area("consent_text")) : null),
+        "timezone" in values ? labelled(t("settings.timezone"),
+          text("timezone", { list: zones.id, autocomplete: "off", spellcheck: "false" }), t("settings.timezoneHelp")) : null,
+        zones,
+        h("p", { class: "help" }, t("settings.textsHelp")),
+        languageTexts("greeting", t("settings.greeting"), t("settings.greetingHelp"), values),
+        "consent_text" in values ? languageTexts("consent_text", t("settings.consentText"), null, values) : null,
+        languageTexts("rating_message", t("settings.ratingMessage"), t("settings.ratingMessageHelp"), values),
+        "away_message" in values ? languageTexts("away_message", t("settings.awayMessage"), t("settings.awayMessageHelp"), values) : null),
       h("section", { class: "card" },
         h("h2", {}, t("settings.assignment")),
         toggle(t("settings.sticky"), check("sticky_assignment")),
@@ -78,6 +128,7 @@ export function render(container) {
       else if (LISTS.has(name)) el.value = (values[name] || []).join("\n");
       else el.value = values[name] ?? "";
     }
+    showLanguages();
   }
 
   function read() {
@@ -90,7 +141,17 @@ export function render(container) {
       else values[name] = el.value;
     }
     values.languages = [...form.querySelectorAll("input[name=languages]:checked")].map((el) => el.value);
+    for (const [name, boxes] of Object.entries(texts)) {
+      if (loaded && name in loaded) {
+        values[name] = Object.fromEntries(Object.entries(boxes).map(([code, box]) => [code, box.value]).filter(([, text]) => text.trim()));
+      }
+    }
     return values;
+  }
+
+  /** A setting as it was loaded, in the form read() gives it. */
+  function before(key) {
+    return TEXTS.includes(key) ? textsByLanguage(loaded[key], loaded.default_language) : loaded[key];
   }
 
   function isDirty() {
@@ -102,13 +163,22 @@ export function render(container) {
   function changed() {
     const now = read();
     return Object.fromEntries(Object.entries(now).filter(
-      ([key, value]) => JSON.stringify(value) !== JSON.stringify(loaded[key])));
+      ([key, value]) => JSON.stringify(value) !== JSON.stringify(before(key))));
   }
+
+  form.addEventListener("keydown", (event) => {
+    // Enter that confirms an IME conversion (Japanese input) in a one-line field
+    // is not a submit (Safari reports it after the composition, as keyCode 229).
+    if (event.key === "Enter" && (event.isComposing || event.keyCode === 229) && event.target.tagName === "INPUT") {
+      event.preventDefault();
+    }
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
       loaded = await api.saveSettings(changed());
+      setTimeZone(loaded.timezone); // the console follows a new zone at once
       build(loaded);
       toast(t("settings.saved"), { kind: "success" });
     } catch (error) {

@@ -4,9 +4,10 @@ import { api } from "../api.js";
 import { h } from "../dom.js";
 import { formatDuration, formatNumber, t } from "../i18n.js";
 import { stackedBars } from "../ui/chart.js";
-import { defaultPeriod, periodQuery } from "./history.js";
+import { defaultPeriod } from "./history.js";
 
-let remembered = defaultPeriod(30);
+// The period shown, kept while the console is open: local days of the service.
+let remembered = null;
 
 /** by_day entries as {date, processed, abandoned}, whatever the field names. */
 export function normalizeDays(byDay) {
@@ -18,6 +19,7 @@ export function normalizeDays(byDay) {
 }
 
 export function render(container) {
+  remembered ||= defaultPeriod(30);
   const from = h("input", { type: "date", name: "from", value: remembered.from });
   const to = h("input", { type: "date", name: "to", value: remembered.to });
   const cards = h("div", { class: "stat-cards", "data-testid": "stat-cards" });
@@ -44,10 +46,9 @@ export function render(container) {
 
   async function load() {
     remembered = { from: from.value, to: to.value };
-    const period = periodQuery(from.value, to.value);
     cards.replaceChildren(h("p", { class: "muted" }, t("common.loading")));
     try {
-      const stats = await api.stats(period.from, period.to);
+      const stats = await api.stats(from.value, to.value);
       cards.replaceChildren(
         card(t("stats.chats"), formatNumber(stats.chats)),
         card(t("stats.processed"), formatNumber(stats.processed), "processed"),

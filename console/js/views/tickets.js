@@ -108,7 +108,7 @@ function renderTicket(container, ticketId) {
         row(t("tickets.customer"), [ticket.customer?.name, ticket.customer?.email].filter(Boolean).join(" · ")),
         row(t("tickets.createdBy"), ticket.created_by_name || (typeof ticket.created_by === "string" ? ticket.created_by : ticket.created_by?.name)),
         row(t("tickets.created"), formatTime(ticket.created_at))),
-      h("h3", { class: "section-title" }, t("ticket.body")),
+      h("h2", { class: "section-title" }, t("ticket.body")),
       h("div", { class: "ticket-body" }, ticket.body || t("common.none")),
     );
   }
