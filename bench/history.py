@@ -169,6 +169,7 @@ _RUN = """
 search = history.parse_filter({{}}, now=clock.parse_iso("2026-11-25T12:00:00Z"))
 job = ExportJob(export_id="ex_bench", service_id={service!r}, created_by="bench",
                 search=asdict(search), status="pending", rows=0,
+                timezone="Asia/Tokyo", language="ja",
                 created_at=clock.iso(clock.now()),
                 expires_at=clock.now() + timedelta(days=1))
 job.save()
@@ -191,7 +192,9 @@ def measure_export(s3_endpoint: str) -> tuple[dict[str, Any], dict[str, Any]]:
     def child(body: str) -> dict[str, Any]:
         code = _EXPORT.format(root=str(ROOT), body=body)
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                              text=True, check=True)
+                              text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"the export child failed:\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     return child(_BASELINE), child(_RUN.format(service=SERVICE))

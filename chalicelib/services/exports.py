@@ -291,7 +291,10 @@ def _language(job: ExportJob) -> str:
     """The language the export was asked in, else the service's default."""
     if job.language in settings.LANGUAGES:
         return str(job.language)
-    found = settings.current(Service.get(job.service_id))
+    try:
+        found = settings.current(Service.get(job.service_id))
+    except Service.DoesNotExist:  # the service has gone meanwhile
+        found = settings.defaults()
     return str(found["default_language"])
 
 
