@@ -65,6 +65,9 @@ def start(actor: Actor, search: history.HistoryFilter, launch: Launcher, *,
     if clock.parse_iso(search.end) - clock.parse_iso(search.start) > MAX_PERIOD:
         raise InvalidInput("from", f"an export covers at most {MAX_PERIOD.days} days; "
                            "export a longer period in parts", "period_too_long")
+    if language not in settings.LANGUAGES:
+        # Decided here, so the worker needs nothing of the service to write it.
+        language = settings.current(Service.get(actor.service_id))["default_language"]
     now = clock.now()
     job = ExportJob(
         export_id=auth.new_id("ex"),
@@ -288,14 +291,9 @@ def _with_messages(chats: Iterator[Chat]) -> Iterator[tuple[Chat, list[Message]]
 
 
 def _language(job: ExportJob) -> str:
-    """The language the export was asked in, else the service's default."""
-    if job.language in settings.LANGUAGES:
-        return str(job.language)
-    try:
-        found = settings.current(Service.get(job.service_id))
-    except Service.DoesNotExist:  # the service has gone meanwhile
-        found = settings.defaults()
-    return str(found["default_language"])
+    """The language the export was asked in (its service's default when the
+    request named none); English for a job of a version before languages."""
+    return str(job.language) if job.language in settings.LANGUAGES else "en"
 
 
 def run(export_id: str) -> None:

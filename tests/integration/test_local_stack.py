@@ -47,9 +47,10 @@ def test_restart_keeps_the_data_and_ctrl_c_leaves_nothing_behind(tmp_path):
     assert stack.call("GET", "/api/me", token=token)[0] == 200  # same signing secret, session kept
     status, body = stack.call("GET", "/api/categories", token=token)
     assert status == 200
-    assert {"Kept across restarts", "Orders", "Refunds"} <= category_names(body["categories"])
+    assert {"Kept across restarts", "ご注文 / Orders", "返金 / Refunds"} <= category_names(
+        body["categories"])
     top_level = [category["name"] for category in body["categories"]]
-    assert top_level.count("Orders") == 1  # seeding did not repeat
+    assert top_level.count("ご注文 / Orders") == 1  # seeding did not repeat
     stack.login("operator@demo.test")
     started = stack.descendants()
     assert stack.interrupt() == 0
