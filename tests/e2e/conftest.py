@@ -230,3 +230,53 @@ def page(context: Any) -> Any:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+# --- the demo service's people, shared by the browser test modules ----------------------
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[Any]:
+    """A customer's site on another origin than the widget's."""
+    from tests.e2e.widget_page import host_site
+
+    with host_site() as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def admin(local_stack: LocalStack) -> Iterator[Any]:
+    """The demo service's admin over the API."""
+    from tests.e2e.operator_client import ADMIN_EMAIL, Operator
+
+    account = Operator(local_stack.api_url, email=ADMIN_EMAIL)
+    yield account
+    account.close()
+
+
+@pytest.fixture(scope="module")
+def operator_account(local_stack: LocalStack) -> Iterator[Any]:
+    """The demo operator over the API, its console socket connected."""
+    from tests.e2e.operator_client import Operator
+
+    account = Operator(local_stack.api_url)
+    account.connect()
+    yield account
+    account.close()
+
+
+@pytest.fixture
+def customers(local_stack: LocalStack) -> Iterator[Any]:
+    """Make customers (widget clients over the API); all closed after the test."""
+    from tests.e2e.console_helpers import Customer
+
+    started: list[Any] = []
+
+    def new() -> Any:
+        customer = Customer(local_stack.api_url)
+        started.append(customer)
+        return customer
+
+    yield new
+    for customer in started:
+        customer.close()

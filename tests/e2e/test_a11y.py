@@ -195,21 +195,6 @@ class Findings:
 # --- fixtures ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def admin(local_stack: LocalStack) -> Iterator[Operator]:
-    account = Operator(local_stack.api_url, email=ADMIN_EMAIL)
-    yield account
-    account.close()
-
-
-@pytest.fixture(scope="module")
-def operator_account(local_stack: LocalStack) -> Iterator[Operator]:
-    account = Operator(local_stack.api_url)
-    account.connect()
-    yield account
-    account.close()
-
-
 def drain(account: Operator) -> None:
     account.seen.clear()
     with contextlib.suppress(queue.Empty):
@@ -252,20 +237,6 @@ def contexts(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
     yield new
     for context in opened:
         context.close()
-
-
-@pytest.fixture
-def customers(local_stack: LocalStack) -> Iterator[Callable[[], Customer]]:
-    started: list[Customer] = []
-
-    def new() -> Customer:
-        customer = Customer(local_stack.api_url)
-        started.append(customer)
-        return customer
-
-    yield new
-    for customer in started:
-        customer.close()
 
 
 # --- the widget ---------------------------------------------------------------------------

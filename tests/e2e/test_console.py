@@ -82,20 +82,6 @@ def console(browser: Browser) -> Iterator[Console]:
     assert opened.errors == [], f"JavaScript errors in the console: {opened.errors}"
 
 
-@pytest.fixture
-def customers(local_stack: LocalStack) -> Iterator[Any]:
-    started: list[Customer] = []
-
-    def new() -> Customer:
-        customer = Customer(local_stack.api_url)
-        started.append(customer)
-        return customer
-
-    yield new
-    for customer in started:
-        customer.close()
-
-
 def go_online(page: Page) -> None:
     page.get_by_test_id("status").select_option("online")
     expect(page.locator(".status-dot.status-online")).to_be_visible()

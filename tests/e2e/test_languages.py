@@ -32,7 +32,7 @@ from tests.e2e.operator_client import (
     rest,
 )
 from tests.e2e.operator_client import settle as settle_floor
-from tests.e2e.widget_page import HostSite, Widget, host_site, shop_page
+from tests.e2e.widget_page import HostSite, Widget, shop_page
 
 pytestmark = pytest.mark.e2e
 
@@ -46,24 +46,8 @@ TEXTS = ("greeting", "consent_text", "rating_message", "away_message")
 
 
 @pytest.fixture(scope="module")
-def shop() -> Iterator[HostSite]:
-    with host_site() as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-def admin(local_stack: LocalStack) -> Iterator[Operator]:
-    account = Operator(local_stack.api_url, email=ADMIN_EMAIL)
-    yield account
-    account.close()
-
-
-@pytest.fixture(scope="module")
-def operator(local_stack: LocalStack) -> Iterator[Operator]:
-    account = Operator(local_stack.api_url)
-    account.connect()
-    yield account
-    account.close()
+def operator(operator_account: Operator) -> Operator:
+    return operator_account
 
 
 @pytest.fixture

@@ -17,13 +17,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LocalStack, running_stack
-from tests.e2e.operator_client import ADMIN_EMAIL, Operator
+from tests.e2e.operator_client import Operator
 from tests.e2e.operator_client import settle as settle_floor
 from tests.e2e.widget_page import (
     HostSite,
     SocketSwitch,
     Widget,
-    host_site,
     refuse,
     shop_page,
 )
@@ -31,28 +30,6 @@ from tests.e2e.widget_page import (
 pytestmark = pytest.mark.e2e
 
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[HostSite]:
-    """A customer's site on another origin than the widget's."""
-    with host_site() as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-def admin(local_stack: LocalStack) -> Iterator[Operator]:
-    account = Operator(local_stack.api_url, email=ADMIN_EMAIL)
-    yield account
-    account.close()
-
-
-@pytest.fixture(scope="module")
-def operator_account(local_stack: LocalStack) -> Iterator[Operator]:
-    account = Operator(local_stack.api_url)
-    account.connect()
-    yield account
-    account.close()
 
 
 def settle(admin: Operator, operator: Operator) -> None:
