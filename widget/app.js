@@ -186,7 +186,8 @@ function body(t) {
     case 'chat':
       return conversationView().el;
     case 'rating':
-      return rating(t, { ...state.rating, submit: submitRating, back: closeRating });
+      return rating(t, { ...state.rating, returnsTo: state.rating.back, submit: submitRating,
+        back: closeRating });
     case 'ended': {
       // The conversation stays on screen above the actions (R-WID-9).
       const actions = views.ended(t, { rated: state.rating.done, canRate: canRate(),

@@ -4,11 +4,14 @@
 
 import { h, icon } from './dom.js';
 
-export function rating(t, { prompt, busy, done, error, score: chosen, comment: typed, submit, back }) {
+export function rating(t, { prompt, busy, done, error, score: chosen, comment: typed, submit, back,
+  returnsTo }) {
+  // Back to the chat while it is open; after the end, back to the ended view.
+  const backText = t(returnsTo === 'ended' ? 'backToEnd' : 'back');
   if (done) {
     return h('div', { class: 'body center rating-done' },
       h('p', { class: 'lead', role: 'status', text: t('ratingThanks') }),
-      h('button', { type: 'button', class: 'btn primary', onclick: back, text: t('back') }));
+      h('button', { type: 'button', class: 'btn primary', onclick: back, text: backText }));
   }
   const labels = [];
   const stars = [1, 2, 3, 4, 5].map((score) => {
@@ -48,7 +51,7 @@ export function rating(t, { prompt, busy, done, error, score: chosen, comment: t
   comment,
   error && h('p', { class: 'error', role: 'alert', text: t(error) }),
   h('div', { class: 'actions' },
-    h('button', { type: 'button', class: 'btn ghost', onclick: back, text: t('back') }),
+    h('button', { type: 'button', class: 'btn ghost', onclick: back, text: backText }),
     h('button', { type: 'submit', class: 'btn primary', 'data-action': 'submit-rating',
       disabled: busy, text: t('ratingSubmit') })));
   return form;

@@ -383,6 +383,9 @@ def test_after_the_operator_ends_the_chat_the_customer_can_still_read_it(
     assert_readable(widget, before)
 
     widget.action("rate-ended").click()
+    # There is no chat to go back to: the way out goes back to the ended view.
+    expect(widget.frame.get_by_role("button", name="Back", exact=True)).to_be_visible()
+    expect(widget.frame.get_by_role("button", name="Back to chat")).to_have_count(0)
     widget.frame.locator("label[for=hdc-score-4]").click()
     widget.action("submit-rating").click()
     rated = operator.wait_for("chat.rated")

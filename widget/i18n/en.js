@@ -54,6 +54,7 @@ export default {
   ratingComment: 'Comment (optional)',
   ratingSubmit: 'Send rating',
   back: 'Back to chat',
+  backToEnd: 'Back',
   ratingThanks: 'Thank you for your rating!',
   endConfirm: 'End this chat?',
   cancel: 'Cancel',

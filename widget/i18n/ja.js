@@ -54,6 +54,7 @@ export default {
   ratingComment: 'コメント（任意）',
   ratingSubmit: '評価を送信',
   back: 'チャットに戻る',
+  backToEnd: '戻る',
   ratingThanks: '評価いただきありがとうございました。',
   endConfirm: 'チャットを終了しますか？',
   cancel: 'キャンセル',

@@ -52,6 +52,7 @@ export default {
   ratingComment: '의견 (선택)',
   ratingSubmit: '평가 보내기',
   back: '채팅으로 돌아가기',
+  backToEnd: '돌아가기',
   ratingThanks: '평가해 주셔서 감사합니다!',
   endConfirm: '채팅을 종료할까요?',
   cancel: '취소',
