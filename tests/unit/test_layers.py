@@ -145,14 +145,13 @@ def _hand_written_retries(path: Path) -> list[int]:
     return found
 
 
-def test_one_retry_helper():
+def test_one_retry_helper(tmp_path):
     places = {name: lines for name, path in MODULES.items()
               if name != "chalicelib.services.retries"
               and (lines := _hand_written_retries(path))}
     assert places == {}
     # The check finds the scaffold where it is written.
-    sample = PACKAGE.parent / "build" / "retry_sample.py"
-    sample.parent.mkdir(exist_ok=True)
+    sample = tmp_path / "retry_sample.py"
     sample.write_text("for n in range(3):\n    try:\n        f()\n"
                       "    except TransactWriteError:\n        continue\n", encoding="utf-8")
     assert _hand_written_retries(sample) == [4]
