@@ -83,11 +83,9 @@ def search_history(call: Call) -> dict[str, Any]:
 @endpoint(routes, "/history/exports", methods=("POST",), status=202)
 def start_export(call: Call) -> dict[str, Any]:
     actor = _actor(call)
-    body = call.body if call.body is not None else {}
-    zone = tenants.zone(actor.service_id)
-    search = history.parse_filter(body, zone=zone)
-    job = exports.start(actor, search, exports.launcher(), language=exports.language_of(body),
-                        timezone=str(zone))
+    request = exports.ExportRequest.checked(call.body, tenants.zone(actor.service_id))
+    job = exports.start(actor, request.search, exports.launcher(), language=request.language,
+                        timezone=request.timezone)
     return {"export_id": job.export_id, "status": job.status}
 
 

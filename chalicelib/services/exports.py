@@ -92,11 +92,23 @@ def start(actor: Actor, search: history.HistoryFilter, launch: Launcher, *,
     return job
 
 
-def language_of(body: Any) -> str | None:
-    """The export request's `language` (the console sends its own), if given."""
-    if not isinstance(body, dict) or body.get("language") in (None, ""):
-        return None
-    return validate.choice(body, "language", settings.LANGUAGES)
+@dataclass(frozen=True)
+class ExportRequest:
+    """`POST /history/exports`, checked: the search (its dates local days of
+    `zone`), the zone its times are written in, and the reader's language, if
+    given (the console sends its own)."""
+
+    search: history.HistoryFilter
+    timezone: str
+    language: str | None
+
+    @classmethod
+    def checked(cls, body: Any, zone: ZoneInfo) -> ExportRequest:
+        body = {} if body is None else body
+        search = history.parse_filter(body, zone=zone)  # refuses a body that is no object
+        language = None if body.get("language") in (None, "") else validate.choice(
+            body, "language", settings.LANGUAGES)
+        return cls(search, str(zone), language)
 
 
 def _running_cap(service_id: str) -> str:

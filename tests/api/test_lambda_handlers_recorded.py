@@ -98,7 +98,10 @@ def test_the_export_worker_lambda_writes_the_workbook_to_s3(desk, client):
     assert (done.status, int(done.rows)) == ("done", 1)
     body = aws.client("s3").get_object(Bucket=EXPORTS_BUCKET, Key=done.s3_key)["Body"].read()
     book = openpyxl.load_workbook(BytesIO(body))
-    chats_sheet = book.worksheets[0]  # in the service's language (ja)
+    # No language asked for: the service's default (ja), decided when it was asked.
+    assert book.sheetnames[:2] == ["チャット", "メッセージ"]
+    assert ExportJob.get(job.export_id).language == "ja"
+    chats_sheet = book.worksheets[0]
     assert [row[0] for row in chats_sheet.iter_rows(min_row=2, values_only=True)] == [chat_id]
     status, answer = api.get(f"/history/exports/{job.export_id}")
     assert status == 200 and answer["status"] == "done" and answer["url"]

@@ -159,6 +159,16 @@ def test_the_console_learns_its_services_zone_and_languages(desk):
         "Asia/Tokyo", ["ja", "en"], "ja")
 
 
+def test_an_export_job_of_a_version_before_languages_is_written_in_english(aws):
+    from chalicelib.models import ExportJob
+    from chalicelib.services import exports
+
+    old = ExportJob(export_id="ex_old", service_id="acme", created_by="op", search={},
+                    status="pending", created_at="2026-12-01T00:00:00.000Z")
+    assert exports._language(old) == "en"
+    assert exports._language(ExportJob(export_id="ex_new", language="ko")) == "ko"
+
+
 def test_operators_see_the_device_in_parts_for_their_own_words(desk):
     api, _ = desk.operator()
     status, body = desk.public.post(
@@ -196,6 +206,9 @@ def test_history_dates_are_the_services_local_days(desk):
     found = api.get("/history?from=2026-12-06&to=2026-12-06")[1]["chats"]
     assert sorted(c["chat_id"] for c in found) == [f"ch_{service_id}_000002",
                                                    f"ch_{service_id}_000003"]
+    # A time without an offset is local too: Tokyo's midnight.
+    found = api.get("/history?from=2026-12-06T00:00:00&to=2026-12-06T00:00:01")
+    assert [c["chat_id"] for c in found[1]["chats"]] == [f"ch_{service_id}_000002"]
     # A time with its offset is that moment, whatever the zone.
     found = api.get("/history?from=2026-12-06T00:00:00%2B09:00&to=2026-12-06T00:00:01%2B09:00")
     assert [c["chat_id"] for c in found[1]["chats"]] == [f"ch_{service_id}_000002"]

@@ -280,3 +280,13 @@ def customers(local_stack: LocalStack) -> Iterator[Any]:
     yield new
     for customer in started:
         customer.close()
+
+
+@pytest.fixture
+def nobody_online(admin: Any, operator_account: Any) -> Iterator[None]:
+    """Nobody online, no chats open or queued, before and after."""
+    from tests.e2e.operator_client import settle
+
+    settle(admin, operator_account)
+    yield
+    settle(admin, operator_account)

@@ -214,14 +214,6 @@ def operator(admin: Operator, operator_account: Operator) -> Iterator[Operator]:
 
 
 @pytest.fixture
-def nobody_online(admin: Operator, operator_account: Operator) -> Iterator[None]:
-    """Nobody online, no chats open or queued, before and after."""
-    settle_floor(admin, operator_account)
-    yield
-    settle_floor(admin, operator_account)
-
-
-@pytest.fixture
 def contexts(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
     """Browser contexts for these tests: the pages' CSP bypassed (axe is a script
     of the test's; tests/e2e/test_csp.py checks the policies themselves)."""

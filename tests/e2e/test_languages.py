@@ -59,13 +59,6 @@ def demo_settings(admin: Operator) -> Iterator[dict[str, Any]]:
     admin.call("PUT", "/settings", {key: before[key] for key in keep})
 
 
-@pytest.fixture
-def nobody_online(admin: Operator, operator: Operator) -> Iterator[None]:
-    settle_floor(admin, operator)
-    yield
-    settle_floor(admin, operator)
-
-
 @contextlib.contextmanager
 def opened(browser: Browser, locale: str, timezone_id: str,
            **options: Any) -> Iterator[Page]:
