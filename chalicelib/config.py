@@ -22,6 +22,9 @@ TABLE_KEYS = (
     "tokens",
     "stats",
     "exports",
+    "canned",
+    "notes",
+    "search_terms",
 )
 
 DEFAULT_REGION = "us-east-1"

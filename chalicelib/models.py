@@ -319,6 +319,10 @@ class Chat(Model):
     # The last message's seq once the chat has ended (End writes it from the
     # head, which has it while the chat is open).
     last_seq = NumberAttribute(default=0)
+    # The operator it was transferred from, by the last transfer (R-TR-1).
+    transferred_from = UnicodeAttribute(null=True)
+    # Internal notes on it (the notes table): an export reads them only when any.
+    note_count = NumberAttribute(null=True)
     # Sparse sweep index keys: set while the chat needs a later look by the sweep.
     sweep_shard = UnicodeAttribute(null=True)
     sweep_at = UnicodeAttribute(null=True)
@@ -366,6 +370,10 @@ class ChatHead(Model):
     # no longer changes the chat item (until then it does, R-CH-1).
     replied = BooleanAttribute(default=False)
     last_seq = NumberAttribute(default=0)
+    # Customer messages its operator has not seen yet (the console's unread
+    # count, R-ALERT-1): a customer message adds one, the operator's message or
+    # read mark (`POST /chats/{id}/read`) sets it back to 0.
+    unread = NumberAttribute(null=True)
     # Who hears the chat and who speaks in it: its WebSocket connections, each
     # with who is on the other end (`role`, `subject`, `name`, an operator's
     # session `sid`). So a message is authenticated, rate limited, stored and
@@ -396,6 +404,24 @@ class Message(Model):
     client_msg_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
 
+
+
+@registered
+class Note(Model):
+    """An internal note on a chat (R-NOTE-1), by an operator or admin, or the
+    handover note of a transfer. Kept apart from the chat's messages: no path
+    that reads messages (the widget, `chat.history`, transcripts, message
+    webhooks) can carry one. `note_id` sorts by time."""
+
+    Meta = table_meta("notes")
+    chat_id = UnicodeAttribute(hash_key=True)
+    note_id = UnicodeAttribute(range_key=True)
+    service_id = UnicodeAttribute()
+    author_id = UnicodeAttribute()
+    author_name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    kind = UnicodeAttribute(default="note")  # note | transfer (a handover note)
+    created_at = UnicodeAttribute()
 
 # --- connections ------------------------------------------------------------
 
@@ -570,3 +596,39 @@ class ExportJob(Model):
     created_at = UnicodeAttribute()
     finished_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
+
+
+# --- the workbench: canned responses and partial search ---------------------------
+
+
+@registered
+class CannedResponse(Model):
+    """A canned response (R-CAN-1). `canned_id` starts with its set: `s.` for
+    the service's, `p.<operator_id>.` for an operator's personal one."""
+
+    Meta = table_meta("canned")
+    service_id = UnicodeAttribute(hash_key=True)
+    canned_id = UnicodeAttribute(range_key=True)
+    scope = UnicodeAttribute()  # service | personal
+    owner_id = UnicodeAttribute(null=True)  # the operator, for a personal one
+    shortcut = UnicodeAttribute()
+    title = UnicodeAttribute()
+    text = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+    # Bumped by every change: a change is made over the version it read.
+    version = NumberAttribute(default=0)
+
+
+@registered
+class SearchTerm(Model):
+    """One two-character piece of a record's folded customer name or email
+    (services/search_terms.py): `term` is `<service_id>#<kind>#<piece>`, `at`
+    is `<created_at>#<record id>#<field>`; `text` is the whole folded value,
+    so a longer search is checked here, before the record is read."""
+
+    Meta = table_meta("search_terms")
+    term = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+    record_id = UnicodeAttribute()
+    text = UnicodeAttribute()

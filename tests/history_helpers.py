@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.models import Chat, Message
-from chalicelib.services import chat_index
+from chalicelib.models import Chat, Message, SearchTerm
+from chalicelib.services import chat_index, search_terms
 
 
 def make_chat(
@@ -49,6 +49,10 @@ def make_chat(
         **keys,
     )
     chat.save()
+    with SearchTerm.batch_write() as batch:
+        for item in search_terms.items_for(service_id, chat.chat_id, chat.created_at, name,
+                                           email):
+            batch.save(item)
     for seq in range(1, messages + 1):
         Message(
             chat_id=chat.chat_id, seq=seq, sender_role="customer" if seq % 2 else "operator",

@@ -10,7 +10,7 @@ from chalice import Blueprint
 from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
-from chalicelib.services import chat_views, chats, messages, presence
+from chalicelib.services import chat_views, chats, messages, notes, presence, transfers
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
 
@@ -44,7 +44,7 @@ def list_chats(call: Call) -> dict[str, Any]:
     actor = _actor(call)
     held = chats.operator_chats(actor)
     return {
-        "chats": [chat_json(view) for view in chat_views.views(held)],
+        "chats": [chat_json(view) for view in chat_views.views(held, latest=True)],
         "in_chat": len(held),
         "waiting": chats.waiting_count(actor.service_id),
     }
@@ -81,3 +81,33 @@ def request_rating(call: Call, chat_id: str) -> None:
 def end_chat(call: Call, chat_id: str) -> dict[str, Any]:
     chat = chats.end(_actor(call), chat_id, now=clock.now(), push=realtime.pusher())
     return chat_json(chat_views.view(chat))
+
+
+@endpoint(routes, "/chats/{chat_id}/read", methods=("POST",), status=204)
+def mark_read(call: Call, chat_id: str) -> None:
+    chats.mark_read(_actor(call), chat_id, chats.ReadMark.checked(call.body))
+
+
+@endpoint(routes, "/chats/{chat_id}/notes")
+def list_notes(call: Call, chat_id: str) -> dict[str, Any]:
+    return {"notes": [notes.note_json(n) for n in notes.of_chat(_actor(call), chat_id)]}
+
+
+@endpoint(routes, "/chats/{chat_id}/notes", methods=("POST",), status=201)
+def add_note(call: Call, chat_id: str) -> dict[str, Any]:
+    request = notes.NewNote.checked(call.body)
+    note = notes.add(_actor(call), chat_id, request, now=clock.now(), push=realtime.pusher())
+    return notes.note_json(note)
+
+
+@endpoint(routes, "/chats/{chat_id}/transfer", methods=("POST",))
+def transfer_chat(call: Call, chat_id: str) -> dict[str, Any]:
+    request = transfers.TransferRequest.checked(call.body)
+    chat = transfers.transfer(_actor(call), chat_id, request, now=clock.now(),
+                              push=realtime.pusher())
+    return chat_json(chat_views.view(chat))
+
+
+@endpoint(routes, "/chats/{chat_id}/transfer-targets")
+def transfer_targets(call: Call, chat_id: str) -> dict[str, Any]:
+    return {"operators": transfers.targets(_actor(call), chat_id)}

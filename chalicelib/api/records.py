@@ -14,6 +14,7 @@ from chalicelib.services import (
     exports,
     history,
     messages,
+    notes,
     operators,
     stats,
     tenants,
@@ -64,8 +65,12 @@ def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/tickets/{ticket_id}/chat-history")
 def ticket_chat_history(call: Call, ticket_id: str) -> dict[str, Any]:
-    view, transcript = tickets.chat_history(_actor(call), ticket_id)
-    return {"chat": chat_json(view), "messages": [messages.message_json(m) for m in transcript]}
+    view, transcript, chat_notes = tickets.chat_history(_actor(call), ticket_id)
+    return {
+        "chat": chat_json(view),
+        "messages": [messages.message_json(m) for m in transcript],
+        "notes": [notes.note_json(n) for n in chat_notes],
+    }
 
 
 @endpoint(routes, "/history")

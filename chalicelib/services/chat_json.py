@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.models import Chat, ChatStatus
-from chalicelib.services import devices
+from chalicelib.models import Chat, ChatStatus, Message
+from chalicelib.services import devices, messages
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,10 @@ class ChatView:
     last_seq: int
     queue_position: int | None = None  # set while it waits (when asked for)
     category_path: list[str] = field(default_factory=list)
+    # For the operator's chat list (GET /chats): their unread count and the
+    # last message, so the list is whole right after a reload (R-ALERT-1).
+    unread: int | None = None
+    last_message: Message | None = None
 
 
 def customer_json(chat: Chat) -> dict[str, Any]:
@@ -73,6 +77,10 @@ def chat_json(view: ChatView) -> dict[str, Any]:
         "queue_position": view.queue_position if chat.status == ChatStatus.WAITING else None,
         "rating": _rating(chat),
         "last_seq": view.last_seq,
+        "transferred_from": chat.transferred_from,
+        "note_count": int(chat.note_count or 0),
+        "unread": view.unread,
+        "last_message": messages.message_json(view.last_message) if view.last_message else None,
     }
 
 

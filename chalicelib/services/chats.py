@@ -40,6 +40,7 @@ from chalicelib.services import (
     messages,
     retries,
     routing,
+    search_terms,
     settings,
     stats,
     tenants,
@@ -175,6 +176,9 @@ def _add_start_writes(
                        text=text, lang=lang, created_at=chat.created_at)
     writes.save(greeting, condition=Message.seq.does_not_exist())
     stats.Counts(chat.service_id, chat.created_at, chat.chat_id).chat_created().add_to(writes)
+    snapshot = chat.customer or {}
+    search_terms.add_to(writes, chat.service_id, chat.chat_id, chat.created_at, old=None,
+                        new=(snapshot.get("name"), snapshot.get("email")))
     writes.update(customer, actions=_customer_at_start(customer, chat, request, ip, device),
                   condition=Customer.open_chat_id.does_not_exist())
     if actor.connection_id:
@@ -534,6 +538,40 @@ def open_chat(actor: Actor, chat_id: str, *, now: datetime) -> Chat:
 
 
 @dataclass(frozen=True)
+class ReadMark:
+    """`POST /chats/{id}/read`: the operator has seen the chat up to `seq`."""
+
+    seq: int
+
+    @classmethod
+    def checked(cls, body: Any) -> ReadMark:
+        if not isinstance(body, dict):
+            raise InvalidInput("body", "must be a JSON object")
+        validate.only_fields(body, ("seq",))
+        seq = body.get("seq")
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= 10**9:
+            raise InvalidInput("seq", "must be a whole number")
+        return cls(seq=seq)
+
+
+def mark_read(actor: Actor, chat_id: str, mark: ReadMark) -> None:
+    """The chat's operator has seen its messages up to `mark.seq`: its unread
+    count starts again from 0, unless a message came after that seq (then the
+    count stays, and the console marks again when it shows that one). Anyone
+    else's read (an admin looking in) changes nothing."""
+    head = heads.readable(actor, chat_id)
+    if actor.is_customer or head.operator_id != actor.subject_id or not head.unread:
+        return
+    try:
+        head.update(actions=[ChatHead.unread.set(0)],
+                    condition=(ChatHead.operator_id == actor.subject_id)
+                    & (ChatHead.last_seq <= mark.seq))
+    except UpdateError as error:
+        if not retries.lost_race(error):
+            raise
+
+
+@dataclass(frozen=True)
 class InfoChange:
     """The Save button's change (R-CON-6): customer fields to set (None removes
     one) and the chat's category, when given (None clears it)."""
@@ -572,8 +610,12 @@ def save_info(actor: Actor, chat_id: str, change: InfoChange) -> Chat:
         try:
             with transaction() as writes:
                 writes.update(chat, actions=_info_actions(chat, change.customer, category_id),
-                              condition=Chat.category_id.does_not_exist() if old_category is None
-                              else Chat.category_id == old_category)
+                              condition=_as_read(chat))
+                before = chat.customer or {}
+                after = {**before, **change.customer}
+                search_terms.add_to(writes, chat.service_id, chat.chat_id, chat.created_at,
+                                    old=(before.get("name"), before.get("email")),
+                                    new=(after.get("name"), after.get("email")))
                 categories.usage_actions(writes, chat.service_id, old_category, category_id)
                 if change.customer:
                     writes.update(
@@ -590,6 +632,17 @@ def save_info(actor: Actor, chat_id: str, change: InfoChange) -> Chat:
         return Chat.get(chat.chat_id, consistent_read=True)
 
     return retries.until_committed(attempt)
+
+
+def _as_read(chat: Chat) -> Any:
+    """The chat's category, name and email are still those read (the category's
+    count, and the name's and email's search pieces, are moved from them)."""
+    condition = None
+    for attribute, value in ((Chat.category_id, chat.category_id),
+                             (Chat.name_key, chat.name_key), (Chat.email_key, chat.email_key)):
+        clause = attribute.does_not_exist() if value is None else attribute == value
+        condition = clause if condition is None else condition & clause
+    return condition
 
 
 def _info_actions(chat: Chat, changes: dict[str, Any], category_id: str | None) -> list[Any]:

@@ -19,6 +19,7 @@ from typing import Any
 from chalicelib import clock, cursors
 from chalicelib.errors import InvalidInput
 from chalicelib.models import Chat
+from chalicelib.services import search_terms
 from chalicelib.services.chat_index import normalize_name
 
 DEFAULT_DAYS = 30
@@ -230,6 +231,8 @@ def search_page(
 ) -> Page:
     """One page of the search, newest first."""
     start_key = decode_cursor(cursor, search) if cursor else None
+    if search_terms.searchable(search.q):
+        return _partial_page(service_id, search, limit, start_key)
     chosen = plan(service_id, search)
     condition = _filter_condition(service_id, search, chosen.filtered)
     found: list[str] = []
@@ -257,6 +260,50 @@ def search_page(
         next_cursor=encode_cursor(last_key, search) if last_key else None,
         index_items_read=read,
     )
+
+
+def _partial_page(
+    service_id: str, search: HistoryFilter, limit: int, start_key: dict[str, Any] | None
+) -> Page:
+    """A search by part of a name or email (R-CH-3b): the term index gives the
+    matching chats newest first; the other filters are checked on the chats."""
+    others = tuple(sorted(
+        name for name in ("operator_id", "category_id", "rating", "channel", "status")
+        if getattr(search, name) is not None
+    ))
+    found: list[Chat] = []
+    read = 0
+    last_key = start_key
+    budget = limit * READ_BUDGET_PAGES
+    while len(found) < limit and read < budget:
+        page = next(search_terms.query(
+            service_id, search.q or "", search.start, _just_before(search.end),
+            last_key=last_key, page_size=min(limit - len(found), budget - read),
+        ))
+        read += int(page.get("ScannedCount", 0))
+        chat_ids = [item["record_id"]["S"] for item in page.get("Items", [])]
+        found.extend(chat for chat in _full_chats(chat_ids)
+                     if _matches(chat, service_id, search, others))
+        last_key = page.get("LastEvaluatedKey")
+        if last_key is None:
+            break
+    return Page(
+        chats=found,
+        next_cursor=encode_cursor(last_key, search) if last_key else None,
+        index_items_read=read,
+    )
+
+
+def _matches(chat: Chat, service_id: str, search: HistoryFilter, names: tuple[str, ...]) -> bool:
+    """The filters `names` (as _filter_condition has them) on a chat read."""
+    keys = {
+        "status": (chat.status_key, search.status),
+        "operator_id": (chat.operator_key, search.operator_id),
+        "category_id": (chat.category_key, search.category_id),
+        "rating": (chat.rating_key, search.rating),
+        "channel": (chat.channel_key, search.channel),
+    }
+    return all(keys[name][0] == f"{service_id}#{keys[name][1]}" for name in names)
 
 
 def _just_before(end_iso: str) -> str:

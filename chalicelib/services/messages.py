@@ -246,6 +246,12 @@ def _add_message_writes(
     client-id guard, and until the chat is answered the chat item too."""
     sender_condition = _may_send(actor, head)
     head_actions = [*cost.in_head(head), _spend_allowance(actor, head, now)]
+    # The operator's unread count: a customer message adds one; the chat's
+    # operator answering has read it all.
+    if actor.is_customer:
+        head_actions.append(ChatHead.unread.add(1))
+    elif actor.subject_id == head.operator_id and head.unread:
+        head_actions.append(ChatHead.unread.set(0))
     reply = None
     if not actor.is_customer and not head.replied:
         reply = _Reply.to(Chat.get(head.chat_id, consistent_read=True), now)

@@ -98,11 +98,17 @@ def choose(
     service_settings: dict[str, Any],
     *,
     spread: bool = False,
-) -> Operator:
+) -> Operator | None:
     """R-RT-1: the sticky operator when the setting is on, else the fewest open
     chats, ties to the longest since last assignment. A requeued chat goes to
-    someone else than the operator it was taken from, when anyone else can.
-    `spread` picks at random among the equally loaded (after a lost race)."""
+    someone else than the operator it was taken from, when anyone else can; a
+    chat its operator transferred back to the queue (R-TR-1) never goes back to
+    them (None: nobody else can take it now). `spread` picks at random among the
+    equally loaded (after a lost race)."""
+    if chat.skip_operator_id and chat.transferred_from == chat.skip_operator_id:
+        candidates = [op for op in candidates if op.operator_id != chat.skip_operator_id]
+        if not candidates:
+            return None
     if service_settings.get("sticky_assignment") and chat.sticky_operator_id:
         for op in candidates:
             if op.operator_id == chat.sticky_operator_id:
@@ -125,6 +131,13 @@ def queue_actions(chat: Chat, queued_at: str, now: datetime) -> list[Any]:
         Chat.queued_at.set(queued_at),
         *sweep_actions(chat.chat_id, now + timedelta(seconds=QUEUE_RECHECK_S)),
     ]
+
+
+def front_of_queue(now: datetime) -> str:
+    """A queue place ahead of every chat queued by time (theirs are ISO times,
+    which start with a digit): a chat transferred back is next (R-TR-1), and of
+    two such, the one transferred back first."""
+    return "!" + (clock.iso(now) or "")
 
 
 def waiting_chats(service_id: str, known: Iterable[Chat] = ()) -> list[Chat]:
@@ -267,6 +280,9 @@ def drain(
             )
             chat = random.choice(queue[: max(1, free)]) if spread else queue[0]  # noqa: S311
             operator = choose(chat, candidates, service_settings, spread=spread)
+            if operator is None:
+                queue.remove(chat)  # only its giver could take it: it waits for someone else
+                continue
             if operator.operator_id not in conns:
                 conns[operator.operator_id] = realtime.operator_entries(operator.operator_id)
             outcome = try_assign(

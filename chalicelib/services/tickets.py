@@ -8,8 +8,8 @@ from typing import Any
 
 from chalicelib import auth, clock, cursors, validate
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.models import Chat, ChatStatus, Message, Ticket
-from chalicelib.services import access, categories, messages
+from chalicelib.models import Chat, ChatStatus, Message, Note, Ticket
+from chalicelib.services import access, categories, messages, notes
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import ChatView, customer_json
 
@@ -102,8 +102,9 @@ def list_page(
     return tickets, _cursor(actor.service_id, page.get("LastEvaluatedKey"))
 
 
-def chat_history(actor: Actor, ticket_id: str) -> tuple[ChatView, list[Message]]:
-    """The ticket's "chat history" tab: the chat and its whole transcript."""
+def chat_history(actor: Actor, ticket_id: str) -> tuple[ChatView, list[Message], list[Note]]:
+    """The ticket's "chat history" tab: the chat, its whole transcript and its
+    internal notes (shown marked, R-NOTE-1)."""
     ticket = get_ticket(actor, ticket_id)
     if not ticket.chat_id:
         raise NotFound("the ticket has no chat")
@@ -111,7 +112,8 @@ def chat_history(actor: Actor, ticket_id: str) -> tuple[ChatView, list[Message]]
     transcript = messages.messages_after(chat.chat_id, 0)
     last_seq = int(transcript[-1].seq) if transcript else 0
     path = categories.category_path(chat.service_id, chat.category_id)
-    return ChatView(chat, last_seq=last_seq, category_path=path), transcript
+    chat_notes = notes.read(chat.chat_id) if chat.note_count else []
+    return ChatView(chat, last_seq=last_seq, category_path=path), transcript, chat_notes
 
 
 def to_json(ticket: Ticket) -> dict[str, Any]:

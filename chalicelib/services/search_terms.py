@@ -1,0 +1,128 @@
+"""Partial search (R-CH-3b): a chat is found by any part of its customer's name
+(Japanese included, width- and kana-insensitive) or email address.
+
+Each chat keeps one small item (models.SearchTerm) per distinct two-character
+piece of its folded name and email (`textfold.compact`: `田中 太郎` → pieces
+`田中`, `中太`, `太郎`), keyed `<service>#chat#<piece>` and sorted by the chat's
+creation time. A search for `q` queries the piece `q` starts with, newest
+first, within the period, and keeps the items whose folded text contains all of
+`q`: the items are tiny (a key and the folded name and email), so a page reads
+little beyond the chats it returns.
+
+The pieces are written in the transaction that sets the name or email (the
+chat's start, the Save button), and removed in the one that changes it, so the
+index never disagrees with the chat. Pieces start within the first
+NAME_CHARS characters of a name and EMAIL_CHARS of an email: that bounds a
+transaction (a Save that changes both rewrites at most 2 x 46 items) and the
+write cost (docs/performance.md); a longer name is found by any part that starts
+within them, its whole name included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import textfold
+from chalicelib.models import SearchTerm
+
+CHAT = "chat"
+NAME_CHARS = 18
+EMAIL_CHARS = 30
+MIN_QUERY = 2
+_SEPARATOR = "\n"  # never in a compact value (no white space there)
+
+
+def needle(q: str) -> str:
+    """The folded form of a search, as the index holds names and emails."""
+    return textfold.compact(q)
+
+
+def searchable(q: str | None) -> bool:
+    return q is not None and len(needle(q)) >= MIN_QUERY
+
+
+def _text(name: str | None, email: str | None) -> str:
+    return f"{textfold.compact(name or '')}{_SEPARATOR}{textfold.compact(email or '')}"
+
+
+def pieces(name: str | None, email: str | None) -> set[str]:
+    found: set[str] = set()
+    for value, cap in ((name, NAME_CHARS), (email, EMAIL_CHARS)):
+        folded = textfold.compact(value or "")[:cap]
+        found.update(folded[i:i + 2] for i in range(len(folded) - 1))
+    return found
+
+
+def _term(service_id: str, piece: str, kind: str = CHAT) -> str:
+    return f"{service_id}#{kind}#{piece}"
+
+
+def _at(created_at: str, record_id: str) -> str:
+    return f"{created_at}#{record_id}"
+
+
+def add_to(
+    writes: TransactWrite,
+    service_id: str,
+    record_id: str,
+    created_at: str,
+    *,
+    old: tuple[str | None, str | None] | None,
+    new: tuple[str | None, str | None],
+    kind: str = CHAT,
+) -> int:
+    """The index items of a record whose name and email change from `old` (None:
+    a new record) to `new`, added to `writes`; returns how many."""
+    old_pieces = pieces(*old) if old else set()
+    new_pieces = pieces(*new)
+    text = _text(*new)
+    unchanged = old is not None and _text(*old) == text
+    at = _at(created_at, record_id)
+    count = 0
+    for piece in sorted(old_pieces - new_pieces):
+        writes.delete(SearchTerm(term=_term(service_id, piece, kind), at=at))
+        count += 1
+    for piece in sorted(new_pieces - old_pieces if unchanged else new_pieces):
+        writes.save(SearchTerm(term=_term(service_id, piece, kind), at=at,
+                               record_id=record_id, text=text))
+        count += 1
+    return count
+
+
+def items_for(
+    service_id: str, record_id: str, created_at: str, name: str | None, email: str | None,
+    kind: str = CHAT,
+) -> list[SearchTerm]:
+    """The index items of a record as it is (the upgrade of records written before
+    the index existed writes these)."""
+    text = _text(name, email)
+    return [SearchTerm(term=_term(service_id, piece, kind), at=_at(created_at, record_id),
+                       record_id=record_id, text=text)
+            for piece in sorted(pieces(name, email))]
+
+
+def query(
+    service_id: str,
+    q: str,
+    start: str,
+    end: str,
+    *,
+    last_key: dict[str, Any] | None,
+    page_size: int,
+    kind: str = CHAT,
+) -> Iterator[dict[str, Any]]:
+    """One page of matching index items (newest first) created in [start, end]:
+    DynamoDB's raw page (`Items`, `ScannedCount`, `LastEvaluatedKey`)."""
+    folded = needle(q)
+    condition = SearchTerm.text.contains(folded) if len(folded) > MIN_QUERY else None
+    results = SearchTerm.query(
+        _term(service_id, folded[:MIN_QUERY], kind),
+        SearchTerm.at.between(start, end + "~"),
+        filter_condition=condition,
+        scan_index_forward=False,
+        last_evaluated_key=last_key,
+        page_size=page_size,
+    )
+    return results.page_iter
