@@ -4,7 +4,7 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import admin, auth, frame, operator, records, sweeps, widget, ws
+from chalicelib.api import admin, auth, canned, frame, operator, records, sweeps, widget, ws
 
 app = Chalice(app_name="helpdesk-chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -15,6 +15,7 @@ app.register_blueprint(widget.routes)
 app.register_blueprint(frame.routes)
 app.register_blueprint(operator.routes)
 app.register_blueprint(records.routes)
+app.register_blueprint(canned.routes)
 
 
 @app.on_ws_connect()

@@ -13,6 +13,8 @@ contents are listed in one place:
 | cmid | a message's client id in its chat (a retry stores once) | 2 days |
 | openchats | the cap on chats open at once from one address | 2 days after use |
 | exports | the cap on exports running at once in a service | 30 min after use |
+| canned | the guard making a canned response's folded shortcut unique in its set | never |
+| cannedcount | how many canned responses a set holds (its cap) | never |
 """
 
 from __future__ import annotations
@@ -52,3 +54,12 @@ def open_chats(service_id: str, ip: str) -> str:
 
 def running_exports(service_id: str) -> str:
     return f"exports#{service_id}"
+
+
+def canned_shortcut(service_id: str, set_name: str, folded_shortcut: str) -> str:
+    """`set_name`: `s` (the service's set) or `p.<operator_id>` (a personal one)."""
+    return f"canned#{service_id}#{set_name}#{folded_shortcut}"
+
+
+def canned_count(service_id: str, set_name: str) -> str:
+    return f"cannedcount#{service_id}#{set_name}"

@@ -28,6 +28,20 @@ CATEGORIES: dict[str, Any] = {
     "アカウント / Account": {"ログイン / Sign-in": {}, "請求 / Billing": {}},
     "その他 / Other": {},
 }
+# The service's canned responses (R-CAN-1): shortcut → (title, text).
+CANNED = {
+    "henpin": ("返品について",
+               "{{customer.name}}様\nお問い合わせありがとうございます。返品はお届けから7日以内に"
+               "承ります。ご注文番号をお知らせください。"),
+    "thanks": ("ありがとう",
+               "{{customer.name}}様、ご利用いただきありがとうございました。"
+               "またのお問い合わせをお待ちしております。"),
+    "hello": ("Hello",
+              "Hello {{customer.name}}, this is {{operator.name}} from {{service.name}}. "
+              "How can I help you today?"),
+    "hours": ("営業時間",
+              "営業時間は平日9時から18時までです。土日祝日のお問い合わせには翌営業日にお返事いたします。"),
+}
 
 
 def seed_demo_service(password: str) -> list[str]:
@@ -58,6 +72,8 @@ def seed_demo_service(password: str) -> list[str]:
         created.append(f"operator {OPERATOR_EMAIL}")
     if _add_categories(service.service_id):
         created.append("categories")
+    if _add_canned_responses(service.service_id):
+        created.append("canned responses")
     return created
 
 
@@ -96,4 +112,22 @@ def _add_categories(service_id: str) -> bool:
             add(children, categories.create(service_id, new).category_id)
 
     add(CATEGORIES, None)
+    return True
+
+
+def _add_canned_responses(service_id: str) -> bool:
+    """The service's set, written by the demo admin; a set that has any (an
+    admin's own, or the demo's, some since deleted) is left alone."""
+    from chalicelib.services import canned, operators
+    from chalicelib.services.access import Actor
+
+    admin = operators.find_by_email(service_id, ADMIN_EMAIL)
+    if admin is None:
+        return False
+    actor = Actor(service_id, "admin", admin.operator_id, admin.name)
+    if any(c.scope == "service" for c in canned.list_for(actor)):
+        return False
+    for shortcut, (title, text) in CANNED.items():
+        canned.create(actor, canned.NewCanned.checked(
+            {"scope": "service", "shortcut": shortcut, "title": title, "text": text}))
     return True

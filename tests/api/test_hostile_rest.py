@@ -7,8 +7,9 @@ import json
 import pytest
 
 from app import app
-from chalicelib.models import Category, Operator, Ticket
+from chalicelib.models import CannedResponse, Category, Operator, Ticket
 from tests.api.helpers import login
+from tests.conftest import make_tenant
 
 BODIES = [
     "",
@@ -26,6 +27,20 @@ BODIES = [
                 "from": "2026-02-30", "to": "9999-12-31"}),
     "{" * 5000,
     "[" * 100_000,
+    # Canned responses (R-CAN-1): oversize, wrong types, templates that are not
+    # the three variables.
+    json.dumps({"scope": "service", "shortcut": "x" * 33, "title": "t" * 101,
+                "text": "x" * 5001}),
+    json.dumps({"scope": ["service"], "shortcut": 1, "title": None, "text": {"a": 1}}),
+    json.dumps({"scope": "personal", "shortcut": "hi", "title": "t",
+                "text": "{{<script>alert(1)</script>}}"}),
+    json.dumps({"scope": "personal", "shortcut": "hi", "title": "t",
+                "text": "{{constructor}} {{__proto__}} {{ customer.name"}),
+    json.dumps({"scope": "personal", "shortcut": "<img\u00a0src=x>", "title": "t", "text": "t"}),
+    # Notes, transfer and read marks (R-NOTE-1, R-TR-1): oversize, wrong types.
+    json.dumps({"text": "x" * 5001, "note": "y" * 5001, "operator_id": "z" * 101}),
+    json.dumps({"operator_id": {"$ne": None}, "note": ["x"], "seq": 1e309}),
+    json.dumps({"seq": -1, "text": "<script>alert(1)</script>", "operator_id": "../admin"}),
 ]
 IDS = ["nope", "%00", "..%2F..%2Fetc", "x" * 300, "ch_' OR 1=1 --", "%F0%9F%98%80"]
 QUERIES = ["?from=%00&to=1e309", "?limit=-5&cursor=%%%", "?after_seq=99999999999999",
@@ -42,12 +57,14 @@ def _routes():
 def _fill(path, value):
     return path.replace("{chat_id}", value).replace("{ticket_id}", value).replace(
         "{export_id}", value).replace("{category_id}", value).replace(
-        "{operator_id}", value).replace("{key}", value).replace("{customer_id}", value)
+        "{operator_id}", value).replace("{key}", value).replace("{customer_id}", value).replace(
+        "{canned_id}", value)
 
 
 def _counts(service_id):
     return (sum(1 for _ in Category.query(service_id)), sum(1 for _ in Operator.query(service_id)),
-            sum(1 for _ in Ticket.by_service.query(service_id)))
+            sum(1 for _ in Ticket.by_service.query(service_id)),
+            sum(1 for _ in CannedResponse.query(service_id)))
 
 
 @pytest.mark.parametrize(("path", "method"), sorted(_routes()))
@@ -79,3 +96,21 @@ def test_strange_ids_are_404_or_400_never_5xx(client, tenant, value):
                  "/operators/{operator_id}", "/widget/{key}/config"):
         status, payload = admin.get(_fill(path, value))
         assert status in (400, 404), (path, value, payload)
+
+
+def test_canned_ids_of_another_service_or_malformed_are_404(client, tenant):
+    other = make_tenant("globex")
+    theirs = login(client, other.service_id, other.admin_email)
+    status, taken = theirs.post("/canned-responses", {"scope": "service", "shortcut": "hi",
+                                                      "title": "Hi", "text": "Hello"})
+    assert status == 201, taken
+    admin = login(client, tenant.service_id, tenant.admin_email)
+    for value in [taken["canned_id"], *IDS, "s.", "p..x", "s.unknown0000000",
+                  f"p.{tenant.admin_id}.unknown", "s.a.b"]:
+        target = _fill("/canned-responses/{canned_id}", value)
+        status, payload = admin.put(target, {"title": "stolen"})
+        assert status == 404, (target, payload)
+        status, payload = admin.delete(target)
+        assert status == 404, (target, payload)
+    assert theirs.get("/canned-responses")[1]["canned_responses"] == [taken]
+    assert admin.get("/canned-responses")[1]["canned_responses"] == []

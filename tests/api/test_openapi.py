@@ -260,6 +260,64 @@ def _chat_day(desk: Desk) -> None:
     _ok(operator.get("/me"), 401)
 
 
+def _workbench_day(desk: Desk) -> None:
+    """Notes, read marks and transfers, with their refusals."""
+    first, console = desk.operator(max_chats=3)
+    customer = desk.customer(ip="203.0.113.61")
+    chat_id = customer.request({"type": "chat.start", "consent": True,
+                                "name": "Taro"})["chat"]["chat_id"]
+    second, _ = desk.operator(max_chats=3)
+    if _ok(desk.admin.get(f"/chats/{chat_id}"))["operator_id"] != first.operator_id:
+        _ok(desk.admin.post(f"/chats/{chat_id}/transfer", {"operator_id": first.operator_id}))
+    _ok(first.post(f"/chats/{chat_id}/open"))
+    customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "w1",
+                      "text": "Hello?"})
+    assert _ok(first.get("/chats"))["chats"][0]["unread"] == 1
+    _ok(first.post(f"/chats/{chat_id}/read", {"seq": 2}), 204)
+    _ok(first.post(f"/chats/{chat_id}/read", {"seq": "2"}), 400)
+    _ok(first.post(f"/chats/{chat_id}/notes", {"text": "Prefers email"}), 201)
+    _ok(first.post(f"/chats/{chat_id}/notes", {"text": ""}), 400)
+    _ok(first.get(f"/chats/{chat_id}/notes"))
+    _ok(first.get("/chats/nope/notes"), 404)
+    _ok(first.get(f"/chats/{chat_id}/transfer-targets"))
+    _ok(first.get("/chats/nope/transfer-targets"), 404)
+    _ok(second.post(f"/chats/{chat_id}/transfer", {}), 403)
+    _ok(first.post(f"/chats/{chat_id}/transfer", {"operator_id": "nope"}), 404)
+    _ok(first.post(f"/chats/{chat_id}/transfer", {"operator_id": 5}), 400)
+    _ok(first.post(f"/chats/{chat_id}/transfer",
+                   {"operator_id": second.operator_id, "note": "Over to you"}))
+    _ok(first.post(f"/chats/{chat_id}/transfer", {}), 403)
+    _ok(second.post(f"/chats/{chat_id}/end"))
+    _ok(second.post(f"/chats/{chat_id}/transfer", {}), 409)
+    console.close()
+
+
+def _canned_day(desk: Desk) -> None:
+    """Canned responses (R-CAN-1): the service's set, a personal one, their refusals."""
+    admin = desk.admin
+    operator, _ = desk.operator(online=False)
+    hello = _ok(admin.post("/canned-responses", {"scope": "service", "shortcut": "hello",
+                                                 "title": "Hello", "text": "Hi {{customer.name}}"}),
+                201)
+    mine = _ok(operator.post("/canned-responses", {"scope": "personal", "shortcut": "ﾍﾝﾋﾟﾝ",
+                                                   "title": "返品", "text": "返品です"}), 201)
+    _ok(admin.post("/canned-responses", {"scope": "service", "shortcut": "HELLO", "title": "x",
+                                         "text": "x"}), 409)
+    _ok(operator.post("/canned-responses", {"scope": "service", "shortcut": "x", "title": "x",
+                                            "text": "x"}), 403)
+    _ok(admin.post("/canned-responses", {"scope": "service", "shortcut": "x", "title": "x",
+                                         "text": "{{constructor}}"}), 400)
+    _ok(operator.get("/canned-responses?q=へんぴん"))
+    _ok(operator.get("/canned-responses?q=" + "a" * 101), 400)
+    _ok(operator.put(f"/canned-responses/{mine['canned_id']}", {"shortcut": "henpin"}))
+    _ok(operator.put(f"/canned-responses/{hello['canned_id']}", {"title": "Hi"}), 403)
+    _ok(admin.put("/canned-responses/s.nope", {"title": "x"}), 404)
+    _ok(admin.put(f"/canned-responses/{hello['canned_id']}", {"shortcut": 3}), 400)
+    _ok(operator.delete(f"/canned-responses/{hello['canned_id']}"), 403)
+    _ok(admin.delete(f"/canned-responses/{hello['canned_id']}"), 204)
+    _ok(admin.delete(f"/canned-responses/{hello['canned_id']}"), 404)
+
+
 def _mistakes(desk: Desk) -> None:
     """Requests that once answered 500: odd digits, years out of range, a body
     in another media type (Chalice's own 415 was not the error shape)."""
@@ -295,6 +353,8 @@ def test_real_responses_are_what_the_document_promises(desk, exchanges, monkeypa
     make_tenant("other")
     _admin_day(desk)
     _chat_day(desk)
+    _canned_day(desk)
+    _workbench_day(desk)
     _mistakes(desk)
     _limits(desk, monkeypatch)
 

@@ -3,7 +3,8 @@ categories in Japanese and English; a demo seeded by an earlier version gets the
 at the next start, unless an admin changed them."""
 
 from chalicelib.models import Service
-from chalicelib.services import categories, settings, tenants
+from chalicelib.services import canned, categories, settings, tenants
+from chalicelib.services.access import Actor
 from infra.local import seed
 
 PASSWORD = "demo-password-1"
@@ -44,3 +45,16 @@ def test_a_demo_an_admin_changed_is_left_alone(aws):
     seed.seed_demo_service(PASSWORD)
     found = _settings()
     assert (found["timezone"], found["greeting"]) == ("UTC", "Our own greeting")
+
+
+def test_the_demo_has_canned_responses_once(aws):
+    seed.seed_demo_service(PASSWORD)
+    seed.seed_demo_service(PASSWORD)
+    admin = Actor(seed.DEMO_SERVICE_ID, "admin", "op_any")
+    listed = canned.list_for(admin)
+    found = {c.shortcut: c for c in listed}
+    assert len(listed) == len(found) == 4
+    assert set(found) == set(seed.CANNED) == {"henpin", "thanks", "hello", "hours"}
+    assert found["henpin"].title == "返品について"
+    assert found["henpin"].text.startswith("{{customer.name}}様")
+    assert all(c.scope == "service" for c in found.values())
