@@ -57,6 +57,7 @@ def me(call: Call) -> dict[str, Any]:
         "timezone": found.timezone,
         "languages": found.languages,
         "default_language": found.default_language,
+        "service_name": found.service_name,
     }
 
 

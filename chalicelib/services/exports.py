@@ -35,6 +35,7 @@ from chalicelib.services import (
     heads,
     history,
     messages,
+    notes,
     retries,
     settings,
 )
@@ -302,6 +303,25 @@ def _with_messages(chats: Iterator[Chat]) -> Iterator[tuple[Chat, list[Message]]
             yield from ((chat, ready[1][chat.chat_id]) for chat in ready[0])
 
 
+def _transcript_rows(chat: Chat, found: list[Message]) -> list[dict[str, Any]]:
+    """The messages sheet's rows of a chat: its messages and, marked by their
+    kind, its internal notes (R-NOTE-1), in time order (a chat without notes
+    costs no read)."""
+    rows = [messages.message_json(m) for m in found]
+    if not chat.note_count:
+        return rows
+    for note in notes.read(chat.chat_id):
+        rows.append({
+            "chat_id": chat.chat_id,
+            "seq": None,
+            "kind": note.kind or notes.NOTE_KIND,
+            "created_at": note.created_at,
+            "sender": {"role": "operator", "name": note.author_name},
+            "text": note.text,
+        })
+    return sorted(rows, key=lambda row: (row["created_at"] or "", row["seq"] or 0))
+
+
 def _language(job: ExportJob) -> str:
     """The language the export was asked in (its service's default when the
     request named none); English for a job of a version before languages."""
@@ -326,7 +346,7 @@ def run(export_id: str) -> None:
 
     def chats_as_json() -> Iterator[dict[str, Any]]:
         for chat, found in _with_messages(history.all_matching(job.service_id, search)):
-            transcript[chat.chat_id] = [messages.message_json(m) for m in found]
+            transcript[chat.chat_id] = _transcript_rows(chat, found)
             last_seq = int(found[-1].seq) if found else 0
             path = paths.get(chat.category_id or "", [])
             yield chat_json(ChatView(chat, last_seq=last_seq, category_path=path))

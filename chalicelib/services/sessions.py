@@ -203,13 +203,15 @@ class Me:
     timezone: str
     languages: list[str]
     default_language: str
+    service_name: str
 
 
 def me(caller: Caller) -> Me:
     operator = operators.get_operator(caller.service_id, caller.operator_id)
-    found = settings.current(tenants.get_service(caller.service_id))
+    service = tenants.get_service(caller.service_id)
+    found = settings.current(service)
     return Me(operator, found["timezone"], list(found["languages"]),
-              found["default_language"])
+              found["default_language"], str(service.name))
 
 
 def ws_ticket(caller: Caller) -> dict[str, str]:

@@ -102,6 +102,8 @@ MESSAGE_COLUMNS: list[Column] = [
     Column("sender", lambda m: m["sender"]["role"], coded=True),
     Column("sender_name", lambda m: m["sender"].get("name")),
     Column("text", lambda m: m["text"], "long"),
+    # A message, or an internal note (R-NOTE-1), which has no seq.
+    Column("kind", lambda m: m.get("kind", "message"), coded=True),
 ]
 
 

@@ -280,6 +280,20 @@ def test_export_writes_the_search_result_to_a_workbook(desk):
     assert cell.data_type == "s"
 
 
+def test_an_export_lists_internal_notes_marked_by_their_kind(desk):
+    """R-NOTE-1: the messages sheet has the notes in time order, marked."""
+    api = _operator(desk)
+    chat_id = _handled_chat(desk, api, desk.customer())
+    assert api.post(f"/chats/{chat_id}/notes", {"text": "Refund approved by lead"})[0] == 201
+    job = api.post("/history/exports", {"language": "en"})[1]
+    job = api.get(f"/history/exports/{job['export_id']}")[1]
+    rows = list(_download(job["url"])["Messages"].iter_rows(values_only=True))
+    assert rows[0][3:7] == ("Sender", "Sender name", "Text", "Kind")
+    kinds = [(row[6], row[5]) for row in rows[1:]]
+    assert kinds[-1] == ("Internal note", "Refund approved by lead")
+    assert ("Message", "=1+1 my order is late") in kinds
+
+
 def test_an_export_is_in_the_services_zone_and_the_readers_language(desk):
     """R-TZ-1, R-I18N-2: a Tokyo service's export asked from the Japanese console:
     Japanese headers and values, local times with the zone in the header, the

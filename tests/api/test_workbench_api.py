@@ -402,3 +402,19 @@ def test_partial_search_combines_with_other_filters(desk, named):
         "cursor": body["next_cursor"]}))
     assert status == 200 and len(more["chats"]) == 1
     assert more["chats"][0]["chat_id"] != body["chats"][0]["chat_id"]
+
+
+def test_hostile_bodies_on_a_real_chat_store_nothing(desk, held):
+    """The hostile corpus on notes, transfer and read marks of a chat that
+    exists: a clean 4xx, no note, the chat unmoved. (An empty body is `{}`: a
+    transfer back to the queue, which is no bad input.)"""
+    from tests.api.test_hostile_rest import BODIES
+
+    chat_id, _, (api1, _), _ = held
+    for path in ("notes", "transfer", "read"):
+        for body in BODIES[1:]:
+            status, payload = api1.call("POST", f"/chats/{chat_id}/{path}", body)
+            assert 400 <= status < 500, (path, body[:40], payload)
+            assert set(payload) == {"code", "message"}, payload
+    assert list(Note.query(chat_id)) == []
+    assert Chat.get(chat_id).operator_id == api1.operator_id
