@@ -26,6 +26,8 @@ DEFAULT_DAYS = 30
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 READ_BUDGET_PAGES = 5
+TERM_BUDGET_ITEMS = 40
+TERM_PAGE_ITEMS = 200
 STATUSES = ("processed", "unprocessed")
 FIRST_YEAR, LAST_YEAR = 1900, 9998
 
@@ -262,6 +264,15 @@ def search_page(
     )
 
 
+def read_budget(search: HistoryFilter, limit: int) -> int:
+    """The index items a page may read at most. Term index items are a few dozen
+    bytes (a chat is a kilobyte or more), so a partial search may read many more
+    of them than a filtered chat index's."""
+    if search_terms.searchable(search.q):
+        return limit * TERM_BUDGET_ITEMS
+    return limit * READ_BUDGET_PAGES
+
+
 def _partial_page(
     service_id: str, search: HistoryFilter, limit: int, start_key: dict[str, Any] | None
 ) -> Page:
@@ -274,17 +285,29 @@ def _partial_page(
     found: list[Chat] = []
     read = 0
     last_key = start_key
-    budget = limit * READ_BUDGET_PAGES
+    budget = read_budget(search, limit)
     while len(found) < limit and read < budget:
         page = next(search_terms.query(
             service_id, search.q or "", search.start, _just_before(search.end),
-            last_key=last_key, page_size=min(limit - len(found), budget - read),
+            last_key=last_key,
+            page_size=min(max(limit - len(found), TERM_PAGE_ITEMS), budget - read),
         ))
         read += int(page.get("ScannedCount", 0))
-        chat_ids = [item["record_id"]["S"] for item in page.get("Items", [])]
-        found.extend(chat for chat in _full_chats(chat_ids)
-                     if _matches(chat, service_id, search, others))
+        items = list(page.get("Items", []))
         last_key = page.get("LastEvaluatedKey")
+        # Chats are read only as many as the page still needs (more if the
+        # other filters turn some down).
+        while items and len(found) < limit:
+            taken, items = items[:limit - len(found)], items[limit - len(found):]
+            chats = {chat.chat_id: chat for chat in _full_chats(
+                [item["record_id"]["S"] for item in taken])}
+            for item in taken:
+                chat = chats.get(item["record_id"]["S"])
+                if chat is not None and _matches(chat, service_id, search, others):
+                    found.append(chat)
+            if len(found) == limit and (items or last_key):
+                # The page ends at this row: the next one starts after it.
+                last_key = {"term": taken[-1]["term"], "at": taken[-1]["at"]}
         if last_key is None:
             break
     return Page(

@@ -4,18 +4,19 @@
 Each chat keeps one small item (models.SearchTerm) per distinct two-character
 piece of its folded name and email (`textfold.compact`: `田中 太郎` → pieces
 `田中`, `中太`, `太郎`), keyed `<service>#chat#<piece>` and sorted by the chat's
-creation time. A search for `q` queries the piece `q` starts with, newest
-first, within the period, and keeps the items whose folded text contains all of
-`q`: the items are tiny (a key and the folded name and email), so a page reads
-little beyond the chats it returns.
+creation time. A search for `q` queries one piece of `q` (the one likely rarest:
+digits and Japanese characters before common letters), newest first within the
+period, and keeps the items whose folded text contains all of `q`: the items
+are tiny (a key and the folded name and email), so a page reads little beyond
+the chats it returns.
 
 The pieces are written in the transaction that sets the name or email (the
 chat's start, the Save button), and removed in the one that changes it, so the
-index never disagrees with the chat. Pieces start within the first
+index never disagrees with the chat. Pieces are taken from the first
 NAME_CHARS characters of a name and EMAIL_CHARS of an email: that bounds a
 transaction (a Save that changes both rewrites at most 2 x 46 items) and the
-write cost (docs/performance.md); a longer name is found by any part that starts
-within them, its whole name included."""
+write cost (docs/performance.md); a longer name is found by any part within
+them."""
 
 from __future__ import annotations
 
@@ -103,6 +104,31 @@ def items_for(
             for piece in sorted(pieces(name, email))]
 
 
+# English letters by how often they occur in names and addresses (most first):
+# a piece of common letters is in many records, one with a digit, a rare letter
+# or a Japanese character in few.
+_COMMON = "eaorinstlhdcumkygpbfwvjzxq"
+
+
+def _rarity(piece: str) -> float:
+    score = 0.0
+    for char in piece:
+        if char in _COMMON:
+            score += _COMMON.index(char) / len(_COMMON)
+        elif char in "@.-_":
+            score += 0.0  # in every email
+        else:
+            score += 2.0  # a digit, a Japanese character, …
+    return score
+
+
+def _probe(folded: str) -> str:
+    """The piece of the search whose index partition is likely the smallest:
+    the one read; the whole search is then checked on each item's text."""
+    candidates = [folded[i:i + 2] for i in range(len(folded) - 1)]
+    return max(candidates, key=lambda piece: (_rarity(piece), -candidates.index(piece)))
+
+
 def query(
     service_id: str,
     q: str,
@@ -118,7 +144,7 @@ def query(
     folded = needle(q)
     condition = SearchTerm.text.contains(folded) if len(folded) > MIN_QUERY else None
     results = SearchTerm.query(
-        _term(service_id, folded[:MIN_QUERY], kind),
+        _term(service_id, _probe(folded), kind),
         SearchTerm.at.between(start, end + "~"),
         filter_condition=condition,
         scan_index_forward=False,

@@ -130,10 +130,18 @@ export const api = {
   chat: (chatId) => get(`/chats/${id(chatId)}`),
   messages: (chatId, afterSeq = 0) => get(`/chats/${id(chatId)}/messages`, { after_seq: afterSeq }),
   openChat: (chatId) => post(`/chats/${id(chatId)}/open`),
+  markRead: (chatId, seq) => post(`/chats/${id(chatId)}/read`, { seq }),
   saveInfo: (chatId, info) => put(`/chats/${id(chatId)}/info`, info),
   requestRating: (chatId) => post(`/chats/${id(chatId)}/rating-request`),
   endChat: (chatId) => post(`/chats/${id(chatId)}/end`),
   createTicket: (chatId, ticket) => post(`/chats/${id(chatId)}/tickets`, ticket),
+  // Internal notes (R-NOTE-1) and transfer (R-TR-1).
+  chatNotes: (chatId) => get(`/chats/${id(chatId)}/notes`),
+  addNote: (chatId, text) => post(`/chats/${id(chatId)}/notes`, { text }),
+  transferTargets: (chatId) => get(`/chats/${id(chatId)}/transfer-targets`),
+  /** To `operatorId`, or back to the queue when it is empty; `note` is the optional handover note. */
+  transferChat: (chatId, { operatorId, note } = {}) =>
+    post(`/chats/${id(chatId)}/transfer`, { ...(operatorId ? { operator_id: operatorId } : {}), ...(note ? { note } : {}) }),
 
   tickets: (cursor) => get("/tickets", { cursor }),
   ticket: (ticketId) => get(`/tickets/${id(ticketId)}`),
@@ -159,4 +167,10 @@ export const api = {
   createOperator: (fields) => post("/operators", fields),
   updateOperator: (operatorId, fields) => put(`/operators/${id(operatorId)}`, fields),
   deleteOperator: (operatorId) => del(`/operators/${id(operatorId)}`),
+
+  // Canned responses (R-CAN-1): the service's set and the caller's personal set.
+  cannedResponses: () => get("/canned-responses"),
+  createCanned: (fields) => post("/canned-responses", fields),
+  updateCanned: (cannedId, fields) => put(`/canned-responses/${id(cannedId)}`, fields),
+  deleteCanned: (cannedId) => del(`/canned-responses/${id(cannedId)}`),
 };

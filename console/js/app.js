@@ -1,6 +1,7 @@
 // The console's entry point: the shell (top bar, navigation), the hash router, and
 // the guard that keeps unsaved edits from being lost by navigating away.
 
+import * as alerts from "./alerts.js";
 import { api, whenUnauthorized } from "./api.js";
 import { h, icon, mount } from "./dom.js";
 import {
@@ -10,6 +11,7 @@ import * as session from "./session.js";
 import * as store from "./store.js";
 import { confirmDialog } from "./ui/dialog.js";
 import { toast, toastError } from "./ui/toast.js";
+import * as cannedView from "./views/canned.js";
 import * as categoriesView from "./views/categories.js";
 import * as chatsView from "./views/chats.js";
 import * as historyView from "./views/history.js";
@@ -26,6 +28,7 @@ const ROUTES = [
   { path: "/history", view: historyView, nav: "history" },
   { path: "/tickets", view: ticketsView, nav: "tickets" },
   { path: "/tickets/:id", view: ticketsView, nav: "tickets" },
+  { path: "/canned", view: cannedView, nav: "canned" },
   { path: "/stats", view: statsView, nav: "stats" },
   { path: "/admin/settings", view: settingsView, nav: "settings", admin: true },
   { path: "/admin/categories", view: categoriesView, nav: "categories", admin: true },
@@ -36,6 +39,7 @@ const NAV = [
   { id: "chats", href: "#/chats", icon: "chat", label: "nav.chats" },
   { id: "history", href: "#/history", icon: "history", label: "nav.history" },
   { id: "tickets", href: "#/tickets", icon: "ticket", label: "nav.tickets" },
+  { id: "canned", href: "#/canned", icon: "canned", label: "nav.canned" },
   { id: "stats", href: "#/stats", icon: "stats", label: "nav.stats" },
 ];
 const ADMIN_NAV = [
@@ -218,6 +222,8 @@ function buildShell() {
   const navLink = (item) =>
     h("a", { class: "nav-link", href: item.href, "data-nav": item.id }, icon(item.icon), h("span", {}, t(item.label)));
 
+  // Sound on/off and "Enable desktop notifications" (R-ALERT-1).
+  const alertControls = alerts.headerControls();
   const main = h("main", { class: "main", id: "main" });
   const nav = h(
     "nav",
@@ -236,6 +242,7 @@ function buildShell() {
     connection,
     zoneNote,
     h("div", { class: "spacer" }),
+    h("div", { class: "alert-controls" }, alertControls.elements),
     languageSelect,
     h("div", { class: "who" },
       h("span", { class: "who-name", "data-testid": "operator-name" }, operator.name || operator.email || ""),
@@ -246,6 +253,7 @@ function buildShell() {
   shell = { main, nav, statusSelect, count, chatIcon, connection };
 
   unsubscribers.push(
+    alertControls.cleanup,
     onTimeZoneChange(paintZone),
     store.on("status", (status) => {
       statusSelect.value = status;
@@ -257,8 +265,8 @@ function buildShell() {
       chatIcon.title = t("top.chatIcon", { count: store.inChatCount() });
     }),
     store.on("blink", (blinking) => {
+      // The tab title counts what is waiting (alerts.js).
       chatIcon.classList.toggle("blinking", blinking);
-      document.title = blinking ? `● ${t("top.newChat")} · ${baseTitle}` : baseTitle;
     }),
     store.on("connection", (value) => {
       connection.className = `conn conn-${value}`;
@@ -296,12 +304,14 @@ async function startSession() {
     const me = await api.me();
     session.updateOperator({ name: me.name, email: me.email, role: me.role, operator_id: me.operator_id });
     setTimeZone(me.timezone);
+    store.setServiceName(me.service_name);
     store.setStatus(me.status || "offline");
   } catch (error) {
     if (error.status === 401) return;
     toastError(error);
   }
   store.connect();
+  alerts.start();
   store.refreshChats().catch(() => {});
   if (!location.hash || location.hash === "#/login") location.replace("#/chats");
   else show(location.hash);
@@ -318,12 +328,13 @@ async function signOut() {
 }
 
 function endSession(message) {
+  alerts.stop();
   store.disconnect();
   active?.instance?.destroy?.();
   active = null;
   teardownShell();
   session.signedOut();
-  document.title = baseTitle;
+  alerts.setTitleBase(baseTitle);
   if (location.hash === "#/login") show("#/login");
   else location.replace("#/login");
   if (message) toast(message, { kind: "error" });
@@ -348,6 +359,7 @@ store.on("reconnected", async () => {
   const before = session.operator()?.role;
   session.updateOperator({ name: me.name, email: me.email, role: me.role, operator_id: me.operator_id });
   setTimeZone(me.timezone);
+  store.setServiceName(me.service_name);
   if (me.role !== before && shell && !isDirty()) {
     teardownShell();
     active?.instance?.destroy?.();
@@ -363,7 +375,7 @@ session.onSessionChange((value) => {
 
 onLangChange(() => {
   baseTitle = `${t("app.console")} · ${t("app.name")}`;
-  document.title = baseTitle;
+  alerts.setTitleBase(baseTitle);
   if (shell) {
     teardownShell();
     active?.instance?.destroy?.();
@@ -378,7 +390,7 @@ window.addEventListener("hashchange", onHashChange);
 
 async function boot() {
   baseTitle = `${t("app.console")} · ${t("app.name")}`;
-  document.title = baseTitle;
+  alerts.setTitleBase(baseTitle);
   await session.borrowFromOtherTab();
   if (session.current()) await startSession();
   else show(location.hash || "#/login");

@@ -80,7 +80,13 @@ export class ConsoleSocket extends EventTarget {
   }
 
   received(frame) {
-    if (frame.type === "message.ack" && frame.client_msg_id) this.outbox.delete(frame.client_msg_id);
+    if (frame.type === "message.ack" && frame.client_msg_id) {
+      const sent = this.outbox.get(frame.client_msg_id);
+      this.outbox.delete(frame.client_msg_id);
+      // The server pushes a message to every connection but its sender's: say
+      // what was stored from here (the chat list shows it as the last message).
+      if (sent) this.dispatchEvent(new CustomEvent("message.sent", { detail: { ...sent, seq: frame.seq } }));
+    }
     if (frame.re !== undefined && this.replies.has(frame.re)) {
       const waiting = this.replies.get(frame.re);
       this.replies.delete(frame.re);

@@ -24,7 +24,7 @@ def _everything(service_id, params, limit=7):
         page = history.search_page(service_id, search, limit, cursor)
         ids += _ids(page)
         pages += 1
-        assert page.index_items_read <= limit * history.READ_BUDGET_PAGES
+        assert page.index_items_read <= history.read_budget(search, limit)
         if not page.next_cursor:
             return ids, pages
         cursor = page.next_cursor

@@ -3,7 +3,9 @@
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
-function openDialog(build) {
+/** A modal dialog whose content `build(finish)` makes; resolves with what `finish`
+ * is given (null when cancelled with Esc). */
+export function openDialog(build) {
   return new Promise((resolve) => {
     const dialog = h("dialog", { class: "dialog" });
     const finish = (value) => {

@@ -9,9 +9,11 @@ import { newClientMsgId } from "../socket.js";
 import * as store from "../store.js";
 import { confirmDialog } from "../ui/dialog.js";
 import { infoPanel } from "../ui/info.js";
+import { cannedPicker } from "../ui/picker.js";
 import { createTicketFor } from "../ui/tickets.js";
 import { toast, toastError } from "../ui/toast.js";
 import { transcript } from "../ui/transcript.js";
+import { transferDialog } from "../ui/transfer.js";
 
 const TYPING_SHOW_MS = 4000;
 const TYPING_SEND_EVERY_MS = 2500;
@@ -60,11 +62,16 @@ export function render(container, params, { go }) {
       listEl.replaceChildren(h("li", { class: "chat-list-empty" }, t("chats.empty")));
       return;
     }
+    const me = session.operator();
     listEl.replaceChildren(
       ...chats.map((chat) => {
         const name = customerName(chat);
         const last = chat.last_message;
         const unseen = store.state.unseen.has(chat.chat_id);
+        // The last message on one line ("You: …" for mine) and the unread count (R-ALERT-1).
+        const lastText = last ? last.text || last.attachment?.filename || "" : "";
+        const preview = last ? (store.isMine(last, me) ? t("chats.fromYou", { text: lastText }) : lastText) : chat.customer?.email || "";
+        const unread = store.unreadCount(chat.chat_id);
         return h(
           "li",
           {},
@@ -84,7 +91,12 @@ export function render(container, params, { go }) {
                 unseen ? h("span", { class: "sr-only" }, t("chats.unseen")) : null,
                 h("time", { class: "chat-item-time" }, formatTime(last?.created_at || chat.created_at, { withDate: false }))),
               h("span", { class: "chat-item-bottom" },
-                h("span", { class: "chat-item-preview" }, last ? last.text : chat.customer?.email || ""),
+                h("span", { class: ["chat-item-preview", unread && "has-unread"], title: preview || null }, preview),
+                unread
+                  ? h("span", { class: "unread-badge", "data-testid": "unread-badge", "data-count": unread },
+                    h("span", { "aria-hidden": "true" }, unread > 99 ? "99+" : String(unread)),
+                    h("span", { class: "sr-only" }, t("chats.unread", { count: unread })))
+                  : null,
                 statePill(chat)),
             ),
           ),
@@ -116,7 +128,13 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   const me = session.operator() || {};
   let chat = store.state.chats.get(chatId) || null;
   let info = null;
+  let tree = [];
   let gone = false;
+  let moved = false; // transferred away from me (or back to the queue): read-only now
+  let noteBusy = false;
+  let transferring = false; // my own transfer request is under way
+  let movedMeanwhile = false; // `chat.unassigned` came while it was
+  let closeTransfer = null;
   const messages = transcript();
   const typingEl = h("div", { class: "typing", "data-testid": "typing", hidden: true });
   let typingTimer = null;
@@ -127,26 +145,62 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   const pillEl = h("span", {});
   const ratingEl = h("span", { class: "rating-badge", "data-testid": "rating", hidden: true });
   const leftBanner = h("div", { class: "banner banner-warn", "data-testid": "customer-left", hidden: true }, t("chat.customerLeft"));
+  // Transfers (R-TR-1): the chat moved away from me, or came to me from someone.
+  const movedBanner = h("div", { class: "banner banner-warn banner-moved", "data-testid": "chat-moved", role: "status", hidden: true },
+    icon("transfer", 16), h("span", {}, t("transfer.moved")),
+    h("a", { class: "banner-link", href: "#/chats" }, t("transfer.backToList")));
+  const transferBanner = h("div", { class: "banner banner-transfer", "data-testid": "transferred-from", hidden: true });
 
   const rateButton = h("button", { class: "btn", type: "button", title: t("chat.rateHelp"), "data-action": "rate" }, icon("star"), h("span", {}, t("chat.rate")));
   const ticketButton = h("button", { class: "btn", type: "button", "data-action": "ticket" }, icon("ticket"), h("span", {}, t("chat.createTicket")));
   const endButton = h("button", { class: "btn btn-danger-outline", type: "button", "data-action": "end" }, icon("end"), h("span", {}, t("chat.end")));
+  const transferButton = h("button", { class: "btn", type: "button", "data-action": "transfer", hidden: true }, icon("transfer"), h("span", {}, t("transfer.button")));
 
+  // The reply box writes a reply or an internal note (R-NOTE-1): a draft each, and in
+  // note mode it looks and says that only operators will see it.
+  let mode = "reply";
+  const drafts = { reply: "", note: "" };
   const input = h("textarea", {
     class: "composer-input",
     rows: 2,
     placeholder: t("chat.composer"),
-    "aria-label": t("chat.composer"),
+    "aria-label": t("composer.reply"),
     maxlength: MAX_TEXT,
   });
-  const sendButton = h("button", { class: "btn btn-primary composer-send", type: "submit", "aria-label": t("chat.send") }, icon("send"), h("span", {}, t("chat.send")));
-  const composer = h("form", { class: "composer" }, input, sendButton);
+  const sendLabel = h("span", {}, t("chat.send"));
+  const sendButton = h("button", { class: "btn btn-primary composer-send", type: "submit", "data-action": "send" }, icon("send"), sendLabel);
+  const modeButton = (value, iconName, label) => h("button", {
+    class: "composer-mode", type: "button", "data-mode": value, "aria-pressed": String(value === mode), onclick: () => setMode(value),
+  }, icon(iconName, 16), h("span", {}, label));
+  const replyMode = modeButton("reply", "chat", t("composer.reply"));
+  const noteMode = modeButton("note", "note", t("composer.note"));
+  const noteHint = h("p", { class: "composer-note-hint", id: "composer-note-hint", hidden: true }, icon("lock", 14), h("span", {}, t("composer.noteHint")));
+  // Canned responses (R-CAN-1): `/` in a reply opens the picker. Attached before the
+  // box's own keydown listener, so the keys it takes never send.
+  const picker = cannedPicker(input, {
+    load: () => api.cannedResponses().then((result) => result.canned_responses || []),
+    values: () => ({
+      "customer.name": chat?.customer?.name || t("canned.customerFallback"),
+      "operator.name": me.name || "",
+      "service.name": store.serviceName(),
+    }),
+    enabled: () => mode === "reply" && !input.disabled,
+  });
+  const composer = h("form", { class: "composer", "data-mode": mode },
+    h("div", { class: "composer-bar" },
+      h("div", { class: "composer-modes", role: "group", "aria-label": t("composer.mode") }, replyMode, noteMode),
+      noteHint),
+    h("div", { class: "composer-row" }, input, sendButton),
+    picker.el,
+    picker.status);
 
   conversationPane.append(
     h("header", { class: "conv-head" },
       h("div", { class: "conv-title" }, h("div", { class: "conv-name-row" }, nameEl, pillEl, ratingEl), subEl),
-      h("div", { class: "conv-actions" }, rateButton, ticketButton, endButton)),
+      h("div", { class: "conv-actions" }, rateButton, ticketButton, transferButton, endButton)),
     leftBanner,
+    movedBanner,
+    transferBanner,
     messages.el,
     typingEl,
     composer,
@@ -160,13 +214,102 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     pillEl.replaceChildren(statePill(chat));
     const left = Boolean(chat.customer_left_at);
     leftBanner.hidden = !left;
-    input.disabled = left;
-    sendButton.disabled = left;
-    rateButton.disabled = left;
+    paintComposer();
+    rateButton.disabled = left || moved;
+    endButton.disabled = moved;
+    transferButton.hidden = !canTransfer();
     if (chat.rating) {
       ratingEl.hidden = false;
       ratingEl.textContent = `★ ${t("chat.rated", { score: chat.rating.score })}`;
       ratingEl.title = chat.rating.comment || "";
+    }
+  }
+
+  /** Only the operator holding the chat, or an admin, hands it over; not once it ended. */
+  function canTransfer() {
+    return Boolean(chat) && !moved && chat.status !== "ended"
+      && (chat.operator_id === me.operator_id || me.role === "admin");
+  }
+
+  function paintComposer() {
+    const note = mode === "note";
+    composer.dataset.mode = mode;
+    composer.classList.toggle("composer-note", note);
+    replyMode.setAttribute("aria-pressed", String(!note));
+    noteMode.setAttribute("aria-pressed", String(note));
+    noteHint.hidden = !note;
+    input.placeholder = note ? t("composer.notePlaceholder") : t("chat.composer");
+    input.setAttribute("aria-label", note ? t("composer.note") : t("composer.reply"));
+    if (note) input.setAttribute("aria-describedby", noteHint.id);
+    else input.removeAttribute("aria-describedby");
+    sendLabel.textContent = note ? t("composer.addNote") : t("chat.send");
+    // A note can be written on any chat, also after the customer left or it moved.
+    input.disabled = !note && (Boolean(chat?.customer_left_at) || moved);
+    sendButton.disabled = input.disabled || (note && noteBusy);
+  }
+
+  function setMode(next) {
+    if (next === mode) return;
+    drafts[mode] = input.value;
+    mode = next;
+    input.value = drafts[mode];
+    picker.close();
+    paintComposer();
+    if (!input.disabled) input.focus();
+  }
+
+  const teamNames = (() => {
+    let names = null;
+    return () => {
+      names ||= api.team()
+        .then((result) => new Map((result.operators || []).map((op) => [op.operator_id, op.name || op.email])))
+        .catch(() => new Map());
+      return names;
+    };
+  })();
+
+  /** "Transferred to you from …" with the handover note, on a chat handed to me. */
+  async function paintTransfer() {
+    const handed = store.transfers.get(chatId);
+    const from = handed?.from || chat?.transferred_from;
+    if (!from || moved || (chat?.operator_id && chat.operator_id !== me.operator_id)) {
+      transferBanner.hidden = true;
+      return;
+    }
+    const fromName = handed?.name || (await teamNames()).get(from) || t("transfer.someone");
+    const handover = typeof handed?.note === "string" ? handed.note : handed?.note?.text;
+    transferBanner.replaceChildren(
+      h("div", { class: "banner-transfer-head" }, icon("transfer", 16), h("strong", {}, t("transfer.from", { name: fromName }))),
+      handover
+        ? h("div", { class: "handover", "data-testid": "handover-note" },
+          h("span", { class: "handover-label" }, icon("note", 14), h("span", {}, t("transfer.handover"))),
+          h("p", { class: "handover-text" }, handover))
+        : null,
+    );
+    transferBanner.hidden = false;
+  }
+
+  /** The chat was moved away from me: say so, and nothing but notes can be written. */
+  function markMoved(message) {
+    if (moved || gone) return;
+    moved = true;
+    closeTransfer?.();
+    picker.close();
+    movedBanner.hidden = false;
+    transferBanner.hidden = true;
+    if (chat && info) {
+      info = infoPanel(chat, tree, { editable: false });
+      infoPane.replaceChildren(info.el);
+    }
+    paintHeader();
+    toast(message || t("transfer.movedToast", { name: customerName(chat || {}) }), { kind: "info", timeout: 8000 });
+  }
+
+  async function loadNotes() {
+    try {
+      messages.addNotes((await api.chatNotes(chatId)).notes);
+    } catch (error) {
+      if (!error.missingRoute) toastError(error);
     }
   }
 
@@ -177,9 +320,9 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     typingTimer = setTimeout(() => { typingEl.hidden = true; }, TYPING_SHOW_MS);
   }
 
-  function leaveScreen(message) {
+  function leaveScreen(message, kind = "info") {
     gone = true;
-    if (message) toast(message, { kind: "info" });
+    if (message) toast(message, { kind });
     go("#/chats");
   }
 
@@ -197,7 +340,8 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
       }
       store.seen(chatId);
       paintHeader();
-      const tree = await store.categories().catch(() => []);
+      paintTransfer();
+      tree = await store.categories().catch(() => []);
       info = infoPanel(chat, tree, {
         onSaved: (updated) => {
           chat = { ...chat, ...updated };
@@ -206,7 +350,7 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
         },
       });
       infoPane.replaceChildren(info.el);
-      const history = await api.messages(chatId, 0);
+      const [history] = await Promise.all([api.messages(chatId, 0), loadNotes()]);
       messages.addAll(history.messages);
       messages.scrollToEnd();
       if (!input.disabled) input.focus();
@@ -250,20 +394,52 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     }
   }
 
+  async function addNote() {
+    const text = input.value.trim();
+    if (!text || noteBusy) return;
+    if (text.length > MAX_TEXT) {
+      toast(t("note.tooLong"), { kind: "error" });
+      return;
+    }
+    noteBusy = true;
+    paintComposer();
+    try {
+      const note = await api.addNote(chatId, text);
+      messages.addNote(note);
+      messages.scrollToEnd();
+      if (mode === "note" && input.value.trim() === text) input.value = "";
+      else if (drafts.note.trim() === text) drafts.note = "";
+    } catch (error) {
+      toastError(error); // the text stays, to try again
+    } finally {
+      noteBusy = false;
+      paintComposer();
+      if (mode === "note") input.focus();
+    }
+  }
+
+  function submit() {
+    if (mode === "note") addNote();
+    else send();
+  }
+
   composer.addEventListener("submit", (event) => {
     event.preventDefault();
-    send();
+    submit();
   });
   input.addEventListener("keydown", (event) => {
-    // Enter sends; Shift+Enter is a new line; never while an IME is composing (Japanese input).
+    // Enter sends; Shift+Enter is a new line; never while an IME is composing (Japanese
+    // input), nor when the canned-response picker took the key.
+    if (event.defaultPrevented) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
-      send();
+      submit();
     }
   });
   input.addEventListener("input", () => {
     const now = Date.now();
-    if (input.value && now - lastTypingSent > TYPING_SEND_EVERY_MS) {
+    // The customer sees "typing…" for replies, never for notes.
+    if (input.value && mode === "reply" && now - lastTypingSent > TYPING_SEND_EVERY_MS) {
       lastTypingSent = now;
       store.state.socket?.typing(chatId);
     }
@@ -283,6 +459,36 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
 
   ticketButton.addEventListener("click", () => {
     if (chat) createTicketFor(chat).catch(toastError);
+  });
+
+  transferButton.addEventListener("click", async () => {
+    if (!chat || !canTransfer()) return;
+    const result = await transferDialog(chat, {
+      onOpen: (close) => { closeTransfer = close; },
+      onSubmitting: (value) => {
+        transferring = value;
+        // Moved by someone else while my request was under way, and mine did not go through.
+        if (!value && movedMeanwhile) {
+          movedMeanwhile = false;
+          setTimeout(() => { if (!gone) markMoved(); }, 0);
+        }
+      },
+    });
+    closeTransfer = null;
+    if (!result) return;
+    const name = customerName(chat);
+    if (result.done) {
+      gone = true;
+      store.dropChat(chatId);
+      const operator = result.operator?.name || result.chat?.operator_name || t("transfer.someone");
+      leaveScreen(result.queued ? t("transfer.queued", { name }) : t("transfer.done", { name, operator }), "success");
+    } else if (result.code === "chat_ended") {
+      gone = true;
+      store.dropChat(chatId);
+      leaveScreen(result.message);
+    } else {
+      markMoved(result.message);
+    }
   });
 
   endButton.addEventListener("click", async () => {
@@ -332,11 +538,28 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     store.on("ended", (endedId) => {
       if (endedId === chatId && !gone) leaveScreen(t("chat.endedElsewhere"));
     }),
-    store.on("reconnected", catchUp),
+    store.on("reconnected", () => {
+      catchUp();
+      loadNotes();
+    }),
+    store.on("note", (note) => {
+      if (note.chat_id === chatId) messages.addNote(note);
+    }),
+    store.on("unassigned", (movedId) => {
+      if (movedId !== chatId || gone) return;
+      if (transferring) movedMeanwhile = true;
+      else markMoved();
+    }),
+    store.on("transferred", (handedId) => {
+      if (handedId !== chatId) return;
+      if (moved) go(`#/chats/${encodeURIComponent(chatId)}`); // back to me: start afresh
+      else paintTransfer();
+    }),
+    () => picker.destroy(),
     () => clearTimeout(typingTimer),
   );
 
   if (chat) paintHeader();
   load();
-  return { isDirty: () => !gone && Boolean(info?.isDirty()) };
+  return { isDirty: () => !gone && !moved && Boolean(info?.isDirty()) };
 }

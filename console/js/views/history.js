@@ -262,6 +262,13 @@ export function render(container, params, { mayLeave }) {
     } catch (error) {
       toastError(error);
     }
+    // Internal notes among the messages, marked as notes (R-NOTE-1).
+    try {
+      const { notes } = await api.chatNotes(chat.chat_id);
+      if (detail?.chatId === chat.chat_id) messages.addNotes(notes);
+    } catch (error) {
+      if (!error.missingRoute) toastError(error);
+    }
   }
 
   async function closeDetail() {

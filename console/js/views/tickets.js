@@ -124,6 +124,12 @@ function renderTicket(container, ticketId) {
     const chat = chatHistory.chat || {};
     const messages = transcript();
     messages.addAll(chatHistory.messages);
+    // Internal notes among the messages, marked as notes (R-NOTE-1); a backend that
+    // does not send them with the history is asked for them.
+    if (!chatHistory.notes && chat.chat_id) {
+      chatHistory.notes = await api.chatNotes(chat.chat_id).then((found) => found.notes || []).catch(() => []);
+    }
+    messages.addNotes(chatHistory.notes);
     body.replaceChildren(
       h("div", { class: "chat-history-head", "data-testid": "ticket-chat-history" },
         h("strong", {}, customerName(chat)),
