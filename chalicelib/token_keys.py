@@ -13,6 +13,7 @@ contents are listed in one place:
 | cmid | a message's client id in its chat (a retry stores once) | 2 days |
 | openchats | the cap on chats open at once from one address | 2 days after use |
 | exports | the cap on exports running at once in a service | 30 min after use |
+| upgrade | a data upgrade that has run (`infra/upgrade.py`) | never |
 | canned | the guard making a canned response's folded shortcut unique in its set | never |
 | cannedcount | how many canned responses a set holds (its cap) | never |
 """
@@ -63,3 +64,7 @@ def canned_shortcut(service_id: str, set_name: str, folded_shortcut: str) -> str
 
 def canned_count(service_id: str, set_name: str) -> str:
     return f"cannedcount#{service_id}#{set_name}"
+
+
+def upgrade_done(name: str) -> str:
+    return f"upgrade#{name}"

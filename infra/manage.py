@@ -16,6 +16,7 @@ gives every open chat of a version before chat heads its head (infra/upgrade.py)
 run it once right after deploying the version that brought them.
 
     python -m infra.manage [--aws] fold-day-counters
+    python -m infra.manage [--aws] index-search-terms
 
 moves the statistics counters of versions before time zones (one per UTC day)
 into the hour counters read now (infra/upgrade.py); reports read both, so it can
@@ -74,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("add-chat-heads", help="give open chats from before chat heads one")
     commands.add_parser("fold-day-counters",
                         help="move statistics day counters from before time zones into hours")
+    commands.add_parser("index-search-terms",
+                        help="index chats from before partial search (R-CH-3b)")
     commands.add_parser("rotate-token-secret", help="a new token-signing key, keeping the last")
     return parser
 
@@ -98,6 +101,8 @@ def _run(args: argparse.Namespace) -> int:
         return _add_chat_heads(target)
     if args.command == "fold-day-counters":
         return _fold_day_counters(target)
+    if args.command == "index-search-terms":
+        return _index_search_terms(target)
     from chalicelib.services import tenants
 
     service, admin = tenants.create_service(
@@ -130,6 +135,15 @@ def _fold_day_counters(target: str) -> int:
 
     folded = upgrade.fold_day_counters(aws.client("dynamodb", config.dynamodb_endpoint()))
     print(f"folded {folded} statistics day counter(s) into hours in {target}", file=sys.stderr)
+    return 0
+
+
+def _index_search_terms(target: str) -> int:
+    from chalicelib import aws, config
+    from infra import upgrade
+
+    indexed = upgrade.index_search_terms(aws.client("dynamodb", config.dynamodb_endpoint()))
+    print(f"indexed {indexed} chat(s) for partial search in {target}", file=sys.stderr)
     return 0
 
 

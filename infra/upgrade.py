@@ -82,3 +82,36 @@ def fold_day_counters(client: Any) -> int:
                 continue  # another run folded it
             folded += 1
     return folded
+
+
+def index_search_terms(client: Any) -> int:
+    """Write the partial-search pieces (services/search_terms.py, R-CH-3b) of
+    every chat from before the term index; returns how many chats. Chats
+    started or saved since write their own, in the same transaction. Once done,
+    a marker in the tokens table makes later runs free; running it again before
+    that rewrites the same items. A Scan of the chats table: an upgrade, never a
+    request."""
+    from chalicelib import token_keys
+    from chalicelib.models import Chat, SearchTerm, Token
+    from chalicelib.services import search_terms
+
+    marker = token_keys.upgrade_done("search-terms-v1")
+    try:
+        Token.get(marker, consistent_read=True)
+        return 0
+    except Token.DoesNotExist:
+        pass
+    indexed = 0
+    pages = client.get_paginator("scan").paginate(TableName=Chat.Meta.table_name)
+    with SearchTerm.batch_write() as batch:
+        for page in pages:
+            for raw in page.get("Items", []):
+                chat = Chat.from_raw_data(raw)
+                customer = chat.customer or {}
+                items = search_terms.items_for(chat.service_id, chat.chat_id, chat.created_at,
+                                               customer.get("name"), customer.get("email"))
+                for item in items:
+                    batch.save(item)
+                indexed += 1 if items else 0
+    Token(token_key=marker, payload={"chats": indexed}).save()
+    return indexed

@@ -84,3 +84,29 @@ def test_a_dynamodb_endpoint_alone_is_enough_and_a_failure_is_one_line(monkeypat
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     assert "credentials" not in err.lower() and "Traceback" not in err
     assert __import__("os").environ["AWS_ACCESS_KEY_ID"] == "local"
+
+
+def test_index_search_terms_makes_older_chats_partially_searchable_once(aws, capsys):
+    from chalicelib import aws as aws_clients
+    from chalicelib.models import Chat
+    from chalicelib.services import history
+    from tests.conftest import _refuse_scan
+
+    Chat(chat_id="ch_old", service_id="shop", customer_id="cu_1", status="ended",
+         customer={"name": "山田 花子", "email": "hanako@example.jp"},
+         created_at="2026-01-01T00:00:00.000Z").save()
+    search = history.parse_filter({"q": "花子", "from": "2025-12-01", "to": "2026-01-31"})
+    assert history.search_page("shop", search, 10, None).chats == []
+    aws_clients.client("dynamodb").meta.events.unregister(
+        "before-call.dynamodb.Scan", handler=_refuse_scan)
+
+    assert manage.main(["--aws", "index-search-terms"]) == 0
+    assert "indexed 1 chat(s)" in capsys.readouterr().err
+    found = history.search_page("shop", search, 10, None).chats
+    assert [chat.chat_id for chat in found] == ["ch_old"]
+    by_email = history.parse_filter({"q": "example.jp", "from": "2025-12-01",
+                                     "to": "2026-01-31"})
+    assert [c.chat_id for c in history.search_page("shop", by_email, 10, None).chats] == [
+        "ch_old"]
+    assert manage.main(["--aws", "index-search-terms"]) == 0  # done once: nothing again
+    assert "indexed 0 chat(s)" in capsys.readouterr().err
