@@ -46,7 +46,12 @@ class HistoryFilter:
     rating: int | None = None
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        """What a cursor is bound to: the filters, which pick the index it points
+        into, but not the period. A period left out ends "now", which moves
+        between one page and the next; a cursor is a position in the index, and
+        the next page still keeps to the period it is asked with."""
+        filters = {k: v for k, v in asdict(self).items() if k not in ("start", "end")}
+        return hashlib.sha256(json.dumps(filters, sort_keys=True).encode()).hexdigest()[:16]
 
 
 # --- parsing ------------------------------------------------------------------------

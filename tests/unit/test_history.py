@@ -168,6 +168,16 @@ def test_limit_defaults_to_50():
     assert history.parse_limit(None) == 50 and history.parse_limit("200") == 200
 
 
+def test_a_cursor_outlives_the_moving_end_of_a_period_left_out(archive):
+    """Without `to` the period ends now; the next page, asked a moment later,
+    still continues where the first ended."""
+    first = history.search_page("acme", history.parse_filter({}, now=NOW), 3, None)
+    later = history.parse_filter({}, now=NOW + timedelta(seconds=5))
+    second = history.search_page("acme", later, 3, first.next_cursor)
+    assert second.chats and not {c.chat_id for c in second.chats} & {
+        c.chat_id for c in first.chats}
+
+
 def test_a_tampered_or_foreign_cursor_is_refused(archive):
     search = history.parse_filter({}, now=NOW)
     page = history.search_page("acme", search, 3, None)
