@@ -143,7 +143,8 @@ def _index_search_terms(target: str) -> int:
     from infra import upgrade
 
     indexed = upgrade.index_search_terms(aws.client("dynamodb", config.dynamodb_endpoint()))
-    print(f"indexed {indexed} chat(s) for partial search in {target}", file=sys.stderr)
+    print(f"indexed {indexed} chat(s) and ticket(s) for partial search in {target}",
+          file=sys.stderr)
     return 0
 
 

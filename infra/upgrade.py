@@ -86,13 +86,13 @@ def fold_day_counters(client: Any) -> int:
 
 def index_search_terms(client: Any) -> int:
     """Write the partial-search pieces (services/search_terms.py, R-CH-3b) of
-    every chat from before the term index; returns how many chats. Chats
-    started or saved since write their own, in the same transaction. Once done,
+    every chat and ticket from before the term index; returns how many. Chats
+    and tickets made or saved since write their own, in the same transaction. Once done,
     a marker in the tokens table makes later runs free; running it again before
     that rewrites the same items. A Scan of the chats table: an upgrade, never a
     request."""
     from chalicelib import token_keys
-    from chalicelib.models import Chat, SearchTerm, Token
+    from chalicelib.models import Chat, SearchTerm, Ticket, Token
     from chalicelib.services import search_terms
 
     marker = token_keys.upgrade_done("search-terms-v1")
@@ -110,6 +110,16 @@ def index_search_terms(client: Any) -> int:
                 customer = chat.customer or {}
                 items = search_terms.items_for(chat.service_id, chat.chat_id, chat.created_at,
                                                customer.get("name"), customer.get("email"))
+                for item in items:
+                    batch.save(item)
+                indexed += 1 if items else 0
+        for page in client.get_paginator("scan").paginate(TableName=Ticket.Meta.table_name):
+            for raw in page.get("Items", []):
+                ticket = Ticket.from_raw_data(raw)
+                customer = ticket.customer or {}
+                items = search_terms.items_for(
+                    ticket.service_id, ticket.ticket_id, ticket.created_at,
+                    customer.get("name"), customer.get("email"), kind=search_terms.TICKET)
                 for item in items:
                     batch.save(item)
                 indexed += 1 if items else 0

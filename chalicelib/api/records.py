@@ -51,7 +51,8 @@ def create_ticket(call: Call, chat_id: str) -> dict[str, Any]:
 def list_tickets(call: Call) -> dict[str, Any]:
     actor = _actor(call)
     limit = history.parse_limit(call.query.get("limit"))
-    found, next_cursor = tickets.list_page(actor, call.query.get("cursor"), limit)
+    q = tickets.checked_query(call.query.get("q"))
+    found, next_cursor = tickets.list_page(actor, call.query.get("cursor"), limit, q)
     names = _operator_names(actor.service_id)
     return {"tickets": [_ticket_json(t, names) for t in found], "next_cursor": next_cursor}
 

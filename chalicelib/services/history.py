@@ -26,7 +26,6 @@ DEFAULT_DAYS = 30
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 READ_BUDGET_PAGES = 5
-TERM_BUDGET_ITEMS = 40
 TERM_PAGE_ITEMS = 200
 STATUSES = ("processed", "unprocessed")
 FIRST_YEAR, LAST_YEAR = 1900, 9998
@@ -274,7 +273,7 @@ def read_budget(search: HistoryFilter, limit: int) -> int:
     bytes (a chat is a kilobyte or more), so a partial search may read many more
     of them than a filtered chat index's."""
     if search_terms.searchable(search.q):
-        return limit * TERM_BUDGET_ITEMS
+        return limit * search_terms.BUDGET_ITEMS
     return limit * READ_BUDGET_PAGES
 
 

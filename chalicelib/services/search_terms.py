@@ -29,6 +29,9 @@ from chalicelib import textfold
 from chalicelib.models import SearchTerm
 
 CHAT = "chat"
+TICKET = "ticket"
+# Items a page may read at most, per row it returns (they are a few dozen bytes).
+BUDGET_ITEMS = 40
 NAME_CHARS = 18
 EMAIL_CHARS = 30
 MIN_QUERY = 2

@@ -8,8 +8,8 @@ from typing import Any
 
 from chalicelib import auth, clock, cursors, validate
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.models import Chat, ChatStatus, Message, Note, Ticket
-from chalicelib.services import access, categories, messages, notes
+from chalicelib.models import Chat, ChatStatus, Message, Note, Ticket, transaction
+from chalicelib.services import access, categories, messages, notes, search_terms
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import ChatView, customer_json
 
@@ -56,8 +56,33 @@ def create(actor: Actor, chat_id: str, new: NewTicket) -> Ticket:
         created_by=actor.subject_id,
         created_at=clock.iso(clock.now()),
     )
-    ticket.save(condition=Ticket.ticket_id.does_not_exist())
+    with transaction() as writes:
+        writes.save(ticket, condition=Ticket.ticket_id.does_not_exist())
+        search_terms.add_to(writes, ticket.service_id, ticket.ticket_id, ticket.created_at,
+                            old=None, new=(customer.get("name"), customer.get("email")),
+                            kind=search_terms.TICKET)
     return ticket
+
+
+def _matching_page(
+    actor: Actor, q: str, cursor: str | None, limit: int
+) -> tuple[list[Ticket], str | None]:
+    last_key = _cursor_key(actor.service_id, cursor, q)
+    found: list[Ticket] = []
+    read, budget = 0, limit * search_terms.BUDGET_ITEMS
+    while len(found) < limit and read < budget:
+        page = next(search_terms.query(
+            actor.service_id, q, "0", "~", last_key=last_key,
+            page_size=min(limit - len(found), budget - read), kind=search_terms.TICKET,
+        ))
+        read += int(page.get("ScannedCount", 0))
+        ids = [item["record_id"]["S"] for item in page.get("Items", [])]
+        by_id = {t.ticket_id: t for t in Ticket.batch_get(ids)} if ids else {}
+        found.extend(by_id[i] for i in ids if i in by_id)
+        last_key = page.get("LastEvaluatedKey")
+        if last_key is None:
+            break
+    return found, _cursor(actor.service_id, last_key, q)
 
 
 def get_ticket(actor: Actor, ticket_id: Any) -> Ticket:
@@ -66,30 +91,49 @@ def get_ticket(actor: Actor, ticket_id: Any) -> Ticket:
     return access.owned_item(Ticket, ticket_id, actor, "ticket", consistent=False)
 
 
-def _scope(service_id: str) -> str:
-    return "tickets#" + service_id
+def _scope(service_id: str, q: str | None = None) -> str:
+    if q is None:
+        return "tickets#" + service_id
+    return f"tickets-q#{service_id}#{search_terms.needle(q)}"
 
 
-def _cursor_key(service_id: str, cursor: str | None) -> dict[str, Any] | None:
+def checked_query(value: str | None) -> str | None:
+    """`q`: two or more characters of a name or email (R-CH-3b)."""
+    if value in (None, ""):
+        return None
+    if len(value or "") > 254:
+        raise InvalidInput("q", "must be at most 254 characters")
+    if not search_terms.searchable(value):
+        raise InvalidInput("q", "must have at least 2 characters")
+    return value
+
+
+def _cursor_key(
+    service_id: str, cursor: str | None, q: str | None = None
+) -> dict[str, Any] | None:
     if not cursor:
         return None
-    key = cursors.decode(cursor, _scope(service_id))
-    if set(key) != {"ticket_id", "service_id", "created_at"}:
+    key = cursors.decode(cursor, _scope(service_id, q))
+    expected = {"term", "at"} if q else {"ticket_id", "service_id", "created_at"}
+    if set(key) != expected:
         raise InvalidInput("cursor", "is not a cursor this list returned")
     return {name: {"S": str(key[name])} for name in key}
 
 
-def _cursor(service_id: str, last_key: dict[str, Any] | None) -> str | None:
+def _cursor(service_id: str, last_key: dict[str, Any] | None, q: str | None = None) -> str | None:
     if not last_key:
         return None
     return cursors.encode({name: value["S"] for name, value in last_key.items()},
-                          _scope(service_id))
+                          _scope(service_id, q))
 
 
 def list_page(
-    actor: Actor, cursor: str | None, limit: int = PAGE_SIZE
+    actor: Actor, cursor: str | None, limit: int = PAGE_SIZE, q: str | None = None
 ) -> tuple[list[Ticket], str | None]:
-    """The service's tickets, newest first, a page at a time."""
+    """The service's tickets, newest first, a page at a time; with `q`, those
+    whose customer's name or email contains it (the term index, R-CH-3b)."""
+    if q:
+        return _matching_page(actor, q, cursor, limit)
     start_key = _cursor_key(actor.service_id, cursor)
     results = Ticket.by_service.query(
         actor.service_id,

@@ -107,7 +107,8 @@ def prepare_data(settings: LocalSettings) -> None:
         log.info("folded %d statistics day counter(s) into hours", folded)
     indexed = upgrade.index_search_terms(client)
     if indexed:
-        log.info("indexed %d chat(s) from an older checkout for partial search", indexed)
+        log.info("indexed %d chat(s) and ticket(s) from an older checkout for partial search",
+                 indexed)
     moto_servers.create_bucket(settings.s3_endpoint, settings.exports_bucket)
     seeded = seed.seed_demo_service(settings.demo_password)
     if seeded:

@@ -418,3 +418,29 @@ def test_hostile_bodies_on_a_real_chat_store_nothing(desk, held):
             assert set(payload) == {"code", "message"}, payload
     assert list(Note.query(chat_id)) == []
     assert Chat.get(chat_id).operator_id == api1.operator_id
+
+
+def test_tickets_are_found_by_part_of_the_customers_name_or_email(desk, named):
+    admin = desk.admin
+    for chat_id in named:
+        assert admin.post(f"/chats/{chat_id}/tickets", {"subject": "Follow up"})[0] == 201
+
+    def tickets(q, **extra):
+        status, body = admin.get("/tickets?" + urlencode({"q": q, **extra}))
+        assert status == 200, body
+        return body
+
+    assert sorted(t["customer"]["name"] for t in tickets("example.jp")["tickets"]) == [
+        "Tanaka Ichiro", "山田 花子"]
+    assert [t["customer"]["name"] for t in tickets("ﾔﾏﾓﾄ")["tickets"]] == ["ヤマモト タロウ"]
+    first = tickets("example.jp", limit=1)
+    assert len(first["tickets"]) == 1 and first["next_cursor"]
+    second = tickets("example.jp", limit=1, cursor=first["next_cursor"])
+    assert len(second["tickets"]) == 1
+    assert second["tickets"][0]["ticket_id"] != first["tickets"][0]["ticket_id"]
+    # A cursor of another search, or of the plain list, is refused.
+    assert_error(admin.get("/tickets?" + urlencode({"q": "shop.", "cursor": first[
+        "next_cursor"]})), 400, "bad_request")
+    assert_error(admin.get("/tickets?" + urlencode({"cursor": first["next_cursor"]})), 400)
+    assert_error(admin.get("/tickets?q=a"), 400, "bad_request")
+    assert_error(admin.get("/tickets?q=" + "a" * 255), 400, "bad_request")

@@ -101,7 +101,7 @@ def test_index_search_terms_makes_older_chats_partially_searchable_once(aws, cap
         "before-call.dynamodb.Scan", handler=_refuse_scan)
 
     assert manage.main(["--aws", "index-search-terms"]) == 0
-    assert "indexed 1 chat(s)" in capsys.readouterr().err
+    assert "indexed 1 chat(s) and ticket(s)" in capsys.readouterr().err
     found = history.search_page("shop", search, 10, None).chats
     assert [chat.chat_id for chat in found] == ["ch_old"]
     by_email = history.parse_filter({"q": "example.jp", "from": "2025-12-01",
@@ -109,4 +109,4 @@ def test_index_search_terms_makes_older_chats_partially_searchable_once(aws, cap
     assert [c.chat_id for c in history.search_page("shop", by_email, 10, None).chats] == [
         "ch_old"]
     assert manage.main(["--aws", "index-search-terms"]) == 0  # done once: nothing again
-    assert "indexed 0 chat(s)" in capsys.readouterr().err
+    assert "indexed 0 chat(s) and ticket(s)" in capsys.readouterr().err
