@@ -114,6 +114,11 @@ def choice(
     return str(value)
 
 
+def is_email(value: str) -> bool:
+    """Whether `value` is a whole email address (as `email` accepts one)."""
+    return bool(_EMAIL.match(value))
+
+
 def email(body: dict[str, Any], field: str = "email", *, required: bool = True) -> str | None:
     value = text(body, field, max_len=254, required=required, single_line=True)
     if value is None:

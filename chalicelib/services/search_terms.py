@@ -25,7 +25,7 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import textfold
+from chalicelib import textfold, validate
 from chalicelib.models import SearchTerm
 
 CHAT = "chat"
@@ -43,8 +43,15 @@ def needle(q: str) -> str:
     return textfold.compact(q)
 
 
-def searchable(q: str | None) -> bool:
+def long_enough(q: str | None) -> bool:
     return q is not None and len(needle(q)) >= MIN_QUERY
+
+
+def searchable(q: str | None) -> bool:
+    """Whether a history search `q` goes to this index: two characters or more,
+    unless it is a whole email address, which the chats' exact email index
+    answers reading only its rows."""
+    return long_enough(q) and not validate.is_email((q or "").strip())
 
 
 def _text(name: str | None, email: str | None) -> str:

@@ -103,7 +103,7 @@ def checked_query(value: str | None) -> str | None:
         return None
     if len(value or "") > 254:
         raise InvalidInput("q", "must be at most 254 characters")
-    if not search_terms.searchable(value):
+    if not search_terms.long_enough(value):
         raise InvalidInput("q", "must have at least 2 characters")
     return value
 

@@ -372,12 +372,13 @@ def test_an_export_whose_worker_cannot_start_fails_cleanly(desk, monkeypatch):
 
 
 def test_an_export_runs_searches_by_a_whole_name_or_a_part_of_one(desk):
-    """One character searches whole names (the name index), two or more any
-    part (the term index, R-CH-3b): the export worker runs both."""
+    """One character searches whole names (the name index), a whole address
+    that address (the email index), two or more characters any part (the term
+    index, R-CH-3b): the export worker runs all three."""
     api = _operator(desk)
     _handled_chat(desk, api, desk.customer(), name="山", email="yama@example.jp")
     _handled_chat(desk, api, desk.customer(), name="山田 花子", email="hanako@example.jp")
-    for q, rows in (("山", 1), ("花子", 1), ("example.jp", 2)):
+    for q, rows in (("山", 1), ("花子", 1), ("example.jp", 2), ("Yama@Example.jp", 1)):
         job = api.post("/history/exports", {"q": q, "language": "en"})[1]
         job = api.get(f"/history/exports/{job['export_id']}")[1]
         assert (job["status"], job["rows"]) == ("done", rows), q
