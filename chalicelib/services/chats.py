@@ -545,8 +545,7 @@ class ReadMark:
 
     @classmethod
     def checked(cls, body: Any) -> ReadMark:
-        if not isinstance(body, dict):
-            raise InvalidInput("body", "must be a JSON object")
+        validate.body_object(body)
         validate.only_fields(body, ("seq",))
         seq = body.get("seq")
         if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= 10**9:

@@ -17,7 +17,7 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, realtime, validate
-from chalicelib.errors import InvalidInput, NotAllowed
+from chalicelib.errors import NotAllowed
 from chalicelib.models import Chat, Note, transaction
 from chalicelib.realtime import Pusher
 from chalicelib.services import access, heads, messages, retries
@@ -33,8 +33,7 @@ class NewNote:
 
     @classmethod
     def checked(cls, body: Any) -> NewNote:
-        if not isinstance(body, dict):
-            raise InvalidInput("body", "must be a JSON object")
+        validate.body_object(body)
         validate.only_fields(body, ("text",))
         return cls(text=messages.checked_text(body.get("text"), "text"))
 

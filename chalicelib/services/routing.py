@@ -192,6 +192,37 @@ def push_positions(
 # --- assigning --------------------------------------------------------------------
 
 
+def assign_actions(
+    chat: Chat, operator: Operator, service_settings: dict[str, Any], now: datetime
+) -> list[Any]:
+    """The chat's side of giving it to `operator` (an assignment or a transfer):
+    on their list, not yet opened, looked at by the sweep if it stays unopened."""
+    timeout = timedelta(seconds=int(service_settings["unopened_timeout_s"]))
+    return [
+        Chat.status.set(ChatStatus.ASSIGNED),
+        Chat.operator_id.set(operator.operator_id),
+        Chat.operator_name.set(operator.name),
+        Chat.open_operator_id.set(operator.operator_id),
+        Chat.assigned_at.set(clock.iso(now)),
+        *chat_index.operator_actions(chat.service_id, operator.operator_id),
+        *sweep_actions(chat.chat_id, now + timeout),
+    ]
+
+
+def unassign_actions(chat: Chat, operator_id: str, queued_at: str, now: datetime) -> list[Any]:
+    """The chat's side of taking it from `operator_id` back into the queue at
+    `queued_at` (a requeue or a transfer back): offered to someone else first."""
+    return [
+        *queue_actions(chat, queued_at, now),
+        Chat.skip_operator_id.set(operator_id),
+        Chat.operator_id.remove(),
+        *chat_index.operator_actions(chat.service_id, None),
+        Chat.operator_name.remove(),
+        Chat.open_operator_id.remove(),
+        Chat.assigned_at.remove(),
+    ]
+
+
 def try_assign(
     chat: Chat,
     operator: Operator,
@@ -199,17 +230,10 @@ def try_assign(
     now: datetime,
     operator_conns: dict[str, dict[str, Any]],
 ) -> Outcome:
-    timeout = timedelta(seconds=int(service_settings["unopened_timeout_s"]))
     chat_actions = [
-        Chat.status.set(ChatStatus.ASSIGNED),
-        Chat.operator_id.set(operator.operator_id),
-        Chat.operator_name.set(operator.name),
-        Chat.open_operator_id.set(operator.operator_id),
-        Chat.assigned_at.set(clock.iso(now)),
-        *chat_index.operator_actions(chat.service_id, operator.operator_id),
+        *assign_actions(chat, operator, service_settings, now),
         Chat.queued_service_id.remove(),
         Chat.queued_at.remove(),
-        *sweep_actions(chat.chat_id, now + timeout),
     ]
     # The head: the operator may send, and its consoles hear the chat from now on.
     head_actions = [
@@ -340,15 +364,7 @@ def requeue(chat: Chat, *, now: datetime, push: Pusher) -> bool:
         with transaction() as writes:
             writes.update(
                 chat,
-                actions=[
-                    *queue_actions(chat, chat.created_at, now),
-                    Chat.skip_operator_id.set(operator_id),
-                    Chat.operator_id.remove(),
-                    *chat_index.operator_actions(chat.service_id, None),
-                    Chat.operator_name.remove(),
-                    Chat.open_operator_id.remove(),
-                    Chat.assigned_at.remove(),
-                ],
+                actions=unassign_actions(chat, operator_id, chat.created_at, now),
                 condition=(Chat.operator_id == operator_id)
                 & Chat.status.is_in(*HELD_STATUSES),
             )

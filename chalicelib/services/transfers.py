@@ -17,7 +17,7 @@ concurrent transfers of one chat exactly one wins."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -38,7 +38,6 @@ from chalicelib.models import (
 from chalicelib.realtime import Pusher
 from chalicelib.services import (
     access,
-    chat_index,
     chat_views,
     heads,
     messages,
@@ -61,8 +60,7 @@ class TransferRequest:
 
     @classmethod
     def checked(cls, body: Any) -> TransferRequest:
-        if not isinstance(body, dict):
-            raise InvalidInput("body", "must be a JSON object")
+        validate.body_object(body)
         validate.only_fields(body, ("operator_id", "note"))
         operator_id = body.get("operator_id")
         if operator_id is not None:
@@ -135,7 +133,6 @@ def _to_operator(
     cap = routing.capacity(target, service_settings)
     if target.online_service_id != actor.service_id or int(target.open_chats or 0) >= cap:
         raise _unavailable()
-    timeout = timedelta(seconds=int(service_settings["unopened_timeout_s"]))
     target_conns = realtime.operator_entries(target.operator_id)
 
     def attempt(_: int) -> Transferred:
@@ -145,15 +142,9 @@ def _to_operator(
             if note_text else None
         held_by = realtime.conns(head, "operator")
         chat_actions = [
-            Chat.status.set(ChatStatus.ASSIGNED),
-            Chat.operator_id.set(target.operator_id),
-            Chat.operator_name.set(target.name),
-            Chat.open_operator_id.set(target.operator_id),
-            Chat.assigned_at.set(clock.iso(now)),
+            *routing.assign_actions(chat, target, service_settings, now),
             Chat.transferred_from.set(giver),
             Chat.skip_operator_id.remove(),
-            *chat_index.operator_actions(chat.service_id, target.operator_id),
-            *routing.sweep_actions(chat.chat_id, now + timeout),
         ]
         if note:
             chat_actions.append(notes.count_action())
@@ -215,14 +206,8 @@ def _to_queue(
             if note_text else None
         held_by = realtime.conns(head, "operator")
         chat_actions = [
-            *routing.queue_actions(chat, routing.front_of_queue(now), now),
-            Chat.skip_operator_id.set(giver),
+            *routing.unassign_actions(chat, giver, routing.front_of_queue(now), now),
             Chat.transferred_from.set(giver),
-            Chat.operator_id.remove(),
-            *chat_index.operator_actions(chat.service_id, None),
-            Chat.operator_name.remove(),
-            Chat.open_operator_id.remove(),
-            Chat.assigned_at.remove(),
         ]
         if note:
             chat_actions.append(notes.count_action())
