@@ -40,4 +40,4 @@ def sweep(event: Any) -> None:
 
 @app.lambda_function(name="export_worker")
 def export_worker(event: Any, context: Any) -> None:
-    records.run_export(event)
+    records.run_worker(event)

@@ -25,6 +25,9 @@ TABLE_KEYS = (
     "canned",
     "notes",
     "search_terms",
+    "ticket_filters",
+    "ticket_entries",
+    "mail",
 )
 
 DEFAULT_REGION = "us-east-1"
@@ -135,6 +138,12 @@ def failed_login_limit() -> tuple[float, int]:
             int(os.environ.get("LOGIN_FAILURES_BURST") or 30))
 
 
+def offline_message_limit() -> tuple[float, int]:
+    """Offline messages per client IP: (per minute, at once)."""
+    return (float(os.environ.get("OFFLINE_MESSAGES_PER_MINUTE") or 2),
+            int(os.environ.get("OFFLINE_MESSAGES_BURST") or 5))
+
+
 def exports_bucket() -> str:
     return os.environ.get("EXPORTS_BUCKET") or "helpdesk-local-exports"
 
@@ -147,3 +156,21 @@ def export_function() -> str:
 def exports_inline() -> bool:
     """Run the export worker in the request itself (tests), not as a Lambda."""
     return os.environ.get("EXPORT_INVOKE") == "inline"
+
+
+# --- email -------------------------------------------------------------------------
+
+
+def mail_from() -> str:
+    """The sender of every mail: an address of an identity verified in SES."""
+    return os.environ.get("MAIL_FROM") or "helpdesk@example.com"
+
+
+def ses_endpoint() -> str | None:
+    """Where mail goes when not to Amazon SES: locally, moto's SES (the outbox)."""
+    return os.environ.get("SES_ENDPOINT") or None
+
+
+def mail_inline() -> bool:
+    """Send mail in the request itself (tests), not from the worker Lambda."""
+    return os.environ.get("MAIL_INVOKE") == "inline"

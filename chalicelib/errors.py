@@ -68,3 +68,15 @@ class LimitReached(DomainError):
 
     code = "limit_reached"
     status = 429
+
+
+class OutsideHours(DomainError):
+    """Outside the service's business hours (R-BH-1): no new chat; says when
+    it opens again."""
+
+    code = "outside_hours"
+    status = 403
+
+    def __init__(self, next_open_at: str | None) -> None:
+        super().__init__("the service is closed now (outside its business hours)")
+        self.details = {"next_open_at": next_open_at}

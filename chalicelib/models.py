@@ -471,21 +471,66 @@ class TicketsByServiceIndex(GlobalSecondaryIndex["Ticket"]):
 
 @registered
 class Ticket(Model):
-    """A help-desk ticket, here made from a chat (channel `chat`)."""
+    """A help-desk ticket (R-TK-1, R-TK-2): made from a chat (channel `chat`) or
+    from the widget's offline form (`offline_form`). `number` is the service's
+    own #1, #2, … (services/tickets.py allocates it with a conditional counter)."""
 
     Meta = table_meta("tickets")
     ticket_id = UnicodeAttribute(hash_key=True)
     service_id = UnicodeAttribute()
+    number = NumberAttribute(null=True)  # null only on tickets of older checkouts
     subject = UnicodeAttribute()
     body = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(default="chat")
     chat_id = UnicodeAttribute(null=True)
     customer = JSONAttribute(default=dict)
-    status = UnicodeAttribute(default="open")
+    requester = JSONAttribute(null=True)  # {name, email}: who replies are mailed to
+    status = UnicodeAttribute(default="open")  # open | pending | solved
+    assignee_id = UnicodeAttribute(null=True)
+    category_id = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)  # the requester's, for mails
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+    # Bumped by every change: a change is written over the version it read.
+    version = NumberAttribute(default=0)
 
     by_service = TicketsByServiceIndex()
+
+
+@registered
+class TicketFilter(Model):
+    """One way of listing a ticket (R-TK-2): `filter_key` is
+    `<service_id>#<filter>` (status, assignee, channel and assignee+status),
+    `at` is `<created_at>#<ticket_id>`, so each filter of the Tickets screen is
+    one Query in time order; the item carries the ticket's status, assignee and
+    channel, so a second filter is a FilterExpression on the same read."""
+
+    Meta = table_meta("ticket_filters")
+    filter_key = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+    ticket_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    assignee = UnicodeAttribute()  # the assignee's id, or "-"
+    channel = UnicodeAttribute()
+
+
+@registered
+class TicketEntry(Model):
+    """One entry of a ticket's thread: the request, or an operator's reply
+    (emailed to the requester). `entry_id` sorts by time."""
+
+    Meta = table_meta("ticket_entries")
+    ticket_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    service_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # request | reply
+    author_role = UnicodeAttribute()  # customer | operator
+    author_id = UnicodeAttribute(null=True)
+    author_name = UnicodeAttribute(null=True)
+    text = UnicodeAttribute()
+    email_status = UnicodeAttribute(default="none")  # none | queued | sent | failed
+    created_at = UnicodeAttribute()
 
 
 # --- tokens -----------------------------------------------------------------
@@ -632,3 +677,41 @@ class SearchTerm(Model):
     at = UnicodeAttribute(range_key=True)
     record_id = UnicodeAttribute()
     text = UnicodeAttribute()
+
+
+# --- email ------------------------------------------------------------------------
+
+
+class MailDueIndex(GlobalSecondaryIndex["Mail"]):
+    """Mail waiting to be (re)sent, by when: sparse (only unsent mail has `due`),
+    read by the minute sweep for what the worker did not finish."""
+
+    Meta = index_meta("mail-due", KeysOnlyProjection())
+    due = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+@registered
+class Mail(Model):
+    """One email to send (R-MAIL-1), written with the change it tells of (so it
+    is never lost) and sent after by the worker. `mail_id` is made from the event
+    (`<kind>#<record>…`), so a retried request or worker sends it once."""
+
+    Meta = table_meta("mail")
+    mail_id = UnicodeAttribute(hash_key=True)
+    service_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # ticket_confirmation | ticket_reply | transcript
+    to = UnicodeAttribute()
+    language = UnicodeAttribute(default="en")
+    ref = JSONAttribute(default=dict)  # what to render: ticket/entry ids, chat id and seq
+    status = UnicodeAttribute(default="pending")  # pending | sending | sent | failed
+    attempts = NumberAttribute(default=0)
+    due = UnicodeAttribute(null=True)  # "due" while unsent (the sparse index)
+    due_at = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)  # SES's
+    created_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    by_due = MailDueIndex()

@@ -14,6 +14,9 @@ contents are listed in one place:
 | openchats | the cap on chats open at once from one address | 2 days after use |
 | exports | the cap on exports running at once in a service | 30 min after use |
 | upgrade | a data upgrade that has run (`infra/upgrade.py`) | never |
+| ticketno | the last ticket number a service gave (its conditional counter) | never |
+| offline | an offline-form submission's ticket (a retried submission files one) | 2 days |
+| transcripts | how many transcript mails a chat's customer asked for (its cap) | 30 days |
 | canned | the guard making a canned response's folded shortcut unique in its set | never |
 | cannedcount | how many canned responses a set holds (its cap) | never |
 """
@@ -68,3 +71,15 @@ def canned_count(service_id: str, set_name: str) -> str:
 
 def upgrade_done(name: str) -> str:
     return f"upgrade#{name}"
+
+
+def ticket_number(service_id: str) -> str:
+    return f"ticketno#{service_id}"
+
+
+def offline_submission(service_id: str, submission_id: str) -> str:
+    return f"offline#{service_id}#{submission_id}"
+
+
+def transcripts(chat_id: str) -> str:
+    return f"transcripts#{chat_id}"

@@ -17,6 +17,7 @@ run it once right after deploying the version that brought them.
 
     python -m infra.manage [--aws] fold-day-counters
     python -m infra.manage [--aws] index-search-terms
+    python -m infra.manage [--aws] number-tickets
 
 moves the statistics counters of versions before time zones (one per UTC day)
 into the hour counters read now (infra/upgrade.py); reports read both, so it can
@@ -77,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="move statistics day counters from before time zones into hours")
     commands.add_parser("index-search-terms",
                         help="index chats from before partial search (R-CH-3b)")
+    commands.add_parser("number-tickets",
+                        help="give tickets from before ticket numbers numbers (R-TK-2)")
     commands.add_parser("rotate-token-secret", help="a new token-signing key, keeping the last")
     return parser
 
@@ -103,6 +106,8 @@ def _run(args: argparse.Namespace) -> int:
         return _fold_day_counters(target)
     if args.command == "index-search-terms":
         return _index_search_terms(target)
+    if args.command == "number-tickets":
+        return _number_tickets(target)
     from chalicelib.services import tenants
 
     service, admin = tenants.create_service(
@@ -144,6 +149,16 @@ def _index_search_terms(target: str) -> int:
 
     indexed = upgrade.index_search_terms(aws.client("dynamodb", config.dynamodb_endpoint()))
     print(f"indexed {indexed} chat(s) and ticket(s) for partial search in {target}",
+          file=sys.stderr)
+    return 0
+
+
+def _number_tickets(target: str) -> int:
+    from chalicelib import aws, config
+    from infra import upgrade
+
+    numbered = upgrade.number_tickets(aws.client("dynamodb", config.dynamodb_endpoint()))
+    print(f"numbered {numbered} ticket(s) from before ticket numbers in {target}",
           file=sys.stderr)
     return 0
 

@@ -125,3 +125,31 @@ def index_search_terms(client: Any) -> int:
                 indexed += 1 if items else 0
     Token(token_key=marker, payload={"chats": indexed}).save()
     return indexed
+
+
+def number_tickets(client: Any) -> int:
+    """Give every ticket from before ticket numbers (R-TK-2) the next number of
+    its service, oldest first, its customer as requester, filter items and a
+    request entry; returns how many. Numbering is conditional (a ticket is
+    numbered once, whoever runs it) and new tickets number themselves, so it
+    may run beside the app. A marker makes later runs free. A Scan of the
+    tickets table: an upgrade, never a request."""
+    from chalicelib import token_keys
+    from chalicelib.models import Ticket, Token
+    from chalicelib.services import tickets
+
+    marker = token_keys.upgrade_done("ticket-numbers-v1")
+    try:
+        Token.get(marker, consistent_read=True)
+        return 0
+    except Token.DoesNotExist:
+        pass
+    older: list[tuple[str, str, str]] = []
+    for page in client.get_paginator("scan").paginate(TableName=Ticket.Meta.table_name):
+        for raw in page.get("Items", []):
+            if "number" not in raw:
+                ticket = Ticket.from_raw_data(raw)
+                older.append((ticket.service_id, ticket.created_at, ticket.ticket_id))
+    numbered = sum(1 for _, _, ticket_id in sorted(older) if tickets.number_older(ticket_id))
+    Token(token_key=marker, payload={"tickets": numbered}).save()
+    return numbered

@@ -17,6 +17,8 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("TOKEN_SECRET", "test-signing-secret-not-for-production-use")
 os.environ.setdefault("TABLE_PREFIX", "test")
 os.environ.setdefault("WS_URL", "ws://127.0.0.1:8080/ws")
+# Mail is sent in the request under test (the local stack uses the worker Lambda).
+os.environ.setdefault("MAIL_INVOKE", "inline")
 
 ADMIN_PASSWORD = "admin-password-1"
 
@@ -47,7 +49,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
 
     from chalicelib import aws as aws_clients
-    from chalicelib import models
+    from chalicelib import config, models
     from infra import tables
 
     monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
@@ -55,6 +57,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         aws_clients.reset()
         models.reset_connections()
         tables.create_tables(aws_clients.client("dynamodb"))
+        # SES sends only from a verified identity (as on AWS).
+        aws_clients.client("sesv2").create_email_identity(EmailIdentity=config.mail_from())
         yield
     aws_clients.reset()
     models.reset_connections()

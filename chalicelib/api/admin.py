@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib import realtime
 from chalicelib.api.common import Call, endpoint
-from chalicelib.services import accounts, categories, operators, settings, tenants
+from chalicelib.services import accounts, categories, hours, operators, settings, tenants
 
 routes = Blueprint(__name__)
 
@@ -30,6 +30,13 @@ def put_settings(call: Call) -> dict[str, Any]:
 @endpoint(routes, "/settings/widget-snippet", who="admin")
 def widget_snippet(call: Call) -> dict[str, str]:
     return {"snippet": settings.widget_snippet(_service(call))}
+
+
+@endpoint(routes, "/settings/holiday-countries")
+def holiday_countries(call: Call) -> dict[str, Any]:
+    """The countries whose public holidays business hours can follow (R-BH-1)."""
+    call.require_caller()
+    return {"countries": hours.holiday_countries()}
 
 
 @endpoint(routes, "/settings/identity-secret", methods=("POST",), who="admin")

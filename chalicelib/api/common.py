@@ -150,7 +150,8 @@ def error_response(error: DomainError) -> Response:
     retry_after = getattr(error, "retry_after_s", None)
     if retry_after:
         headers["Retry-After"] = str(retry_after)
-    return json_response({"code": error.code, "message": error.message}, error.status, headers)
+    body = {"code": error.code, "message": error.message, **getattr(error, "details", {})}
+    return json_response(body, error.status, headers)
 
 
 def internal_error_response() -> Response:

@@ -7,12 +7,14 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib import realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
 from chalicelib.services import (
     chat_views,
     exports,
     history,
+    mail,
     messages,
     notes,
     operators,
@@ -30,38 +32,55 @@ def _actor(call: Call) -> Actor:
     return Actor.calling(call.require_caller())
 
 
-def _ticket_json(ticket: Any, names: dict[str, str]) -> dict[str, Any]:
-    body = tickets.to_json(ticket)
+def _ticket_json(ticket: Any, names: dict[str, str], *, detail: bool = False) -> dict[str, Any]:
+    body = tickets.to_json(ticket, names, tickets.path_of(ticket) if detail else None)
     body["created_by_name"] = names.get(ticket.created_by)
     return body
-
-
-def _operator_names(service_id: str) -> dict[str, str]:
-    return {op.operator_id: op.name for op in operators.list_operators(service_id)}
 
 
 @endpoint(routes, "/chats/{chat_id}/tickets", methods=("POST",), status=201)
 def create_ticket(call: Call, chat_id: str) -> dict[str, Any]:
     actor = _actor(call)
-    ticket = tickets.create(actor, chat_id, tickets.NewTicket.checked(call.body))
-    return _ticket_json(ticket, {actor.subject_id: actor.name or ""})
+    ticket = tickets.create(actor, chat_id, tickets.NewTicket.checked(call.body),
+                            push=realtime.pusher())
+    return _ticket_json(ticket, tickets.operator_names(actor.service_id), detail=True)
 
 
 @endpoint(routes, "/tickets")
 def list_tickets(call: Call) -> dict[str, Any]:
     actor = _actor(call)
     limit = history.parse_limit(call.query.get("limit"))
-    q = tickets.checked_query(call.query.get("q"))
-    found, next_cursor = tickets.list_page(actor, call.query.get("cursor"), limit, q)
-    names = _operator_names(actor.service_id)
+    query = tickets.TicketQuery.checked(call.query)
+    found, next_cursor = tickets.list_page(actor, call.query.get("cursor"), limit, query=query)
+    names = tickets.operator_names(actor.service_id)
     return {"tickets": [_ticket_json(t, names) for t in found], "next_cursor": next_cursor}
 
 
-@endpoint(routes, "/tickets/{ticket_id}")
+@endpoint(routes, "/tickets/{ticket_id}", methods=("GET",))
 def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
     actor = _actor(call)
     ticket = tickets.get_ticket(actor, ticket_id)
-    return _ticket_json(ticket, _operator_names(actor.service_id))
+    return _ticket_json(ticket, tickets.operator_names(actor.service_id), detail=True)
+
+
+@endpoint(routes, "/tickets/{ticket_id}", methods=("PUT",))
+def update_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
+    actor = _actor(call)
+    change = tickets.TicketChange.checked(call.body)
+    ticket = tickets.update(actor, ticket_id, change, push=realtime.pusher())
+    return _ticket_json(ticket, tickets.operator_names(actor.service_id), detail=True)
+
+
+@endpoint(routes, "/tickets/{ticket_id}/thread")
+def ticket_thread(call: Call, ticket_id: str) -> dict[str, Any]:
+    entries = tickets.thread(_actor(call), ticket_id)
+    return {"entries": [tickets.entry_json(e) for e in entries]}
+
+
+@endpoint(routes, "/tickets/{ticket_id}/replies", methods=("POST",), status=201)
+def reply_to_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
+    entry = tickets.reply(_actor(call), ticket_id, tickets.NewReply.checked(call.body))
+    return tickets.entry_json(entry)
 
 
 @endpoint(routes, "/tickets/{ticket_id}/chat-history")
@@ -119,8 +138,17 @@ def team(call: Call) -> dict[str, Any]:
     }
 
 
+def run_worker(event: dict[str, Any]) -> None:
+    """The asynchronous worker Lambda's body: an export, or mail to send (R-MAIL-1
+    reuses this Lambda rather than adding one)."""
+    if isinstance(event, dict) and "mail_ids" in event:
+        mail.run_worker(event)
+        return
+    run_export(event)
+
+
 def run_export(event: dict[str, Any]) -> None:
-    """The export worker Lambda's body."""
+    """An export job."""
     export_id = event.get("export_id") if isinstance(event, dict) else None
     if not isinstance(export_id, str):
         raise InvalidInput("export_id", "is required")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from chalicelib import clock, realtime
-from chalicelib.services import sweep
+from chalicelib.services import mail, sweep
 
 log = logging.getLogger("helpdesk.sweep")
 
@@ -16,3 +16,8 @@ def run_sweep() -> None:
         "sweep: looked at %d chats, requeued %d, %d operators offline",
         report.looked_at, report.requeued, report.operators_offline,
     )
+    # Mail the worker did not send (never started, failed for now, or its worker
+    # died): sent here, on the retry schedule (R-MAIL-1).
+    sent = mail.send_due(clock.now())
+    if sent:
+        log.info("sweep: sent %d mail(s) left waiting", sent)

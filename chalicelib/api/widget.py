@@ -6,8 +6,9 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.common import Call, endpoint
-from chalicelib.services import widget
+from chalicelib import realtime
+from chalicelib.api.common import Call, endpoint, json_response
+from chalicelib.services import offline, widget
 
 routes = Blueprint(__name__)
 
@@ -21,3 +22,14 @@ def widget_config(call: Call, key: str) -> dict[str, Any]:
 def widget_session(call: Call, key: str) -> dict[str, Any]:
     request = widget.SessionRequest.checked(call.body)
     return widget.start_session(key, request, call.source_ip, call.user_agent)
+
+
+@endpoint(routes, "/widget/{key}/offline-message", methods=("POST",), status=201, who="public")
+def offline_message(call: Call, key: str) -> Any:
+    """The offline form (R-OFF-1): 201 with the new ticket's number; a retry of
+    a received submission answers 200 with the same number."""
+    message = offline.OfflineMessage.checked(call.body)
+    ticket, filed = offline.submit(key, message, ip=call.source_ip,
+                                   user_agent=call.user_agent, push=realtime.pusher())
+    body = {"ticket_id": ticket.ticket_id, "number": int(ticket.number or 0)}
+    return body if filed else json_response(body, 200)

@@ -16,7 +16,15 @@ from typing import Any
 from chalicelib import clock, realtime, validate
 from chalicelib.errors import DomainError, InvalidInput, TooLarge
 from chalicelib.realtime import Closer, Pusher
-from chalicelib.services import chat_json, chat_views, chats, connections, frames, messages
+from chalicelib.services import (
+    chat_json,
+    chat_views,
+    chats,
+    connections,
+    frames,
+    messages,
+    transcripts,
+)
 from chalicelib.services.frames import FrameCall, Handling
 
 log = logging.getLogger("helpdesk.ws")
@@ -150,7 +158,8 @@ def _frame_id(frame: Frame) -> Any:
 
 
 def error_frame(frame_id: Any, error: DomainError) -> Frame:
-    frame: Frame = {"type": "error", "code": error.code, "message": error.message}
+    frame: Frame = {"type": "error", "code": error.code, "message": error.message,
+                    **getattr(error, "details", {})}
     if frame_id is not None:
         frame["re"] = frame_id
     return frame
@@ -227,6 +236,14 @@ def leave_chat(call: FrameCall) -> Frame:
     return {"type": "chat.left", "chat_id": chat_id}
 
 
+def request_transcript(call: FrameCall) -> Frame:
+    """"Email me this conversation" (R-MAIL-1): queued, mailed after."""
+    chat_id = _chat_id(call.frame)
+    email = transcripts.request(call.actor, chat_id, transcripts.checked_email(call.frame),
+                                now=call.now)
+    return {"type": "transcript.queued", "chat_id": chat_id, "email": email}
+
+
 def ping(call: FrameCall) -> Frame:
     return {"type": "pong"}
 
@@ -239,5 +256,6 @@ ROUTES: dict[str, Handling] = {
     "typing": Handling(typing),
     "rating.submit": Handling(submit_rating),
     "chat.leave": Handling(leave_chat),
+    "transcript.request": Handling(request_transcript),
     "ping": Handling(ping),
 }

@@ -17,7 +17,14 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import auth, clock, realtime, token_keys, validate
-from chalicelib.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
+from chalicelib.errors import (
+    Conflict,
+    InvalidInput,
+    LimitReached,
+    NotAllowed,
+    NotFound,
+    OutsideHours,
+)
 from chalicelib.models import (
     HELD_STATUSES,
     Chat,
@@ -132,6 +139,8 @@ def start(
             if existing is None:
                 raise retries.Retry  # a stale pointer, cleared: look again
             return _attached(actor, existing)
+        if not settings.is_open(current, now):
+            raise OutsideHours(clock.iso(settings.next_open_at(current, now)))
         if n == 0:
             _require_queue_room(actor.service_id, int(current["max_queue"]))
         chat = _new_chat(actor, customer, request, current, ip=ip, device=device, now=now)

@@ -291,7 +291,11 @@ def drain(
     chats assigned."""
     known = list(known)
     service_settings = settings.current(tenants.get_service(service_id))
-    candidates = available_operators(service_id, service_settings)
+    # Outside business hours nothing is assigned (R-BH-1): chats already with an
+    # operator go on; a chat still waiting waits for the hours (or its customer
+    # leaves it, or writes the offline form).
+    candidates = (available_operators(service_id, service_settings)
+                  if settings.is_open(service_settings, now) else [])
     assigned: list[str] = []
     if candidates:
         queue = waiting_chats(service_id, known)

@@ -9,13 +9,14 @@ import re
 import secrets
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib import config, validate
 from chalicelib.errors import InvalidInput
 from chalicelib.models import Service
-from chalicelib.services import retries
+from chalicelib.services import hours, retries
 
 LANGUAGES = ("ja", "en", "ko")
 
@@ -85,6 +86,10 @@ def defaults() -> dict[str, Any]:
         # open at once from one address (a shop's NAT stays well inside).
         "max_queue": 100,
         "max_open_chats_per_address": 20,
+        # When customers may chat (R-BH-1), and what the widget offers when they
+        # cannot (R-OFF-1): the offline form, which files a ticket.
+        "business_hours": hours.defaults(),
+        "offline_form": True,
     }
 
 
@@ -143,6 +148,15 @@ def zone_name(value: Any, field: str = "timezone") -> str:
 def zone_of(found: dict[str, Any]) -> zoneinfo.ZoneInfo:
     """The service's time zone (R-TZ-1)."""
     return zoneinfo.ZoneInfo(found.get("timezone") or "UTC")
+
+
+def is_open(found: dict[str, Any], now: datetime) -> bool:
+    """Inside the service's business hours (always, when it keeps none; R-BH-1)."""
+    return hours.is_open(found["business_hours"], zone_of(found), now)
+
+
+def next_open_at(found: dict[str, Any], now: datetime) -> datetime | None:
+    return hours.next_open_at(found["business_hours"], zone_of(found), now)
 
 
 def _text_setting(body: dict[str, Any], name: str) -> str | dict[str, str]:
@@ -208,7 +222,7 @@ class SettingsChange:
         validate.body_object(body)
         validate.only_fields(body, (*defaults().keys(),))
         fields: dict[str, Any] = {}
-        for name in ("chat_enabled", "sticky_assignment"):
+        for name in ("chat_enabled", "sticky_assignment", "offline_form"):
             if name in body:
                 fields[name] = validate.boolean(body, name)
         for name in TEXTS:
@@ -216,6 +230,8 @@ class SettingsChange:
                 fields[name] = _text_setting(body, name)
         if "timezone" in body:
             fields["timezone"] = zone_name(body["timezone"])
+        if "business_hours" in body:
+            fields["business_hours"] = hours.checked(body["business_hours"])
         for name, low, high in _NUMBERS:
             if name in body:
                 fields[name] = validate.integer(body, name, low=low, high=high)

@@ -15,7 +15,15 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib import auth, clock, config, keys, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
 from chalicelib.models import Chat, ChatStatus, Customer, Operator, Service
-from chalicelib.services import chat_views, devices, ratelimit, settings, tenants
+from chalicelib.services import (
+    categories,
+    chat_views,
+    devices,
+    hours,
+    ratelimit,
+    settings,
+    tenants,
+)
 from chalicelib.services.chat_json import customer_chat_json
 
 
@@ -39,7 +47,39 @@ def widget_config(widget_key: str) -> dict[str, Any]:
         # (R-I18N-2): the widget shows the customer's and marks it with `lang`.
         "texts": settings.texts_by_language(current),
         "timezone": current["timezone"],
+        **_when_open(service, current),
     }
+
+
+def _when_open(service: Service, current: dict[str, Any]) -> dict[str, Any]:
+    """Business hours and the offline form, as the widget shows them (R-BH-1,
+    R-OFF-1); the server decides `open`, never the browser's clock."""
+    now = clock.now()
+    business = current["business_hours"]
+    is_open = settings.is_open(current, now)
+    next_open = None if is_open else settings.next_open_at(current, now)
+    return {
+        "open": is_open,
+        "next_open_at": clock.iso(next_open),
+        "away_message": settings.text_for(current, "away_message", None)[0],
+        "business_hours": {
+            "enabled": bool(business["enabled"]),
+            "timezone": current["timezone"],
+            "weekly": business["weekly"],
+            "holiday_country": business["holiday_country"],
+            "holiday_country_name": hours.country_name(business["holiday_country"]),
+            "closed_dates": business["closed_dates"],
+        },
+        "offline_form": bool(current["offline_form"]),
+        "categories": _top_categories(service.service_id) if current["offline_form"] else [],
+    }
+
+
+def _top_categories(service_id: str) -> list[dict[str, str]]:
+    """The first level of the category tree, for the offline form's select."""
+    top = [c for c in categories.all_categories(service_id) if not c.parent_id]
+    top.sort(key=lambda c: (c.position, c.created_at, c.category_id))
+    return [{"category_id": c.category_id, "name": c.name} for c in top]
 
 
 def _verified_customer_id(service_id: str, external_id: str) -> str:

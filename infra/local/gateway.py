@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from chalice import Chalice
 
-from infra.local import static
+from infra.local import outbox, static
 from infra.local.functions import LambdaApi, Scheduler
 from infra.local.rest import RestApi
 from infra.local.runtime import LambdaRuntime, point_websocket_api_at
@@ -50,7 +50,8 @@ class Gateway:
     def application(self) -> web.Application:
         application = web.Application(client_max_size=MAX_REQUEST_BYTES)
         application.add_routes(
-            self.rest.routes()
+            outbox.routes()
+            + self.rest.routes()
             + self.websockets.routes()
             + self.functions.routes()
             + static.routes(self.settings)

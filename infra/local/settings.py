@@ -111,6 +111,9 @@ def stage_environment(settings: LocalSettings) -> dict[str, str]:
         "LAMBDA_ENDPOINT": settings.base_url,
         "S3_ENDPOINT": settings.s3_endpoint,
         "EXPORTS_BUCKET": settings.exports_bucket,
+        # Mail goes to moto's SES beside S3 (the outbox), from the worker Lambda.
+        "SES_ENDPOINT": settings.s3_endpoint,
+        "MAIL_INVOKE": "lambda",
         # Every Lambda "container" of this gateway shares the process's clients.
         "AWS_HTTP_POOL_SIZE": str(LAMBDA_CONCURRENCY),
     }

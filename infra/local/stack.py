@@ -109,7 +109,15 @@ def prepare_data(settings: LocalSettings) -> None:
     if indexed:
         log.info("indexed %d chat(s) and ticket(s) from an older checkout for partial search",
                  indexed)
+    tickets = upgrade.number_tickets(client)
+    if tickets:
+        log.info("gave %d ticket(s) from an older checkout numbers and a requester", tickets)
     moto_servers.create_bucket(settings.s3_endpoint, settings.exports_bucket)
+    from chalicelib import config
+    from infra.local import outbox
+
+    outbox.stamp_sent_mail()
+    outbox.verify_sender(settings.s3_endpoint, config.mail_from())
     seeded = seed.seed_demo_service(settings.demo_password)
     if seeded:
         log.info("seeded: %s", "; ".join(seeded))
@@ -133,6 +141,8 @@ def banner(settings: LocalSettings, dynamodb: str) -> str:
             f"  DynamoDB            {settings.dynamodb_endpoint}  {dynamodb}",
             f"  S3 (exports)        {settings.s3_endpoint}  moto, bucket "
             f"{settings.exports_bucket}",
+            f"  Mail (outbox)       {url}/api/local/outbox  moto's SES: nothing leaves "
+            "the machine",
             f"Demo service '{seed.DEMO_SERVICE_ID}' (widget key '{seed.DEMO_WIDGET_KEY}'):",
             f"  admin     {seed.ADMIN_EMAIL}     {password}",
             f"  operator  {seed.OPERATOR_EMAIL}  {password}",
