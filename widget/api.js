@@ -1,4 +1,4 @@
-// The two public REST calls of API.md the widget makes.
+// The public REST calls of API.md the widget makes.
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -22,15 +22,19 @@ async function call(url, options) {
 
 export function widgetApi(base, key) {
   const root = `${base}/widget/${encodeURIComponent(key)}`;
+  const post = (path, body) => call(`${root}/${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return {
-    /** {enabled, operators_online, languages, default_language, inquiry_form_url, consent_text} */
+    /** {enabled, operators_online, languages, default_language, inquiry_form_url,
+     * consent_text, consent_version, texts, open, next_open_at, business_hours,
+     * offline_form, categories} */
     config: () => call(`${root}/config`),
     /** {visitor_token, customer_id, ticket, ws_url, open_chat} */
-    session: (body) =>
-      call(`${root}/session`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      }),
+    session: (body) => post('session', body),
+    /** {ticket_id, number}: 201, or 200 for a submission_id already received. */
+    offlineMessage: (body) => post('offline-message', body),
   };
 }

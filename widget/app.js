@@ -1,7 +1,8 @@
 // The chat UI inside the widget's iframe: it decides which screen to show,
 // starts and resumes the chat over the socket, and keeps the transcript exact.
 //
-// Flow (API.md): GET config → absent popup (nobody online), consent screen, or
+// Flow (API.md): GET config → closed view (outside business hours), absent
+// popup (nobody online; both offer the offline message form), consent screen, or
 // straight back into an open chat (POST session returns it) → WebSocket:
 // chat.start after consent, chat.resume {after_seq} on every (re)connect, then
 // the outbox is sent one message at a time, each with its client_msg_id.
@@ -17,7 +18,7 @@ import { ConversationView } from './conversation.js';
 import { h, mount } from './dom.js';
 import { chooseLanguage, translator } from './i18n.js';
 import { rating } from './rating.js';
-import { ReconnectingSocket } from './shared/socket.js';
+import { newClientMsgId, ReconnectingSocket } from './shared/socket.js';
 import { storage } from './storage.js';
 import { ChatStore } from './store.js';
 import * as views from './views.js';
@@ -27,10 +28,18 @@ const ACK_WITHIN_MS = 15 * 1000;
 const RETRY_SEND_MS = 2000;
 const RETRYABLE = new Set(['rate_limited', 'busy', 'internal_error']);
 // chat.start refused for now: the offline view says why, with the inquiry form.
+// (Refused `outside_hours`, the closed view shows when the service opens.)
 const REFUSED = {
   queue_full: { title: 'busyTitle', body: 'busyBody', noForm: 'busyNoForm' },
   too_many_chats: { title: 'tooManyTitle', body: 'tooManyBody', noForm: 'tooManyNoForm' },
-  outside_hours: { title: 'absentTitle', body: 'absentBody', noForm: 'absentNoForm' },
+};
+// The absent and closed views' line under the service's away message, by what
+// they offer next (views.absent): the inquiry form (`body`), the offline form
+// alone (`form`; none where the form's heading says it all), or nothing (`noForm`).
+const SAY = {
+  absent: { body: 'absentBody', noForm: 'absentNoForm' },
+  own: { body: 'absentForm', form: null, noForm: 'absentLater' }, // under the service's own
+  closed: { body: 'absentForm', form: null, noForm: 'absentLater' },
 };
 
 const params = new URLSearchParams(location.search);
@@ -38,6 +47,7 @@ const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttrib
 const widgetKey = meta('helpdesk-widget-key');
 const apiBase = meta('helpdesk-api');
 const saved = storage(widgetKey);
+const drafts = storage(widgetKey, 'sessionStorage'); // the offline message being written
 const api = widgetApi(apiBase, widgetKey);
 const store = new ChatStore(saved);
 const root = document.getElementById('app');
@@ -57,8 +67,11 @@ const state = {
   session: null,
   starting: null,
   startFailed: false,
-  refused: null, // why the server would not start a chat (a REFUSED key)
+  refused: null, // why the server would not start a chat (a REFUSED key, or outside_hours)
+  nextOpenAt: null, // from a chat.start refused outside_hours
   draft: { name: '', email: '' }, // what the customer typed on the consent screen
+  offline: drafts.get('offline') || {}, // the offline message: what is typed, or `received`
+  mail: null, // the ended chat's transcript by email: {email, busy, sent, error}
   synced: false,
   inflight: null,
   unread: 0,
@@ -112,8 +125,10 @@ function command(message) {
   } else if (message.type === 'reset') {
     socket.stop();
     saved.remove('visitor');
+    drafts.remove('offline');
     store.forget();
-    Object.assign(state, { user: null, chat: null, synced: false, inflight: null, transcript: [] });
+    Object.assign(state, { user: null, chat: null, synced: false, inflight: null, transcript: [],
+      offline: {}, mail: null });
     conversation = null;
     host.post('chatting', { value: false });
     if (state.config) decide();
@@ -140,9 +155,11 @@ function render() {
   const t = state.t;
   document.documentElement.lang = state.lang;
   document.title = t('title');
-  const compact = state.screen === 'absent';
+  const away = state.screen === 'absent' || state.screen === 'closed';
+  // A card as high as its text; with the offline form, the whole panel.
+  const compact = away && !(state.config?.offline_form && !state.offline.received);
   const inChat = state.screen === 'chat';
-  const refusal = compact && REFUSED[state.refused];
+  const refusal = away && REFUSED[state.refused];
   const on = {
     language: (code) => {
       setLanguage(code, true);
@@ -153,7 +170,8 @@ function render() {
     end: () => conversation?.confirmEnd(true),
   };
   const head = views.header(t, {
-    title: t(refusal ? refusal.title : compact ? 'absentTitle' : 'title'),
+    title: t(state.screen === 'closed' ? 'closedTitle' : refusal ? refusal.title
+      : away ? 'absentTitle' : 'title'),
     status: inChat ? state.status : '',
     languages: state.config?.languages || [],
     lang: state.lang,
@@ -172,8 +190,8 @@ function render() {
 function body(t) {
   switch (state.screen) {
     case 'absent':
-      return views.absent(t, state.config, { recheck: boot, texts: REFUSED[state.refused],
-        away: serviceText('away_message') });
+    case 'closed':
+      return awayView(t, state.screen === 'closed');
     case 'consent':
       return views.consent(t, state.config, {
         consent: serviceText('consent_text'),
@@ -191,7 +209,8 @@ function body(t) {
     case 'ended': {
       // The conversation stays on screen above the actions (R-WID-9).
       const actions = views.ended(t, { rated: state.rating.done, canRate: canRate(),
-        rate: () => openRating(null), restart });
+        rate: () => openRating(null), restart,
+        mail: state.mail && views.transcriptForm(t, state.mail, requestTranscript) });
       const view = conversationView();
       return view.hasMessages ? view.end(actions).el : h('div', { class: 'body ended-alone' }, actions);
     }
@@ -209,7 +228,8 @@ function focusScreen(force) {
   if (!state.open || (!force && state.focused === state.screen)) return;
   state.focused = state.screen;
   const wanted = ['#hdc-input', '[data-action=consent]', 'input[name=score]',
-    '[data-action=inquiry]', '[data-action=restart]', '.body button', '.head button'];
+    '#hdc-offline-received', '[data-action=inquiry]', '#hdc-offline input', '[data-action=restart]',
+    '.body button', '.head button'];
   const target = wanted.map((selector) => root.querySelector(selector)).find(Boolean);
   target?.focus();
 }
@@ -222,6 +242,70 @@ function serviceText(name) {
   const texts = config.texts?.[state.lang];
   if (texts) return { text: texts[name] || '', lang: texts.lang?.[name] || state.lang };
   return { text: config[name] || '', lang: config.default_language || state.lang };
+}
+
+/** The absent popup (nobody online, or a start refused) or the closed view
+ * (outside business hours): the inquiry link and the offline form where the
+ * service offers them; closed, the form takes the link's place. */
+function awayView(t, closed) {
+  const config = state.config;
+  const away = serviceText('away_message');
+  const refusal = !closed && REFUSED[state.refused];
+  const form = config.offline_form ? offlineView(t) : null;
+  return views.absent(t, {
+    recheck: boot,
+    say: refusal || SAY[closed ? 'closed' : away.text ? 'own' : 'absent'],
+    alert: refusal || (closed && state.refused === 'outside_hours'),
+    away: !refusal && away,
+    link: ((!closed || !config.offline_form) && config.inquiry_form_url) || null,
+    closed,
+    details: closed && views.opening(t, state.lang, config.business_hours,
+      state.nextOpenAt || config.next_open_at),
+    form,
+  });
+}
+
+/** The offline message form, or the number of the message it sent. */
+function offlineView(t) {
+  const draft = state.offline;
+  if (draft.received) return views.received(t, draft.received);
+  // Filled in from what the page or the consent screen already said.
+  draft.name ??= state.user?.name || state.draft.name || '';
+  draft.email ??= state.user?.email || state.draft.email || '';
+  const consent = serviceText('consent_text');
+  return views.offlineForm(t, {
+    draft,
+    categories: state.config.categories || [],
+    consent: { text: consent.text || state.config.consent_text, lang: consent.lang },
+    save: saveDraft,
+    send: sendOffline,
+  });
+}
+
+function saveDraft({ name, email, text, category_id, submission_id }) {
+  drafts.set('offline', { name, email, text, category_id, submission_id });
+}
+
+/** POST the offline message; null once it is received, else the ApiError (what
+ * was typed stays, and a retry of this draft is the same message to the server). */
+async function sendOffline(draft) {
+  draft.submission_id ||= newClientMsgId();
+  saveDraft(draft);
+  const body = { name: draft.name.trim(), email: draft.email.trim(), text: draft.text.trim(),
+    consent: true, consent_version: state.config.consent_version, language: state.lang,
+    submission_id: draft.submission_id, page_origin: pageOrigin() || undefined,
+    visitor_token: saved.get('visitor') || undefined, category_id: draft.category_id || undefined,
+    page_url: pageUrl() };
+  try {
+    const { number } = await api.offlineMessage(body);
+    drafts.remove('offline');
+    state.offline = { received: number };
+    state.focused = null; // the focus goes to the number
+    render();
+    return null;
+  } catch (error) {
+    return error;
+  }
 }
 
 function setStatus(text) {
@@ -262,6 +346,7 @@ function setLanguage(code, chosen) {
 
 async function boot() {
   state.refused = null;
+  state.nextOpenAt = null;
   go('loading');
   if (!apiBase || !widgetKey) return go('unavailable'); // not the page the API serves
   try {
@@ -296,16 +381,14 @@ async function decide() {
     const open = state.session.open_chat;
     if (open) return enterChat({ chat_id: open.chat_id, status: open.status }, false);
   }
+  if (state.config.open === false) return go('closed'); // no chat offered outside hours
   go(state.config.operators_online > 0 ? 'consent' : 'absent');
 }
 
 async function newSession(retried = false) {
   const body = { language: state.lang };
-  // The host page's origin, for the service's allowed-origins check; the
-  // browser's own record of the embedding page wins over the URL parameter.
-  const ancestors = window.location.ancestorOrigins;
-  const pageOrigin = (ancestors && ancestors.length && ancestors[0]) || params.get('host');
-  if (pageOrigin) body.page_origin = pageOrigin;
+  const origin = pageOrigin();
+  if (origin) body.page_origin = origin;
   const token = saved.get('visitor');
   if (token) body.visitor_token = token;
   if (state.user) body.user = state.user;
@@ -348,6 +431,13 @@ function startChat({ name, email }) {
   else socket.start();
 }
 
+/** The host page's origin, for the service's allowed-origins check; the
+ * browser's own record of the embedding page wins over the URL parameter. */
+function pageOrigin() {
+  const ancestors = window.location.ancestorOrigins;
+  return (ancestors && ancestors.length && ancestors[0]) || params.get('host');
+}
+
 /** The host page the chat starts from (origin and path only, no query). */
 function pageUrl() {
   const page = params.get('page') || '';
@@ -358,6 +448,7 @@ function enterChat(chat, live) {
   if (store.chatId !== chat.chat_id) conversation = null;
   store.useChat(chat.chat_id);
   state.rating = { prompt: null, busy: false, done: false, back: 'chat' };
+  state.mail = null;
   if (state.screen !== 'rating') go('chat');
   updateChat(chat, live);
   host.post('chatting', { value: true });
@@ -369,6 +460,7 @@ function restart() {
   state.chat = null;
   state.transcript = [];
   state.refused = null;
+  state.mail = null;
   state.rating = { prompt: null, busy: false, done: false, back: 'chat' };
   boot();
 }
@@ -416,7 +508,7 @@ const FRAMES = {
   },
   'rating.saved': () => {
     state.rating = { ...state.rating, busy: false, done: true, error: null };
-    if (!store.chatId) socket.stop(); // opened only to send the rating
+    release();
     // After the end, the thanks go below the transcript, which stays readable.
     if (state.screen === 'rating' && state.rating.back === 'ended') return go('ended');
     if (state.screen === 'rating') state.focused = null; // the send button is gone: focus "back"
@@ -425,6 +517,7 @@ const FRAMES = {
   },
   'chat.left': ({ chat_id: chatId }) => chatId === store.chatId && finish(),
   'chat.ended': ({ chat_id: chatId }) => chatId === store.chatId && finish(),
+  'transcript.queued': ({ email }) => mailed({ sent: email || state.mail?.email }),
   error: (frame) => failed(frame),
 };
 
@@ -494,19 +587,23 @@ function updateChat(chat, live) {
   showTools();
 }
 
-function failed({ re, code }) {
+function failed({ re, code, next_open_at: nextOpenAt }) {
   if (re === 'start') {
     state.starting = null;
+    if (code === 'outside_hours') return closedNow(nextOpenAt);
     if (REFUSED[code]) return refused(code);
     state.startFailed = true;
     return render();
   }
   if (re === 'rating') {
-    if (!store.chatId) socket.stop(); // opened only to send the rating
     state.rating = { ...state.rating, busy: false,
       error: code === 'not_served' ? 'ratingNotServed' : 'error' };
+    release();
     if (state.screen === 'rating') render();
     return;
+  }
+  if (re === 'transcript') {
+    return mailed({ error: { too_many: 'mailTooMany', bad_request: 'needEmail' }[code] || 'error' });
   }
   if (re === 'resume') {
     if (code === 'not_found' || code === 'forbidden') return finish();
@@ -525,6 +622,27 @@ function failed({ re, code }) {
 
 function send(frame) {
   return socket.send(frame);
+}
+
+/** Send a frame now or as soon as a socket is open: after the end the socket is
+ * closed, and opened again just for this (a rating, the transcript by email). */
+function sendSoon(frame, gaveUp) {
+  if (send(frame)) return;
+  socket.start();
+  const since = Date.now();
+  const retry = setInterval(() => {
+    if (send(frame)) clearInterval(retry);
+    else if (Date.now() - since > 20000) {
+      clearInterval(retry);
+      gaveUp?.();
+    }
+  }, 300);
+}
+
+/** A socket opened after the end only to rate or to ask for the transcript
+ * closes once neither waits for an answer. */
+function release() {
+  if (!store.chatId && !state.starting && !state.rating.busy && !state.mail?.busy) socket.stop();
 }
 
 function sendText(text) {
@@ -573,6 +691,15 @@ async function refused(code) {
   go('absent');
 }
 
+/** chat.start refused outside business hours (the config said open when read):
+ * the closed view, with when the service opens (`next_open_at` of the refusal). */
+function closedNow(nextOpenAt) {
+  socket.stop();
+  state.refused = 'outside_hours';
+  state.nextOpenAt = nextOpenAt || null;
+  go('closed');
+}
+
 function leave() {
   if (!send({ type: 'chat.leave', id: 'leave', chat_id: store.chatId })) finish();
 }
@@ -584,6 +711,11 @@ function finish() {
   store.forget();
   state.synced = false;
   state.inflight = null;
+  // The transcript by email, to the address given at the start where known (the
+  // server defaults to it too), while the ended chat is known.
+  if (!state.mail && state.chat?.chat_id) {
+    state.mail = { email: state.draft.email || state.user?.email || '' };
+  }
   host.post('chatting', { value: false });
   if (state.screen !== 'rating') go('ended');
   else state.rating.back = 'ended';
@@ -606,14 +738,35 @@ function submitRating(score, comment) {
   const frame = { type: 'rating.submit', id: 'rating', chat_id: state.rating.chatId, score };
   if (comment) frame.comment = comment;
   state.rating = { ...state.rating, busy: true, error: null, score, comment };
-  if (!send(frame)) {
-    socket.start(); // after the chat ended the socket is closed: reopen it to rate
-    const retry = setInterval(() => {
-      if (send(frame)) clearInterval(retry);
-    }, 300);
-    setTimeout(() => clearInterval(retry), 20000);
-  }
+  sendSoon(frame);
   render();
+}
+
+// --- the transcript by email --------------------------------------------------
+
+/** transcript.request for the ended chat; without an address the server uses
+ * the one given at the start. */
+function requestTranscript(email) {
+  const mail = state.mail;
+  if (!mail || mail.busy || !state.chat?.chat_id) return;
+  if (email && !views.looksLikeEmail(email)) return mailed({ error: 'needEmail' });
+  const frame = { type: 'transcript.request', id: 'transcript', chat_id: state.chat.chat_id };
+  if (email) frame.email = email;
+  mailed({ busy: true });
+  sendSoon(frame, () => mailed({ error: 'error' }));
+}
+
+/** How the transcript request went, shown in place (the focus stays put). */
+function mailed(news) {
+  if (!state.mail) return;
+  Object.assign(state.mail, { busy: false, sent: null, error: null }, news);
+  const line = root.querySelector('#hdc-transcript-status');
+  if (line) {
+    const note = views.mailNote(state.t, state.mail);
+    line.className = note.class;
+    line.textContent = note.text;
+  }
+  release();
 }
 
 document.addEventListener('keydown', (event) => {

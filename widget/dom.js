@@ -16,3 +16,9 @@ export function icon(name) {
   return svg('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' },
     svg('path', { d: ICONS[name] }));
 }
+
+/** A form's keydown: Enter that confirms Japanese or Korean IME input only
+ * confirms the text, it does not submit. */
+export function keepComposing(event) {
+  if (event.key === 'Enter' && (event.isComposing || event.keyCode === 229)) event.preventDefault();
+}

@@ -1,13 +1,15 @@
 // What the widget remembers in its own origin's storage (never the host
-// page's): the visitor token, the chosen language and the unsent messages.
-// Storage may be refused (private modes, blocked cookies): then it is memory.
+// page's): the visitor token, the chosen language and the unsent messages in
+// localStorage; the offline message being written in sessionStorage (`area`),
+// which is gone with the tab. Storage may be refused (private modes, blocked
+// cookies): then it is memory.
 
-export function storage(widgetKey) {
+export function storage(widgetKey, area = 'localStorage') {
   const memory = new Map();
   const prefix = `helpdesk-chat:${widgetKey}:`;
   let local = null;
   try {
-    local = window.localStorage;
+    local = window[area];
     local.setItem(prefix + 'probe', '1');
     local.removeItem(prefix + 'probe');
   } catch {

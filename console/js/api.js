@@ -143,8 +143,14 @@ export const api = {
   transferChat: (chatId, { operatorId, note } = {}) =>
     post(`/chats/${id(chatId)}/transfer`, { ...(operatorId ? { operator_id: operatorId } : {}), ...(note ? { note } : {}) }),
 
-  tickets: (cursor) => get("/tickets", { cursor }),
+  /** The queue: `{status, assignee_id ("none" = unassigned), channel, q, cursor, limit}`. */
+  tickets: (filters) => get("/tickets", filters),
   ticket: (ticketId) => get(`/tickets/${id(ticketId)}`),
+  /** `{status?, assignee_id? (null = unassign), subject?, category_id? (null = none)}` → ticket. */
+  updateTicket: (ticketId, fields) => put(`/tickets/${id(ticketId)}`, fields),
+  ticketThread: (ticketId) => get(`/tickets/${id(ticketId)}/thread`),
+  /** Emailed to the requester → the new thread entry. */
+  replyToTicket: (ticketId, text) => post(`/tickets/${id(ticketId)}/replies`, { text }),
   ticketChatHistory: (ticketId) => get(`/tickets/${id(ticketId)}/chat-history`),
 
   history: (filters) => get("/history", filters),
@@ -155,6 +161,7 @@ export const api = {
   settings: () => get("/settings"),
   saveSettings: (values) => put("/settings", values),
   widgetSnippet: () => get("/settings/widget-snippet"),
+  holidayCountries: () => get("/settings/holiday-countries"),
   rotateIdentitySecret: () => post("/settings/identity-secret"),
 
   categories: () => get("/categories"),
@@ -173,4 +180,7 @@ export const api = {
   createCanned: (fields) => post("/canned-responses", fields),
   updateCanned: (cannedId, fields) => put(`/canned-responses/${id(cannedId)}`, fields),
   deleteCanned: (cannedId) => del(`/canned-responses/${id(cannedId)}`),
+
+  // The local stack's mail outbox (served there only, without a token; 404 on AWS).
+  localOutbox: () => request("GET", "/local/outbox", undefined, { auth: false }),
 };

@@ -17,6 +17,7 @@ import * as chatsView from "./views/chats.js";
 import * as historyView from "./views/history.js";
 import * as loginView from "./views/login.js";
 import * as operatorsView from "./views/operators.js";
+import * as outboxView from "./views/outbox.js";
 import * as settingsView from "./views/settings.js";
 import * as statsView from "./views/stats.js";
 import * as ticketsView from "./views/tickets.js";
@@ -30,6 +31,7 @@ const ROUTES = [
   { path: "/tickets/:id", view: ticketsView, nav: "tickets" },
   { path: "/canned", view: cannedView, nav: "canned" },
   { path: "/stats", view: statsView, nav: "stats" },
+  { path: "/outbox", view: outboxView, nav: "outbox" },
   { path: "/admin/settings", view: settingsView, nav: "settings", admin: true },
   { path: "/admin/categories", view: categoriesView, nav: "categories", admin: true },
   { path: "/admin/operators", view: operatorsView, nav: "operators", admin: true },
@@ -41,6 +43,10 @@ const NAV = [
   { id: "tickets", href: "#/tickets", icon: "ticket", label: "nav.tickets" },
   { id: "canned", href: "#/canned", icon: "canned", label: "nav.canned" },
   { id: "stats", href: "#/stats", icon: "stats", label: "nav.stats" },
+];
+// The local stack's mail outbox: linked only when the console runs on this computer.
+const LOCAL_NAV = [
+  { id: "outbox", href: "#/outbox", icon: "mail", label: "nav.outbox" },
 ];
 const ADMIN_NAV = [
   { id: "settings", href: "#/admin/settings", icon: "settings", label: "nav.settings" },
@@ -108,6 +114,13 @@ async function onHashChange() {
   await show(hash);
 }
 
+/** Put `hash` in the address bar without showing the screen again (a screen's own
+ * state, such as the tickets' filters, that a reload should keep). */
+export function replaceHash(hash) {
+  history.replaceState(history.state, "", hash);
+  currentHash = hash;
+}
+
 /** Navigate without asking (the caller already did, e.g. after End chat). */
 export function go(hash) {
   if (location.hash === hash) {
@@ -151,7 +164,7 @@ async function show(hash) {
     return;
   }
   shell.main.replaceChildren();
-  const instance = found.route.view.render(shell.main, found.params, { go, mayLeave });
+  const instance = found.route.view.render(shell.main, found.params, { go, mayLeave, replaceHash });
   active = { ...found, instance };
 }
 
@@ -229,6 +242,7 @@ function buildShell() {
     "nav",
     { class: "sidebar", "aria-label": t("app.console") },
     NAV.map(navLink),
+    outboxView.available() ? LOCAL_NAV.map(navLink) : null,
     session.isAdmin()
       ? [h("div", { class: "nav-heading", "data-testid": "admin-nav" }, t("nav.admin")), ADMIN_NAV.map(navLink)]
       : null,

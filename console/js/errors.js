@@ -9,6 +9,11 @@ import { t } from "./i18n.js";
 // InvalidInput's message starts with the field it is about: "greeting.ja: …".
 const FIELD = /^([\w.[\]-]{1,60}): /;
 
+/** The field a 400's message names (`business_hours.weekly.mon: …`), or null. */
+export function fieldOf(detail) {
+  return FIELD.exec(detail || "")?.[1] || null;
+}
+
 /** The words for an error `{code, status, detail}` (`detail`: the server's message). */
 export function errorText({ code, status, detail }) {
   if (!code || code === "http_error") return detail || `HTTP ${status}`;

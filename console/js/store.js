@@ -284,9 +284,15 @@ export function connect() {
     answered(chat, sent.seq);
     emit("chats", state.chats);
   });
-  // Offline-message tickets (R-OFF-1): every online operator hears of them.
+  // Offline-message tickets (R-OFF-1): every online operator hears of them. The
+  // tickets screen keeps its queue live from both frames ("ticket" events).
   socket.on("ticket.created", ({ ticket }) => {
-    if (ticket) emit("alert", { kind: "ticket", ticket });
+    if (!ticket) return;
+    emit("alert", { kind: "ticket", ticket });
+    emit("ticket", { kind: "created", ticket });
+  });
+  socket.on("ticket.updated", ({ ticket }) => {
+    if (ticket) emit("ticket", { kind: "updated", ticket });
   });
   socket.on("typing", (frame) => emit("typing", frame));
   // Internal notes (R-NOTE-1) and transfers (R-TR-1).

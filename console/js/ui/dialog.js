@@ -17,7 +17,7 @@ export function openDialog(build) {
       event.preventDefault();
       finish(null);
     });
-    dialog.append(...build(finish));
+    dialog.append(...build(finish).filter(Boolean)); // an optional part left out is null, not "null"
     document.body.append(dialog);
     dialog.showModal();
   });

@@ -1,9 +1,12 @@
-// Admin: settings (R-SET-1…5, 7), the widget snippet to copy, the identity secret.
+// Admin: settings (R-SET-1…5, 7), business hours and what the widget does outside
+// them (R-HRS-1), the widget snippet to copy, the identity secret.
 
 import { api } from "../api.js";
-import { h, icon } from "../dom.js";
+import { h, icon, mount } from "../dom.js";
+import { fieldOf } from "../errors.js";
 import { setTimeZone, t } from "../i18n.js";
 import { confirmDialog } from "../ui/dialog.js";
+import { hoursEditor, normalizeHours } from "../ui/hours.js";
 import { toast, toastError } from "../ui/toast.js";
 
 const WIDGET_LANGUAGES = [["ja", "日本語"], ["en", "English"], ["ko", "한국어"]];
@@ -19,6 +22,14 @@ export function textsByLanguage(value, defaultLanguage) {
   return Object.fromEntries(WIDGET_LANGUAGES.map(([code]) => [code, given[code]]).filter(([, text]) => text));
 }
 
+/** JSON with the keys of every object in order, so equal settings compare equal
+ * whatever order the server wrote them in. */
+function stable(value) {
+  return JSON.stringify(value, (key, item) => (item && typeof item === "object" && !Array.isArray(item)
+    ? Object.fromEntries(Object.keys(item).sort().map((name) => [name, item[name]]))
+    : item));
+}
+
 /** Every IANA time zone this browser knows, UTC first. */
 function timeZones() {
   const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
@@ -27,6 +38,8 @@ function timeZones() {
 
 export function render(container) {
   let loaded = null;
+  let countries = [];
+  let hours = null; // the business-hours editor, when the service has hours
   const form = h("form", { class: "settings-form", "data-testid": "settings-form" }, h("p", { class: "muted" }, t("common.loading")));
   const snippetBox = h("pre", { class: "snippet", "data-testid": "widget-snippet" }, t("common.loading"));
   const secretOut = h("div", { class: "secret", hidden: true });
@@ -51,11 +64,27 @@ export function render(container) {
 
   const controls = {};
   const texts = {}; // text setting -> {language: its box}
+  const errorSlots = new Map(); // a field's path -> {el, control, label}: where its error shows
+  const formError = h("p", { class: "form-error", role: "alert", hidden: true });
   const text = (name, attrs = {}) => (controls[name] = h("input", { name, type: "text", ...attrs }));
   const area = (name, rows = 3) => (controls[name] = h("textarea", { name, rows }));
   const check = (name) => (controls[name] = h("input", { name, type: "checkbox" }));
-  const labelled = (label, el, help) => h("div", { class: "field" }, h("label", {}, label, el), help ? h("p", { class: "help" }, help) : null);
-  const toggle = (label, el) => h("label", { class: "toggle" }, el, h("span", {}, label));
+
+  /** The error line of a field (`control`: the element, or a function finding it, that
+   * gets the focus and aria-invalid). */
+  function errorSlot(field, { control, label, id } = {}) {
+    const el = h("p", { class: "field-error", id: id || `error-${field.replace(/[^\w-]/g, "-")}`, hidden: true });
+    if (control instanceof Element) {
+      control.setAttribute("aria-describedby", [control.getAttribute("aria-describedby"), el.id].filter(Boolean).join(" "));
+    }
+    errorSlots.set(field, { el, control, label });
+    return el;
+  }
+
+  const labelled = (label, el, help) => h("div", { class: "field" }, h("label", {}, label, el), help ? h("p", { class: "help" }, help) : null,
+    el.name ? errorSlot(el.name, { control: el, label }) : null);
+  const toggle = (label, el) => h("div", { class: "toggle-field" }, h("label", { class: "toggle" }, el, h("span", {}, label)),
+    el.name ? errorSlot(el.name, { control: el, label }) : null);
 
   // One box per language the service offers, labelled with the language's name;
   // the other languages' boxes keep their texts, hidden, until offered again.
@@ -69,8 +98,11 @@ export function render(container) {
         h("label", {}, h("span", {}, h("span", { lang: code }, language),
           h("span", { class: "lang-default" }, t("settings.defaultText"))), box));
     });
+    const error = errorSlot(name, { control: () => Object.values(texts[name]).find((box) => !box.closest("[hidden]")), label });
+    // `greeting.ja: …` is that box's.
+    for (const [code, box] of Object.entries(texts[name])) errorSlots.set(`${name}.${code}`, { el: error, control: box, label });
     return h("fieldset", { class: "field lang-texts", "data-texts": name },
-      h("legend", {}, label), rows, help ? h("p", { class: "help" }, help) : null);
+      h("legend", {}, label), rows, help ? h("p", { class: "help" }, help) : null, error);
   }
 
   /** The text boxes follow the languages ticked and the default language chosen. */
@@ -84,24 +116,41 @@ export function render(container) {
   }
 
   function build(values) {
+    errorSlots.clear();
+    for (const name of Object.keys(controls)) delete controls[name];
+    formError.hidden = true;
     const languageBoxes = WIDGET_LANGUAGES.map(([code, label]) =>
       h("label", { class: "check" }, h("input", { type: "checkbox", name: "languages", value: code, checked: (values.languages || []).includes(code),
         onchange: showLanguages }), label));
     controls.default_language = h("select", { name: "default_language", onchange: showLanguages },
       WIDGET_LANGUAGES.map(([code, label]) => h("option", { value: code }, label)));
     const zones = h("datalist", { id: "settings-time-zones" }, timeZones().map((zone) => h("option", { value: zone })));
-    form.replaceChildren(
+    const timezone = "timezone" in values ? labelled(t("settings.timezone"),
+      text("timezone", { list: zones.id, autocomplete: "off", spellcheck: "false" }), t("settings.timezoneHelp")) : null;
+    // Business hours (with the zone they are in), when the service has them.
+    hours = "business_hours" in values
+      ? hoursEditor(values.business_hours, { countries, timezone, errorSlot })
+      : null;
+    const away = "away_message" in values || "offline_form" in values;
+    // mount() skips the sections this service's settings do not have (null).
+    mount(form,
       h("section", { class: "card" },
         h("h2", {}, t("settings.chat")),
         toggle(t("settings.chatEnabled"), check("chat_enabled")),
-        "timezone" in values ? labelled(t("settings.timezone"),
-          text("timezone", { list: zones.id, autocomplete: "off", spellcheck: "false" }), t("settings.timezoneHelp")) : null,
+        hours ? null : timezone,
         zones,
         h("p", { class: "help" }, t("settings.textsHelp")),
         languageTexts("greeting", t("settings.greeting"), t("settings.greetingHelp"), values),
         "consent_text" in values ? languageTexts("consent_text", t("settings.consentText"), null, values) : null,
-        languageTexts("rating_message", t("settings.ratingMessage"), t("settings.ratingMessageHelp"), values),
-        "away_message" in values ? languageTexts("away_message", t("settings.awayMessage"), t("settings.awayMessageHelp"), values) : null),
+        languageTexts("rating_message", t("settings.ratingMessage"), t("settings.ratingMessageHelp"), values)),
+      hours ? h("section", { class: "card", "data-testid": "settings-hours" },
+        h("h2", {}, t("settings.hours.title")),
+        hours.el) : null,
+      away ? h("section", { class: "card", "data-testid": "settings-away" },
+        h("h2", {}, t("settings.away")),
+        "away_message" in values ? languageTexts("away_message", t("settings.awayMessage"), t("settings.awayMessageHelp"), values) : null,
+        "offline_form" in values ? toggle(t("settings.offlineForm"), check("offline_form")) : null,
+        "offline_form" in values ? h("p", { class: "help toggle-help" }, t("settings.offlineFormHelp")) : null) : null,
       h("section", { class: "card" },
         h("h2", {}, t("settings.assignment")),
         toggle(t("settings.sticky"), check("sticky_assignment")),
@@ -120,7 +169,7 @@ export function render(container) {
           labelled(t("settings.maxQueue"), text("max_queue", { type: "number", min: 1, max: 10000 }), t("settings.maxQueueHelp")),
           labelled(t("settings.maxPerAddress"), text("max_open_chats_per_address", { type: "number", min: 1, max: 1000 }), t("settings.maxPerAddressHelp"))),
         labelled(t("settings.channels"), area("channels", 2), t("settings.channelsHelp"))) : null,
-      h("div", { class: "form-actions" }, h("button", { class: "btn btn-primary", type: "submit", "data-action": "save" }, t("settings.save"))),
+      h("div", { class: "form-actions" }, formError, h("button", { class: "btn btn-primary", type: "submit", "data-action": "save" }, t("settings.save"))),
     );
     for (const [name, el] of Object.entries(controls)) {
       if (!(name in values)) continue;
@@ -146,11 +195,13 @@ export function render(container) {
         values[name] = Object.fromEntries(Object.entries(boxes).map(([code, box]) => [code, box.value]).filter(([, text]) => text.trim()));
       }
     }
+    if (hours && loaded && "business_hours" in loaded) values.business_hours = hours.value();
     return values;
   }
 
   /** A setting as it was loaded, in the form read() gives it. */
   function before(key) {
+    if (key === "business_hours") return normalizeHours(loaded[key]);
     return TEXTS.includes(key) ? textsByLanguage(loaded[key], loaded.default_language) : loaded[key];
   }
 
@@ -162,8 +213,56 @@ export function render(container) {
   // as they are now, so another admin saving other fields at once keeps theirs.
   function changed() {
     const now = read();
-    return Object.fromEntries(Object.entries(now).filter(
-      ([key, value]) => JSON.stringify(value) !== JSON.stringify(before(key))));
+    return Object.fromEntries(Object.entries(now).filter(([key, value]) => stable(value) !== stable(before(key))));
+  }
+
+  // --- errors at their fields ----------------------------------------------------------
+
+  function clearErrors() {
+    formError.hidden = true;
+    for (const { el } of errorSlots.values()) {
+      el.hidden = true;
+      el.textContent = "";
+      el.removeAttribute("role");
+    }
+    for (const invalid of form.querySelectorAll("[aria-invalid=true]")) invalid.removeAttribute("aria-invalid");
+  }
+
+  /** The slot of `field` or of the nearest field above it (`business_hours.weekly.mon[1]`
+   * is Monday's, `greeting.fr` the greeting's). */
+  function slotOf(field) {
+    let path = field;
+    while (path) {
+      if (errorSlots.has(path)) return errorSlots.get(path);
+      const shorter = path.replace(/\[[^\]]*\]$/, "");
+      path = shorter !== path ? shorter : path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "";
+    }
+    return null;
+  }
+
+  /** Show `text` at `field`; false when the form has no place for it. */
+  function showError(field, text, { focus = false } = {}) {
+    const slot = slotOf(field);
+    if (!slot) return false;
+    slot.el.textContent = text;
+    slot.el.hidden = false;
+    slot.el.setAttribute("role", "alert");
+    const control = typeof slot.control === "function" ? slot.control() : slot.control;
+    if (control) {
+      control.setAttribute("aria-invalid", "true");
+      if (focus) {
+        control.focus();
+        control.scrollIntoView({ block: "center" });
+      }
+    }
+    return true;
+  }
+
+  /** Several errors: each at its field, the first focused, and one line by Save. */
+  function showErrors(problems) {
+    problems.forEach(({ field, text }, index) => showError(field, text, { focus: index === 0 }));
+    formError.textContent = t("settings.notSaved");
+    formError.hidden = false;
   }
 
   form.addEventListener("keydown", (event) => {
@@ -176,13 +275,24 @@ export function render(container) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    clearErrors();
+    const changes = changed();
+    const problems = "business_hours" in changes && hours ? hours.problems() : [];
+    if (problems.length) {
+      showErrors(problems);
+      return;
+    }
     try {
-      loaded = await api.saveSettings(changed());
+      loaded = await api.saveSettings(changes);
       setTimeZone(loaded.timezone); // the console follows a new zone at once
       build(loaded);
       toast(t("settings.saved"), { kind: "success" });
     } catch (error) {
-      toastError(error);
+      // A 400 names the field it refuses (`business_hours.weekly.mon: …`): say it there.
+      const field = error.status === 400 ? fieldOf(error.detail) : null;
+      const label = field && slotOf(field)?.label;
+      if (label) showErrors([{ field, text: error.code === "bad_request" ? t("error.bad_field", { field: label }) : error.message }]);
+      else toastError(error);
     }
   });
 
@@ -211,7 +321,15 @@ export function render(container) {
     }
   }
 
-  api.settings().then((values) => { loaded = values; build(values); }).catch(toastError);
+  // The holiday countries only fill a select: settings without them still load.
+  const countryList = api.holidayCountries().then((found) => found.countries || []).catch(() => []);
+  Promise.all([api.settings(), countryList])
+    .then(([values, found]) => {
+      countries = found;
+      loaded = values;
+      build(values);
+    })
+    .catch(toastError);
   api.widgetSnippet().then(({ snippet }) => { snippetBox.textContent = snippet; }).catch((error) => { snippetBox.textContent = error.message; });
   return { isDirty };
 }
