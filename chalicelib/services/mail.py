@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,12 +27,13 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws, clock, config
 from chalicelib.models import Mail, TicketEntry
+from chalicelib.services import mail_text
 
 log = logging.getLogger("helpdesk.mail")
 
-TICKET_CONFIRMATION = "ticket_confirmation"
-TICKET_REPLY = "ticket_reply"
-TRANSCRIPT = "transcript"
+TICKET_CONFIRMATION = mail_text.TICKET_CONFIRMATION
+TICKET_REPLY = mail_text.TICKET_REPLY
+TRANSCRIPT = mail_text.TRANSCRIPT
 
 # A claimed mail is the claimer's for this long; then the sweep may send it again.
 LEASE = timedelta(minutes=2)
@@ -145,17 +145,9 @@ def _claim(mail_id: str, now: datetime) -> Mail | None:
     return mail
 
 
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-
-
 def send_one(mail_id: str, now: datetime) -> str:
     """Claim, render, send and record one mail: "sent", "retry", "failed" or
     "skipped" (someone else has it, or it is done)."""
-    from chalicelib.services import mail_text
-
     mail = _claim(mail_id, now)
     if mail is None:
         return "skipped"

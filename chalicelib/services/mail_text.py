@@ -5,12 +5,16 @@ another table and are never read here (R-NOTE-1)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from chalicelib import clock
 from chalicelib.models import Chat, Mail, Message, Service, Ticket, TicketEntry
 from chalicelib.services import settings
+
+TICKET_CONFIRMATION = "ticket_confirmation"
+TICKET_REPLY = "ticket_reply"
+TRANSCRIPT = "transcript"
 
 # A transcript mail stops here (a mail of a few hundred KB at most).
 TRANSCRIPT_MAX_MESSAGES = 2000
@@ -71,10 +75,14 @@ def _service(service_id: str) -> Service | None:
         return None
 
 
-def render(mail: Mail) -> Any:
-    """(subject, text) of the mail, or None when what it tells of is gone."""
-    from chalicelib.services.mail import TICKET_CONFIRMATION, TICKET_REPLY, TRANSCRIPT, Rendered
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
 
+
+def render(mail: Mail) -> Rendered | None:
+    """The mail's subject and text, or None when what it tells of is gone."""
     service = _service(mail.service_id)
     if service is None:
         return None
@@ -98,7 +106,7 @@ def render(mail: Mail) -> Any:
     return None
 
 
-def _ticket_and_entry(ref: dict[str, Any]) -> tuple[Ticket | None, TicketEntry | None]:
+def _ticket_and_entry(ref: dict[str, object]) -> tuple[Ticket | None, TicketEntry | None]:
     try:
         ticket = Ticket.get(str(ref.get("ticket_id")))
         entry = TicketEntry.get(ticket.ticket_id, str(ref.get("entry_id")))
@@ -107,9 +115,8 @@ def _ticket_and_entry(ref: dict[str, Any]) -> tuple[Ticket | None, TicketEntry |
     return ticket, entry
 
 
-def _transcript(service: Service, ref: dict[str, Any], texts: dict[str, str]) -> Any:
-    from chalicelib.services.mail import Rendered
-
+def _transcript(service: Service, ref: dict[str, object], texts: dict[str, str]
+                ) -> Rendered | None:
     try:
         chat = Chat.get(str(ref.get("chat_id")))
     except Chat.DoesNotExist:
@@ -117,7 +124,7 @@ def _transcript(service: Service, ref: dict[str, Any], texts: dict[str, str]) ->
     if chat.service_id != service.service_id:
         return None
     zone = settings.zone_of(settings.current(service))
-    upto = int(ref.get("last_seq") or 0)
+    upto = int(str(ref.get("last_seq") or 0))
     query = Message.query(chat.chat_id, Message.seq <= upto, limit=TRANSCRIPT_MAX_MESSAGES)
     name = one_line(service.name, 100)
     lines = []

@@ -298,6 +298,8 @@ def update(actor: Actor, ticket_id: str, change: TicketChange, *, push: Pusher |
     """Change status, assignee, subject or category, over the version read (two
     operators changing one ticket at once both land, one after the other)."""
     fields = change.fields
+    if not fields:
+        return get_ticket(actor, ticket_id)
     if fields.get("assignee_id") is not None:
         try:
             operators.get_operator(actor.service_id, fields["assignee_id"])

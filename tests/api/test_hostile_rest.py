@@ -41,6 +41,22 @@ BODIES = [
     json.dumps({"text": "x" * 5001, "note": "y" * 5001, "operator_id": "z" * 101}),
     json.dumps({"operator_id": {"$ne": None}, "note": ["x"], "seq": 1e309}),
     json.dumps({"seq": -1, "text": "<script>alert(1)</script>", "operator_id": "../admin"}),
+    # Business hours, the offline form and tickets (R-BH-1, R-OFF-1, R-TK-2): header
+    # injection, overlapping or impossible hours, wrong zones, oversize, wrong types.
+    json.dumps({"business_hours": {"enabled": True, "weekly": {"mon": [["09:00", "12:00"],
+                                                                       ["11:00", "13:00"]]}},
+                "timezone": "Asia/Nowhere"}),
+    json.dumps({"business_hours": {"weekly": {"sun": [["23:00", "03:00"]],
+                                              "mon": [["01:00", "09:00"]]},
+                                   "holiday_country": "../../JP", "closed_dates": ["13-45"]}}),
+    json.dumps({"business_hours": {"weekly": {"mon": [["09:00"] * 3] * 11}, "enabled": 1}}),
+    json.dumps({"name": "Eve\r\nBcc: victim@example.test", "email": "a@b.test\r\nBcc: c@d.test",
+                "text": "hi", "consent": True, "submission_id": "hostile-000001",
+                "subject": "x\r\nBcc: victim@example.test"}),
+    json.dumps({"name": "Eve", "email": "eve@example.test", "text": "x" * 100_000,
+                "consent": True, "submission_id": "hostile-000002", "status": "closed"}),
+    json.dumps({"name": "Eve", "email": "eve@example.test", "text": "hi", "consent": "true",
+                "submission_id": {"$ne": 1}, "assignee_id": ["x"], "category_id": 5}),
 ]
 IDS = ["nope", "%00", "..%2F..%2Fetc", "x" * 300, "ch_' OR 1=1 --", "%F0%9F%98%80"]
 QUERIES = ["?from=%00&to=1e309", "?limit=-5&cursor=%%%", "?after_seq=99999999999999",
@@ -114,3 +130,33 @@ def test_canned_ids_of_another_service_or_malformed_are_404(client, tenant):
         assert status == 404, (target, payload)
     assert theirs.get("/canned-responses")[1]["canned_responses"] == [taken]
     assert admin.get("/canned-responses")[1]["canned_responses"] == []
+
+
+def test_the_offline_form_and_ticket_routes_refuse_hostile_bodies_with_real_ids(client, tenant):
+    """The routes above with a real widget key and ticket (not 404 before the body
+    is read): every hostile body is a clean 4xx and nothing is stored or mailed."""
+    from chalicelib.models import TicketEntry
+    from tests.api.test_offline_tickets_api import outbox
+
+    admin = login(client, tenant.service_id, tenant.admin_email)
+    form = {"name": "Real", "email": "real@example.test", "text": "hello", "consent": True,
+            "submission_id": "real-submission-1"}
+    status, receipt = admin.post(f"/widget/{tenant.widget_key}/offline-message", form)
+    assert status == 201, receipt
+    ticket_id = receipt["ticket_id"]
+    before = (_counts(tenant.service_id), len(list(TicketEntry.query(ticket_id))),
+              len(outbox()), admin.get("/settings")[1], admin.get(f"/tickets/{ticket_id}")[1])
+    for method, path in (("POST", f"/widget/{tenant.widget_key}/offline-message"),
+                         ("PUT", f"/tickets/{ticket_id}"),
+                         ("POST", f"/tickets/{ticket_id}/replies"),
+                         ("PUT", "/settings")):
+        for body in BODIES:
+            status, payload = admin.call(method, path, body)
+            assert status < 500, (method, path, body[:60], payload)
+            if status >= 400:
+                assert set(payload) == {"code", "message"}, payload
+            else:  # an empty change changes nothing
+                assert body in ("", "{}"), (method, path, body[:60], payload)
+    after = (_counts(tenant.service_id), len(list(TicketEntry.query(ticket_id))),
+             len(outbox()), admin.get("/settings")[1], admin.get(f"/tickets/{ticket_id}")[1])
+    assert after == before

@@ -318,6 +318,44 @@ def _canned_day(desk: Desk) -> None:
     _ok(admin.delete(f"/canned-responses/{hello['canned_id']}"), 404)
 
 
+def _offline_day(desk: Desk) -> None:
+    """Business hours, the offline form and the ticket workflow (R-BH-1, R-OFF-1,
+    R-TK-2), with their refusals."""
+    admin, public, key = desk.admin, desk.public, desk.tenant.widget_key
+    operator, _ = desk.operator(online=False)
+    assert _ok(operator.get("/settings/holiday-countries"))["countries"]
+    _ok(admin.put("/settings", {"business_hours": {"enabled": False, "closed_dates": ["12-31"],
+                                                   "weekly": {"mon": [["22:00", "02:00"]]}},
+                                "offline_form": True}))
+    _ok(admin.put("/settings", {"business_hours": {"weekly": {"mon": [["9:00", "10:00"]]}}}),
+        400)
+    form = {"page_origin": "https://shop.example.com", "name": "Hanako",
+            "email": "hanako@example.jp", "text": "Where is my order?", "consent": True,
+            "submission_id": "openapi-walk-1"}
+    receipt = _ok(public.post(f"/widget/{key}/offline-message", form), 201)
+    _ok(public.post(f"/widget/{key}/offline-message", form), 200)
+    _ok(public.post(f"/widget/{key}/offline-message", {**form, "consent": False}), 400)
+    _ok(public.post("/widget/nope/offline-message", form), 404)
+    ticket_id = receipt["ticket_id"]
+    assert _ok(operator.get("/tickets?status=open&channel=offline_form"))["tickets"]
+    _ok(operator.get("/tickets?status=closed"), 400)
+    _ok(operator.put(f"/tickets/{ticket_id}", {"status": "pending",
+                                               "assignee_id": operator.operator_id}))
+    _ok(operator.put(f"/tickets/{ticket_id}", {"assignee_id": "nobody"}), 400)
+    _ok(operator.put("/tickets/nope", {"status": "open"}), 404)
+    _ok(operator.post(f"/tickets/{ticket_id}/replies", {"text": "It ships today."}), 201)
+    _ok(operator.post(f"/tickets/{ticket_id}/replies", {"text": ""}), 400)
+    _ok(operator.post("/tickets/nope/replies", {"text": "x"}), 404)
+    assert len(_ok(operator.get(f"/tickets/{ticket_id}/thread"))["entries"]) == 2
+    _ok(operator.get("/tickets/nope/thread"), 404)
+    _ok(admin.put("/settings", {"offline_form": False}))
+    _ok(public.post(f"/widget/{key}/offline-message", {**form, "submission_id": "walk-2x"}),
+        400)
+    _ok(public.post(f"/widget/{key}/offline-message", {**form, "submission_id": "walk-0003"}),
+        403)
+    _ok(admin.put("/settings", {"offline_form": True}))
+
+
 def _mistakes(desk: Desk) -> None:
     """Requests that once answered 500: odd digits, years out of range, a body
     in another media type (Chalice's own 415 was not the error shape)."""
@@ -355,6 +393,7 @@ def test_real_responses_are_what_the_document_promises(desk, exchanges, monkeypa
     _chat_day(desk)
     _canned_day(desk)
     _workbench_day(desk)
+    _offline_day(desk)
     _mistakes(desk)
     _limits(desk, monkeypatch)
 
