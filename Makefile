@@ -104,6 +104,12 @@ STACK       ?= helpdesk-chat-$(STAGE)
 PACKAGE_DIR  = build/package-$(STAGE)
 DEPLOY_BUCKET ?=
 TOKEN_SECRET_PARAMETER ?=
+# The sender of the product's mail (an SES-verified address) and the identity it
+# belongs to (a verified domain or the address; empty: MAIL_FROM's domain).
+MAIL_FROM ?=
+MAIL_IDENTITY ?=
+OVERRIDES = $(strip $(if $(TOKEN_SECRET_PARAMETER),TokenSecretParameter=$(TOKEN_SECRET_PARAMETER)) \
+	$(if $(MAIL_FROM),MailFrom=$(MAIL_FROM)) $(if $(MAIL_IDENTITY),MailIdentity=$(MAIL_IDENTITY)))
 CFN_DEPLOY   = aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml \
 	--stack-name $(STACK) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
 	--no-fail-on-empty-changeset
@@ -138,7 +144,7 @@ deploy:
 	aws cloudformation package --template-file $(PACKAGE_DIR)/sam.yaml \
 		--s3-bucket $(DEPLOY_BUCKET) --s3-prefix $(STACK) \
 		--output-template-file $(PACKAGE_DIR)/packaged.yaml
-	$(CFN_DEPLOY) $(if $(TOKEN_SECRET_PARAMETER),--parameter-overrides TokenSecretParameter=$(TOKEN_SECRET_PARAMETER))
+	$(CFN_DEPLOY) $(if $(OVERRIDES),--parameter-overrides $(OVERRIDES))
 	@url=$$($(BIN)/python -m infra.deploy api-url --stack $(STACK)) && \
 		if [ -n "$$url" ]; then \
 			echo "setting ApiBaseUrl=$$url"; \

@@ -263,6 +263,31 @@ def invoke_statements(access: Access) -> list[dict[str, Any]]:
     }]
 
 
+MAIL_IDENTITY = "mail-identity"
+MAIL_IDENTITY_ARN = (
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentityName}"
+)
+
+
+def mail_statements(access: Access) -> list[dict[str, Any]]:
+    """Sending mail (R-MAIL-1) as the configured SES identity only."""
+    entries = _of(access, "sesv2")
+    unknown = [e for e in entries if (e["action"], e["resource"]) != ("ses:SendEmail",
+                                                                       MAIL_IDENTITY)]
+    if unknown:
+        raise SystemExit(f"infra/iam-access.json: unexpected SES access {unknown}")
+    if not entries:
+        return []
+    return [{
+        "Sid": "SendMailAsTheIdentity",
+        "Effect": "Allow",
+        "Action": ["ses:SendEmail"],
+        "Resource": [{"Fn::Sub": [MAIL_IDENTITY_ARN, {"MailIdentityName": {
+            "Fn::If": ["HasMailIdentity", _ref("MailIdentity"),
+                       {"Fn::Select": [1, {"Fn::Split": ["@", _ref("MailFrom")]}]}]}}]}],
+    }]
+
+
 def secret_statements(access: Access) -> list[dict[str, Any]]:
     """Reading the token secret: the SSM parameter or the generated secret,
     whichever the stack uses."""
@@ -319,6 +344,7 @@ def function_statements(logical_id: str, access: Access) -> list[dict[str, Any]]
         *s3_statements(access),
         *connection_statements(access),
         *invoke_statements(access),
+        *mail_statements(access),
         *secret_statements(access),
     ]
 
@@ -508,6 +534,7 @@ def environment() -> dict[str, Any]:
     variables.update({
         "EXPORTS_BUCKET": _ref("ExportsBucket"),
         "EXPORT_FUNCTION": _sub(EXPORT_FUNCTION_NAME),
+        "MAIL_FROM": _ref("MailFrom"),
         "TOKEN_SECRET_ID": {
             "Fn::If": ["UseSsmParameter", _sub("ssm:${TokenSecretParameter}"), _ref("TokenSecret")]
         },
@@ -798,6 +825,24 @@ def parameters() -> dict[str, Any]:
                 "allows its origin."
             ),
         },
+        "MailFrom": {
+            "Type": "String",
+            "Default": "no-reply@example.com",
+            "AllowedPattern": "^[^@\\s]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$",
+            "Description": (
+                "The sender of every mail (MAIL_FROM): an address of an identity verified "
+                "in Amazon SES in this region (docs/deploy.md)."
+            ),
+        },
+        "MailIdentity": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^$|^[^\\s]+$",
+            "Description": (
+                "The SES identity the functions may send as: the verified domain or "
+                "address; empty: the domain of MailFrom."
+            ),
+        },
         "RestThrottleBurst": number(200, "REST API: requests at once above the rate."),
         "RestThrottleRate": number(100, "REST API: steady requests per second."),
         "WsThrottleBurst": number(500, "WebSocket API: messages at once above the rate."),
@@ -861,6 +906,7 @@ def merge_template(
             "UseSsmParameter": {"Fn::Not": [{"Fn::Equals": [_ref("TokenSecretParameter"), ""]}]},
             "CreateTokenSecret": {"Fn::Equals": [_ref("TokenSecretParameter"), ""]},
             "HasApiBaseUrl": {"Fn::Not": [{"Fn::Equals": [_ref("ApiBaseUrl"), ""]}]},
+            "HasMailIdentity": {"Fn::Not": [{"Fn::Equals": [_ref("MailIdentity"), ""]}]},
         },
         "Globals": {"Function": {"Environment": {"Variables": environment()}}},
         "Resources": {

@@ -151,7 +151,10 @@ def send_one(mail_id: str, now: datetime) -> str:
     mail = _claim(mail_id, now)
     if mail is None:
         return "skipped"
-    rendered = mail_text.render(mail)
+    try:
+        rendered = mail_text.render(mail)
+    except mail_text.NotReady:
+        return _retry_later(mail, now, "not_ready")
     if rendered is None:
         return _give_up(mail, now, "what the mail tells of is gone")
     try:

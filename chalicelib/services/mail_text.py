@@ -75,6 +75,10 @@ def _service(service_id: str) -> Service | None:
         return None
 
 
+class NotReady(Exception):
+    """What the mail tells of is not finished yet (a ticket still being numbered)."""
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -92,6 +96,8 @@ def render(mail: Mail) -> Rendered | None:
         ticket, entry = _ticket_and_entry(ref)
         if ticket is None or entry is None:
             return None
+        if ticket.number is None:
+            raise NotReady
         requester = ticket.requester or {}
         values = {"service": one_line(service.name, 100), "number": int(ticket.number or 0),
                   "name": one_line(requester.get("name") or "", 100) or requester.get("email", ""),

@@ -28,10 +28,10 @@ class Retry(Exception):
     """Raised by an attempt: what it read is no longer so; read again."""
 
 
-def backoff(attempt: int) -> None:
-    """Nothing before the first attempt; then up to 4 ms, 8 ms, … 50 ms."""
+def backoff(attempt: int, max_pause: float = MAX_PAUSE_S) -> None:
+    """Nothing before the first attempt; then up to 4 ms, 8 ms, … `max_pause`."""
     if attempt:
-        time.sleep(random.uniform(0, min(MAX_PAUSE_S, 0.002 * 2**attempt)))  # noqa: S311
+        time.sleep(random.uniform(0, min(max_pause, 0.002 * 2**attempt)))  # noqa: S311
 
 
 def lost_race(error: Exception) -> bool:
@@ -49,13 +49,14 @@ def until_committed(
     attempts: int = ATTEMPTS,
     busy: str = "the chat changed meanwhile; try again",
     exhausted: Callable[[], Exception] | None = None,
+    max_pause: float = MAX_PAUSE_S,
 ) -> T:
     """Run `attempt(n)` (n = 0, 1, …) until it returns; an attempt that lost a
     race (a write's condition failed, or it raised Retry) runs again. After
     `attempts`, Conflict `busy` (or what `exhausted` makes). Domain errors go to
     the caller as they are."""
     for n in range(attempts):
-        backoff(n)
+        backoff(n, max_pause)
         try:
             return attempt(n)
         except Retry:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import auth, clock, cursors, realtime, token_keys, validate
@@ -100,7 +101,10 @@ def create(actor: Actor, chat_id: str, new: NewTicket, *, push: Pusher | None = 
 
 # --- numbers: a conditional counter per service --------------------------------------
 
-NUMBER_ATTEMPTS = 400
+# Many tickets at once take their numbers one after another: a loser backs off
+# exponentially (up to a second), so the counter is not flooded by retries.
+NUMBER_ATTEMPTS = 60
+NUMBER_MAX_PAUSE_S = 1.0
 
 
 def _counter_writes(writes: TransactWrite, service_id: str, last: int) -> None:
@@ -126,54 +130,64 @@ def last_number(service_id: str) -> int:
 AddWrites = Callable[[TransactWrite, Ticket], None]
 
 
-def file(
-    ticket: Ticket,
-    request: TicketEntry,
-    *,
-    more: AddWrites | None = None,
-    existing: Callable[[], Ticket | None] | None = None,
-) -> Ticket:
-    """Write a new ticket with the next number, its request entry, its filter
-    items and search pieces (and `more`, e.g. a mail or an idempotency guard) in
-    one transaction. Losers of a race for a number read the counter again;
-    `existing` answers whether an earlier try of the same submission won."""
+def file(ticket: Ticket, request: TicketEntry, *, more: AddWrites | None = None) -> Ticket:
+    """Write a new ticket, its request entry, its filter items and search pieces
+    (and `more`, e.g. a mail or an idempotency guard) in one transaction, then
+    give it the service's next number. The number is a small transaction of its
+    own, so many tickets at once contend for the counter only, not with their
+    whole write; a ticket whose numbering never finished is numbered by the next
+    try of the same submission (or `python -m infra.manage number-tickets`)."""
+    ticket.number = None
+    with transaction() as writes:
+        writes.save(ticket, condition=Ticket.ticket_id.does_not_exist())
+        writes.save(request, condition=TicketEntry.entry_id.does_not_exist())
+        _filter_writes(writes, None, ticket)
+        requester = ticket.requester or {}
+        search_terms.add_to(writes, ticket.service_id, ticket.ticket_id, ticket.created_at,
+                            old=None, new=(requester.get("name"), requester.get("email")),
+                            kind=search_terms.TICKET)
+        if more is not None:
+            more(writes, ticket)
+    return give_number(ticket)
+
+
+def give_number(ticket: Ticket) -> Ticket:
+    """The service's next number for a ticket that has none: the counter moves
+    from n to n + 1 and the ticket takes n + 1 in one transaction, or neither
+    happens (no gaps, no duplicates). Whoever numbers a ticket first wins; the
+    others read its number."""
 
     def attempt(n: int) -> Ticket:
-        if existing is not None and (found := existing()) is not None:
-            return found
+        if n:
+            fresh = Ticket.get(ticket.ticket_id, consistent_read=True)
+            if fresh.number is not None:
+                return fresh
         number = last_number(ticket.service_id) + 1
-        ticket.number = number
         with transaction() as writes:
             _counter_writes(writes, ticket.service_id, number - 1)
-            writes.save(ticket, condition=Ticket.ticket_id.does_not_exist())
-            writes.save(request, condition=TicketEntry.entry_id.does_not_exist())
-            _filter_writes(writes, None, ticket)
-            requester = ticket.requester or {}
-            search_terms.add_to(writes, ticket.service_id, ticket.ticket_id, ticket.created_at,
-                                old=None, new=(requester.get("name"), requester.get("email")),
-                                kind=search_terms.TICKET)
-            if more is not None:
-                more(writes, ticket)
+            # The version moves too: a change made over the unnumbered ticket
+            # (tickets.update) reads it again instead of writing the number away.
+            writes.update(ticket, actions=[Ticket.number.set(number), Ticket.version.add(1)],
+                          condition=Ticket.number.does_not_exist() & Ticket.ticket_id.exists())
+        ticket.number = number
+        ticket.version = int(ticket.version or 0) + 1
         return ticket
 
     return retries.until_committed(attempt, attempts=NUMBER_ATTEMPTS,
+                                   max_pause=NUMBER_MAX_PAUSE_S,
                                    busy="too many tickets at once; try again")
 
 
 def number_older(ticket_id: str) -> bool:
-    """Give a ticket of an older checkout what tickets have now (R-TK-2): the
-    service's next number, its customer as requester, its filter items and a
-    request entry. False when it has them already (another run did it)."""
-
-    def attempt(n: int) -> bool:
-        ticket = Ticket.get(ticket_id, consistent_read=True)
-        if ticket.number is not None:
-            return False
-        customer = ticket.customer or {}
-        number = last_number(ticket.service_id) + 1
-        ticket.number = number
-        ticket.requester = ticket.requester or {"name": customer.get("name"),
-                                                "email": customer.get("email")}
+    """Give a ticket of an older checkout what tickets have now (R-TK-2): its
+    customer as requester, its filter items, a request entry and the service's
+    next number. False when it has them already (another run did it)."""
+    ticket = Ticket.get(ticket_id, consistent_read=True)
+    if ticket.number is not None:
+        return False
+    customer = ticket.customer or {}
+    if ticket.requester is None:
+        ticket.requester = {"name": customer.get("name"), "email": customer.get("email")}
         ticket.status = ticket.status if ticket.status in STATUSES else "open"
         ticket.updated_at = ticket.updated_at or ticket.created_at
         request = TicketEntry(
@@ -183,13 +197,14 @@ def number_older(ticket_id: str) -> bool:
             email_status="none", created_at=ticket.created_at,
         )
         with transaction() as writes:
-            _counter_writes(writes, ticket.service_id, number - 1)
-            writes.save(ticket, condition=Ticket.number.does_not_exist())
+            writes.update(ticket, actions=[Ticket.requester.set(ticket.requester),
+                                           Ticket.status.set(ticket.status),
+                                           Ticket.updated_at.set(ticket.updated_at)],
+                          condition=Ticket.requester.does_not_exist())
             writes.save(request)
             _filter_writes(writes, None, ticket)
-        return True
-
-    return retries.until_committed(attempt, attempts=NUMBER_ATTEMPTS)
+    give_number(ticket)
+    return True
 
 
 # --- the thread -------------------------------------------------------------------
@@ -481,14 +496,23 @@ def file_offline(ticket: Ticket, text: str, guard_key: str, now: datetime,
                    ref={"ticket_id": filed.ticket_id, "entry_id": request.entry_id}, now=now)
 
     if (found := earlier()) is not None:
-        return found, False
-    filed = file(ticket, request, more=more, existing=earlier)
-    if filed.ticket_id != ticket.ticket_id:
-        return filed, False
+        return _numbered(found), False
+    try:
+        filed = file(ticket, request, more=more)
+    except TransactWriteError:
+        found = earlier()
+        if found is None:
+            raise
+        return _numbered(found), False  # the same submission, a moment earlier
     mail.dispatch([mail_id])
     if push is not None:
         announce(filed, push, "ticket.created")
     return filed, True
+
+
+def _numbered(ticket: Ticket) -> Ticket:
+    """An earlier try's ticket, numbered (its try may still be numbering it)."""
+    return ticket if ticket.number is not None else give_number(ticket)
 
 
 def announce(ticket: Ticket, push: Pusher, kind: str) -> None:

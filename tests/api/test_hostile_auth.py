@@ -366,7 +366,13 @@ def test_the_widget_config_reveals_no_secret_to_any_origin(desk):
         assert status == 200
         assert set(config_body) == {"enabled", "operators_online", "languages",
                                     "default_language", "inquiry_form_url", "consent_text",
-                                    "consent_version", "texts", "timezone"}
+                                    "consent_version", "texts", "timezone", "open",
+                                    "next_open_at", "away_message", "business_hours",
+                                    "offline_form", "categories"}
+        assert set(config_body["business_hours"]) == {
+            "enabled", "timezone", "weekly", "holiday_country", "holiday_country_name",
+            "closed_dates"}
+        assert all(set(c) == {"category_id", "name"} for c in config_body["categories"])
         for texts in config_body["texts"].values():
             assert set(texts) == {"greeting", "consent_text", "rating_message",
                                   "away_message", "lang"}

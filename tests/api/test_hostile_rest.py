@@ -53,9 +53,9 @@ BODIES = [
     json.dumps({"name": "Eve\r\nBcc: victim@example.test", "email": "a@b.test\r\nBcc: c@d.test",
                 "text": "hi", "consent": True, "submission_id": "hostile-000001",
                 "subject": "x\r\nBcc: victim@example.test"}),
-    json.dumps({"name": "Eve", "email": "eve@example.test", "text": "x" * 100_000,
+    json.dumps({"name": "E" * 101, "email": "eve@example.test", "text": "x" * 100_000,
                 "consent": True, "submission_id": "hostile-000002", "status": "closed"}),
-    json.dumps({"name": "Eve", "email": "eve@example.test", "text": "hi", "consent": "true",
+    json.dumps({"name": "E" * 101, "email": "eve@example.test", "text": "hi", "consent": "true",
                 "submission_id": {"$ne": 1}, "assignee_id": ["x"], "category_id": 5}),
 ]
 IDS = ["nope", "%00", "..%2F..%2Fetc", "x" * 300, "ch_' OR 1=1 --", "%F0%9F%98%80"]

@@ -40,6 +40,7 @@ REPLY = {
     "typing": None,
     "rating.submit": "rating.saved",
     "chat.leave": "chat.left",
+    "transcript.request": "transcript.queued",
     "ping": "pong",
 }
 WHO = {"customer": ("customer",), "operator": ("operator",), "admin": ("admin",)}
@@ -161,6 +162,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "typing": ("chat_id",),
     "rating.submit": ("chat_id", "score", "comment"),
     "chat.leave": ("chat_id",),
+    "transcript.request": ("chat_id", "email"),
     "ping": (),
 }
 
@@ -174,6 +176,8 @@ def _valid_frame(kind: str, world: World) -> dict[str, Any]:
         "typing": {"type": "typing", "chat_id": world.chat_a},
         "rating.submit": {"type": "rating.submit", "chat_id": world.chat_a, "score": 4},
         "chat.leave": {"type": "chat.leave", "chat_id": world.chat_a},
+        "transcript.request": {"type": "transcript.request", "chat_id": world.chat_a,
+                               "email": "kim@example.test"},
         "ping": {"type": "ping"},
     }[kind]
 

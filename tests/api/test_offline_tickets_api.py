@@ -295,7 +295,7 @@ def test_a_reply_is_kept_in_the_thread_and_mailed_to_the_requester(desk, public,
     thread = operator.get(f"/tickets/{ticket_id}/thread")[1]["entries"]
     assert [e["kind"] for e in thread] == ["request", "reply"]
     assert thread[1]["email_status"] == "sent"
-    confirmation, reply = mails_to("c1@example.test")
+    _confirmation, reply = mails_to("c1@example.test")
     assert "#1" in reply.subject and reply.subject.startswith("[Service acme] Re:")
     assert "明日届きます。" in reply.body and "Operator 1" in reply.body
     assert "\n" not in reply.subject and "\r" not in reply.subject
@@ -340,7 +340,7 @@ def test_a_failing_ses_retries_on_schedule_and_the_sweep_sends_it(desk, public, 
             return real().send_email(**kwargs)
 
     monkeypatch.setattr(mail, "_ses", Flaky)
-    status, body = send(public, tenant)
+    status, _body = send(public, tenant)
     assert status == 201  # the request never fails for mail
     [queued] = list(Mail.by_due.query(mail.DUE))
     item = Mail.get(queued.mail_id)
@@ -432,7 +432,7 @@ def test_a_transcript_has_the_messages_and_never_the_notes(desk, tenant):
 
 
 def test_transcript_requests_are_checked(desk, tenant):
-    operator, _ = desk.operator()
+    _operator, _ = desk.operator()
     customer = desk.customer()
     chat_id = customer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
     no_email = customer.request({"type": "transcript.request", "chat_id": chat_id})
@@ -496,7 +496,7 @@ def test_the_config_says_whether_it_is_open_and_when_it_opens(public, tenant, ho
 
 
 def test_no_new_chat_outside_hours_and_open_chats_go_on(desk, tenant, hours_on, monkeypatch):
-    operator, console = desk.operator()
+    _operator, _console = desk.operator()
     pin(monkeypatch, MORNING)
     customer = desk.customer()
     chat = customer.request({"type": "chat.start", "consent": True})["chat"]

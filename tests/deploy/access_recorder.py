@@ -17,8 +17,8 @@ Worker threads the app starts inherit the function of the thread that started th
 
 Two needs make no AWS call in tests and are recorded where they are met instead:
 reading the token secret (tests set TOKEN_SECRET, a literal; on AWS the app fetches
-TOKEN_SECRET_ID) and starting the export worker (EXPORT_INVOKE=inline runs it in
-the request; on AWS the function asks Lambda to).
+TOKEN_SECRET_ID) and starting the export worker (EXPORT_INVOKE=inline and
+MAIL_INVOKE=inline run it in the request; on AWS the function asks Lambda to).
 
 The output is {"functions": {handler: [{service, action, resource}, …]}}; the
 packaged template gives each function's role exactly its list (infra/package.py).
@@ -57,6 +57,9 @@ ENTRIES: dict[tuple[str, str], str] = {
     ("chalicelib/api/ws.py", "on_disconnect"): "app.ws_disconnect",
     ("chalicelib/services/sweep.py", "run"): "app.sweep",
     ("chalicelib/services/exports.py", "run"): "app.export_worker",
+    # Mail sent inline in a request (MAIL_INVOKE=inline) is the worker's, which
+    # the request starts on AWS (R-MAIL-1); the sweep sends what is left itself.
+    ("chalicelib/services/mail.py", "run_worker"): "app.export_worker",
     ("app.py", "ws_connect"): "app.ws_connect",
     ("app.py", "ws_message"): "app.ws_message",
     ("app.py", "ws_disconnect"): "app.ws_disconnect",
@@ -75,6 +78,8 @@ HANDLERS = ("app.app", "app.ws_connect", "app.ws_message", "app.ws_disconnect",
 EXPORT_WORKER = "export_worker"
 TOKEN_SECRET = {"service": "token-secret", "action": "read", "resource": "TOKEN_SECRET_ID"}
 START_EXPORT = {"service": "lambda", "action": "lambda:InvokeFunction", "resource": EXPORT_WORKER}
+# Sending mail is authorized on the SES identity of MAIL_FROM (the stack's parameter).
+MAIL_IDENTITY = "mail-identity"
 
 _ENTRY_FILES = {str(_ROOT / path): path for path, _ in ENTRIES}
 _RECORDED: set[tuple[str, str, str, str]] = set()  # (handler, service, action, resource)
@@ -229,6 +234,8 @@ def accesses(service: str, operation: str, params: dict[str, Any]) -> list[dict[
     elif service == "lambda" and operation == "Invoke":
         name = params.get("FunctionName")
         pairs = [("lambda:InvokeFunction", EXPORT_WORKER if name == _export_function() else name)]
+    elif (service, operation) == ("sesv2", "SendEmail"):
+        pairs = [("ses:SendEmail", MAIL_IDENTITY)]
     elif (service, operation) in (("ssm", "GetParameter"), ("secretsmanager", "GetSecretValue")):
         return [TOKEN_SECRET]  # the only secret the app reads
     else:
@@ -292,7 +299,7 @@ def _wrap(module_name: str, name: str, entry: dict[str, str]) -> None:
 
 def install() -> None:
     for service in ("dynamodb", "s3", "lambda", "apigatewaymanagementapi", "ssm",
-                    "secretsmanager"):
+                    "secretsmanager", "sesv2"):
         entry = (f"before-parameter-build.{service}", _record)
         if entry not in handlers.BUILTIN_HANDLERS:
             handlers.BUILTIN_HANDLERS.append(entry)
@@ -307,6 +314,8 @@ def install() -> None:
         _wrap(module_name, name, TOKEN_SECRET)
     # Whoever asks for the launcher starts the worker (inline in tests, Lambda on AWS).
     _wrap("chalicelib.services.exports", "launcher", START_EXPORT)
+    # Whoever dispatches mail starts the same worker (inline in tests).
+    _wrap("chalicelib.services.mail", "dispatch", START_EXPORT)
 
 
 def recorded() -> dict[str, Any]:

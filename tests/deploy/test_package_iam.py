@@ -85,6 +85,8 @@ def recorder_terms(action: str, resource: Any) -> Grant:
         return action, f"{match.group(1)}/@connections/*"
     if (action, text) == ("lambda:InvokeFunction", _WORKER):
         return action, "export_worker"
+    if action == "ses:SendEmail" and package.MAIL_IDENTITY_ARN in text:
+        return action, package.MAIL_IDENTITY
     if (action, resource) == ("secretsmanager:GetSecretValue", {"Ref": "TokenSecret"}) or (
         action, text) == ("ssm:GetParameter", _SSM_PARAMETER):
         return "read", "TOKEN_SECRET_ID"
