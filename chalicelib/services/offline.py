@@ -18,7 +18,15 @@ from chalicelib.errors import InvalidInput, NotAllowed, NotFound
 from chalicelib.gcra import Limit
 from chalicelib.models import Service, Ticket
 from chalicelib.realtime import Pusher
-from chalicelib.services import categories, devices, ratelimit, settings, tenants, tickets
+from chalicelib.services import (
+    categories,
+    devices,
+    ratelimit,
+    settings,
+    tenants,
+    tickets,
+    widget,
+)
 
 _SUBMISSION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 SUBJECT_CHARS = 80
@@ -58,9 +66,7 @@ class OfflineMessage:
         submission = body.get("submission_id")
         if not isinstance(submission, str) or not _SUBMISSION.match(submission):
             raise InvalidInput("submission_id", "must be 8 to 64 letters, digits, '-' or '_'")
-        page_origin = body.get("page_origin")
-        if page_origin is not None and (not isinstance(page_origin, str) or len(page_origin) > 300):
-            raise InvalidInput("page_origin", "must be an origin such as https://example.com")
+        page_origin = widget.checked_page_origin(body)
         page_url = body.get("page_url")
         if page_url not in (None, ""):
             page_url = validate.http_url(page_url, "page_url")

@@ -123,6 +123,15 @@ class UserClaim:
         return cls(user_id, name, email, given_hash)
 
 
+def checked_page_origin(body: dict[str, Any]) -> str | None:
+    """The host page's origin the widget reports (checked against the service's
+    `allowed_origins` by whoever uses it)."""
+    page_origin = body.get("page_origin")
+    if page_origin is not None and (not isinstance(page_origin, str) or len(page_origin) > 300):
+        raise InvalidInput("page_origin", "must be an origin such as https://example.com")
+    return page_origin
+
+
 @dataclass(frozen=True)
 class SessionRequest:
     """`POST /widget/{key}/session`, checked."""
@@ -135,10 +144,7 @@ class SessionRequest:
     @classmethod
     def checked(cls, body: Any) -> SessionRequest:
         validate.body_object(body)
-        page_origin = body.get("page_origin")
-        if page_origin is not None and (not isinstance(page_origin, str)
-                                        or len(page_origin) > 300):
-            raise InvalidInput("page_origin", "must be an origin such as https://example.com")
+        page_origin = checked_page_origin(body)
         visitor_token = body.get("visitor_token")
         if visitor_token is not None and not isinstance(visitor_token, str):
             raise InvalidInput("visitor_token", "must be a string")

@@ -126,7 +126,7 @@ def test_outside_hours_a_customer_leaves_a_message_and_an_operator_answers_by_ma
                        has_text=f"#{number}")
     expect(row).to_be_visible()
     expect(row).to_contain_text(email)
-    shoot(page, screenshots, "tickets")
+    shoot(page, screenshots, "tickets-queue")
     row.locator("a").first.click()
     expect(page.get_by_test_id("ticket-title")).to_contain_text(f"#{number}")
     thread = page.locator("[data-testid=ticket-thread] [data-testid=thread-entry]")

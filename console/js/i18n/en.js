@@ -180,6 +180,7 @@ export default {
   "tickets.chat": "Chat",
   "tickets.noChat": "This ticket has no chat.",
   "tickets.number": "#",
+  "tickets.byCustomer": "The customer ({name}), from the offline form",
   "tickets.requester": "Requester",
   "tickets.assignee": "Assignee",
   "tickets.updated": "Updated",

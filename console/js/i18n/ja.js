@@ -180,6 +180,7 @@ export default {
   "tickets.chat": "チャット",
   "tickets.noChat": "このチケットにはチャットがありません。",
   "tickets.number": "#",
+  "tickets.byCustomer": "お客様（{name}）、オフラインフォームから",
   "tickets.requester": "依頼者",
   "tickets.assignee": "担当者",
   "tickets.updated": "更新日時",

@@ -447,7 +447,9 @@ function renderTicket(container, ticketId) {
     facts.replaceChildren(
       row(t("tickets.channel"), channelLabel(ticket.channel)),
       row(t("tickets.requester"), [requester.name, requester.email].filter(Boolean).join(" · ")),
-      row(t("tickets.createdBy"), ticket.created_by_name || (typeof ticket.created_by === "string" ? ticket.created_by : ticket.created_by?.name)),
+      row(t("tickets.createdBy"), ticket.created_by === "customer"
+        ? t("tickets.byCustomer", { name: ticket.requester?.name || "" })
+        : ticket.created_by_name || ticket.created_by),
       row(t("tickets.created"), formatTime(ticket.created_at)),
       row(t("tickets.updated"), formatTime(ticket.updated_at || ticket.created_at)));
     description.querySelector(".ticket-body").textContent = ticket.body || t("common.none");
