@@ -588,3 +588,20 @@ def test_tickets_of_an_older_checkout_get_numbers_in_order(aws, tenant):
     assert [e.kind for e in TicketEntry.query("tk_old0")] == ["request"]
     assert upgrade.number_tickets(client) == 0
     assert Token.get("ticketno#" + tenant.service_id).failures == 2
+
+
+def test_mails_speak_the_requesters_language_and_subjects_stay_one_line(desk, public, tenant):
+    operator, _ = desk.operator()
+    status, body = send(public, tenant, language="en", email="en@example.test",
+                        text="Line one\u2028still one\nLine two")
+    assert status == 201
+    [confirmation] = mails_to("en@example.test")
+    assert confirmation.subject == "[Service acme] We received your message (#1)"
+    assert "Ticket number: #1" in confirmation.body and "Line two" in confirmation.body
+    assert operator.put(f"/tickets/{body['ticket_id']}",
+                        {"subject": "Refund\u2028Bcc: victim@example.test"})[0] == 200
+    operator.post(f"/tickets/{body['ticket_id']}/replies", {"text": "Done."})
+    reply = mails_to("en@example.test")[-1]
+    assert reply.subject == "[Service acme] Re: Refund Bcc: victim@example.test (#1)"
+    assert "\u2028" not in reply.subject and reply.destinations == {
+        "ToAddresses": ["en@example.test"]}
