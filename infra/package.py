@@ -329,7 +329,8 @@ def log_statement(logical_id: str) -> dict[str, Any]:
     }
 
 
-KNOWN_SERVICES = {"dynamodb", "s3", "apigatewaymanagementapi", "lambda", "token-secret"}
+KNOWN_SERVICES = {"dynamodb", "s3", "apigatewaymanagementapi", "lambda", "token-secret",
+                  "sesv2"}
 
 
 def function_statements(logical_id: str, access: Access) -> list[dict[str, Any]]:

@@ -231,9 +231,9 @@ function focusScreen(force) {
     '#hdc-offline-received', '[data-action=inquiry]', '#hdc-offline input', '[data-action=restart]',
     '.body button', '.head button'];
   const target = wanted.map((selector) => root.querySelector(selector)).find(Boolean);
-  // The offline form sits under the hours and the away message: focus its first
-  // field without scrolling them out of sight.
-  target?.focus({ preventScroll: target.matches('#hdc-offline input') });
+  // Away, the message and the hours head the panel, above the offline form and
+  // the links: focus without scrolling them out of sight.
+  target?.focus({ preventScroll: state.screen === 'absent' || state.screen === 'closed' });
 }
 
 /** A text the service wrote for its customers (`consent_text`, `away_message`),

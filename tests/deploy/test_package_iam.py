@@ -62,8 +62,10 @@ _SSM_PARAMETER = (
 
 
 def _text(resource: Any) -> str:
+    """A resource's `Fn::Sub` text (the template of the list form too)."""
     if isinstance(resource, dict) and "Fn::Sub" in resource:
-        return resource["Fn::Sub"]
+        sub = resource["Fn::Sub"]
+        return sub[0] if isinstance(sub, list) else sub
     return json.dumps(resource)
 
 
@@ -85,7 +87,7 @@ def recorder_terms(action: str, resource: Any) -> Grant:
         return action, f"{match.group(1)}/@connections/*"
     if (action, text) == ("lambda:InvokeFunction", _WORKER):
         return action, "export_worker"
-    if action == "ses:SendEmail" and package.MAIL_IDENTITY_ARN in text:
+    if (action, text) == ("ses:SendEmail", package.MAIL_IDENTITY_ARN):
         return action, package.MAIL_IDENTITY
     if (action, resource) == ("secretsmanager:GetSecretValue", {"Ref": "TokenSecret"}) or (
         action, text) == ("ssm:GetParameter", _SSM_PARAMETER):
@@ -145,7 +147,11 @@ def test_policies_differ_per_function(template: dict[str, Any]) -> None:
     writers = {h for h, g in by_handler.items() if ("s3:PutObject", "exports/exports/*") in g}
     assert writers == {"app.export_worker"}
     starters = {h for h, g in by_handler.items() if ("lambda:InvokeFunction", "export_worker") in g}
-    assert starters == {"app.app"}
+    # The REST API (exports, ticket mail) and the socket (transcripts) start the worker.
+    assert starters == {"app.app", "app.ws_message"}
+    # Only the worker and the sweep send mail, as the configured identity (R-MAIL-1).
+    senders = {h for h, g in by_handler.items() if ("ses:SendEmail", "mail-identity") in g}
+    assert senders == {"app.export_worker", "app.sweep"}
     assert not any(a.startswith("execute-api:") for a, _ in by_handler["app.export_worker"])
     assert not any(a.startswith(("s3:", "lambda:")) for a, _ in by_handler["app.ws_disconnect"])
 

@@ -27,8 +27,7 @@ from tests.e2e.widget_page import Widget
 pytestmark = pytest.mark.e2e
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-ALL_DAY = [["00:00", "24:00"]]
-OFF = {"enabled": False}
+LUNCH_BREAK = [["09:00", "12:00"], ["13:00", "17:30"]]
 
 
 def outbox(stack: LocalStack) -> list[dict[str, Any]]:
@@ -49,16 +48,18 @@ def wait_for_mail(stack: LocalStack, to: str, subject: str, timeout: float = 30)
 
 @pytest.fixture
 def closed_today(admin: Operator) -> Iterator[datetime]:
-    """Business hours on, every day all day, but today and tomorrow (Tokyo) closed:
-    the service is closed now and opens the day after tomorrow."""
+    """Business hours on (weekdays with a lunch break, the year end closed), and
+    today and tomorrow (Tokyo) closed too: the service is closed now."""
     today = datetime.now(TOKYO).date()
-    closed = [str(today), str(today + timedelta(days=1))]
+    closed = [str(today), str(today + timedelta(days=1)),
+              "12-29", "12-30", "12-31", "01-01", "01-02", "01-03"]
     before = admin.call("GET", "/settings")
     admin.call("PUT", "/settings", {
         "timezone": "Asia/Tokyo", "offline_form": True,
         "business_hours": {"enabled": True, "holiday_country": "JP", "closed_dates": closed,
-                           "weekly": {day: ALL_DAY for day in
-                                      ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}},
+                           "weekly": {**{day: LUNCH_BREAK for day in
+                                         ("mon", "tue", "wed", "thu", "fri")},
+                                      "sat": [], "sun": []}},
     })
     yield datetime.combine(today + timedelta(days=2), datetime.min.time(), TOKYO)
     admin.call("PUT", "/settings", {"business_hours": before["business_hours"],
@@ -87,7 +88,7 @@ def test_outside_hours_a_customer_leaves_a_message_and_an_operator_answers_by_ma
     # Closed: the hours, when it opens, the away message and the form; no chat.
     expect(frame.locator("#hdc-closed")).to_be_visible()
     expect(frame.locator("#hdc-hours")).to_be_visible()
-    expect(frame.locator("#hdc-hours tr[data-day=mon]")).to_contain_text("00:00")
+    expect(frame.locator("#hdc-hours tr[data-day=mon]")).to_contain_text("13:00")
     expect(frame.locator("#hdc-next-open")).to_be_visible()
     expect(frame.locator("[data-action=consent]")).to_have_count(0)
     widget.shot(screenshots, "closed")
@@ -122,8 +123,8 @@ def test_outside_hours_a_customer_leaves_a_message_and_an_operator_answers_by_ma
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
     page.goto(local_stack.base_url + "/console/#/tickets?status=open")
-    row = page.locator(f"[data-testid=tickets-table] tbody tr[data-ticket-id]",
-                       has_text=f"#{number}")
+    row = page.locator("[data-testid=tickets-table] tbody tr[data-ticket-id]",
+                       has_text=re.compile(rf"#{number}\b"))
     expect(row).to_be_visible()
     expect(row).to_contain_text(email)
     shoot(page, screenshots, "tickets-queue")
