@@ -60,11 +60,17 @@ js-lint: $(JS_TOOLS)
 # (a few minutes, no DynamoDB Local, no browser) it is the inner loop.
 check: lint mypy js-lint
 
+# The unit and API tests (moto, in process, independent of each other) run on
+# TEST_WORKERS processes (pytest-xdist); the tests with servers, DynamoDB Local,
+# the access recording and the browser run after them, one at a time.
+TEST_WORKERS ?= 2
+
 unit: install
-	$(BIN)/pytest tests/unit tests/api
+	$(BIN)/pytest -n $(TEST_WORKERS) tests/unit tests/api
 
 test: check dynamodb-local browser
-	$(BIN)/pytest tests
+	$(BIN)/pytest -n $(TEST_WORKERS) tests/unit tests/api
+	$(BIN)/pytest tests/deploy tests/integration tests/reliability tests/e2e
 
 e2e: install dynamodb-local browser
 	$(BIN)/pytest tests/e2e

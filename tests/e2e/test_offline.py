@@ -194,3 +194,35 @@ def test_the_transcript_mail_arrives_after_a_chat_without_the_notes(
     assert context.errors == []  # type: ignore[attr-defined]
     context.close()
     settle(admin, operator_account)
+
+
+def test_the_settings_screen_edits_business_hours_and_says_what_is_wrong(
+    browser: Any, local_stack: LocalStack, admin: Operator, closed_today: datetime,
+    screenshots: Any,
+) -> None:
+    from tests.e2e.operator_client import ADMIN_EMAIL
+
+    before = admin.call("GET", "/settings")["business_hours"]
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, local_stack.base_url, ADMIN_EMAIL)
+    page.get_by_role("link", name="Settings", exact=True).click()
+    hours = page.get_by_test_id("settings-hours")
+    expect(page.get_by_test_id("hours-enabled")).to_be_checked()
+    monday = hours.get_by_test_id("hours-day-mon")
+    expect(monday.get_by_test_id("hours-slot")).to_have_count(2)
+    hours.scroll_into_view_if_needed()
+    shoot(page, screenshots, "settings-hours")
+    # A third slot overlapping lunch: said at Monday, nothing saved.
+    monday.locator("[data-action=add-slot]").click()
+    last = monday.get_by_test_id("hours-slot").last
+    last.locator("input[data-edge=start]").fill("11:30")
+    last.locator("input[data-edge=end]").fill("12:30")
+    last.locator("input[data-edge=end]").press("Tab")
+    page.locator("[data-action=save]").first.click()
+    expect(page.locator("#error-business_hours-weekly-mon")).to_be_visible()
+    assert admin.call("GET", "/settings")["business_hours"] == before
+    assert errors == []
+    context.close()
