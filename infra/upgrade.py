@@ -84,6 +84,17 @@ def fold_day_counters(client: Any) -> int:
     return folded
 
 
+def _done(marker: str) -> bool:
+    """Whether the upgrade that leaves `marker` in the tokens table has run."""
+    from chalicelib.models import Token
+
+    try:
+        Token.get(marker, consistent_read=True)
+    except Token.DoesNotExist:
+        return False
+    return True
+
+
 def index_search_terms(client: Any) -> int:
     """Write the partial-search pieces (services/search_terms.py, R-CH-3b) of
     every chat and ticket from before the term index; returns how many. Chats
@@ -96,11 +107,8 @@ def index_search_terms(client: Any) -> int:
     from chalicelib.services import search_terms
 
     marker = token_keys.upgrade_done("search-terms-v1")
-    try:
-        Token.get(marker, consistent_read=True)
+    if _done(marker):
         return 0
-    except Token.DoesNotExist:
-        pass
     indexed = 0
     pages = client.get_paginator("scan").paginate(TableName=Chat.Meta.table_name)
     with SearchTerm.batch_write() as batch:
@@ -139,11 +147,8 @@ def number_tickets(client: Any) -> int:
     from chalicelib.services import tickets
 
     marker = token_keys.upgrade_done("ticket-numbers-v1")
-    try:
-        Token.get(marker, consistent_read=True)
+    if _done(marker):
         return 0
-    except Token.DoesNotExist:
-        pass
     older: list[tuple[str, str, str]] = []
     for page in client.get_paginator("scan").paginate(TableName=Ticket.Meta.table_name):
         for raw in page.get("Items", []):

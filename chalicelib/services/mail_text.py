@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import clock
+from chalicelib.errors import NotFound
 from chalicelib.models import Chat, Mail, Message, Service, Ticket, TicketEntry
-from chalicelib.services import settings
+from chalicelib.services import settings, tenants
 
 TICKET_CONFIRMATION = "ticket_confirmation"
 TICKET_REPLY = "ticket_reply"
@@ -70,8 +71,8 @@ def one_line(value: str, limit: int = 200) -> str:
 
 def _service(service_id: str) -> Service | None:
     try:
-        return Service.get(service_id)
-    except Service.DoesNotExist:
+        return tenants.get_service(service_id)
+    except NotFound:
         return None
 
 

@@ -74,6 +74,10 @@ class OfflineMessage:
         if category_id not in (None, "") and (not isinstance(category_id, str)
                                               or len(category_id) > 100):
             raise InvalidInput("category_id", "must be a category id")
+        consent_version = body.get("consent_version")
+        if consent_version is not None and (not isinstance(consent_version, int)
+                                            or isinstance(consent_version, bool)):
+            raise InvalidInput("consent_version", "must be the config's consent_version")
         visitor_token = body.get("visitor_token")
         if visitor_token is not None and (not isinstance(visitor_token, str)
                                           or len(visitor_token) > 2000):
@@ -81,7 +85,7 @@ class OfflineMessage:
         return cls(
             name=str(validate.text(body, "name", max_len=100, single_line=True)),
             email=str(validate.email(body, "email")),
-            text=str(validate.text(body, "text", max_len=TEXT_MAX)).strip() or _empty(),
+            text=_text(body),
             submission_id=submission,
             page_origin=page_origin,
             category_id=category_id or None,
@@ -91,8 +95,12 @@ class OfflineMessage:
         )
 
 
-def _empty() -> str:
-    raise InvalidInput("text", "must not be empty")
+def _text(body: dict[str, Any]) -> str:
+    """The message, trimmed; one of only spaces and line breaks is empty."""
+    text = str(validate.text(body, "text", max_len=TEXT_MAX)).strip()
+    if not text:
+        raise InvalidInput("text", "must not be empty")
+    return text
 
 
 def submit(
@@ -110,20 +118,10 @@ def submit(
     guard_key = token_keys.offline_submission(service.service_id, message.submission_id)
     now = clock.now()
     ticket = _ticket(service, current, message, ip, user_agent, now)
-    if (found := _already_received(guard_key)) is not None:
-        return found, False
+    if (found := tickets.received(guard_key)) is not None:
+        return found, False  # a retry: not charged to the address's allowance
     ratelimit.take(offline_messages(), ip, time.time())
     return tickets.file_offline(ticket, message.text, guard_key, now, push)
-
-
-def _already_received(guard_key: str) -> Ticket | None:
-    from chalicelib.models import Token
-
-    try:
-        guard = Token.get(guard_key, consistent_read=True)
-        return Ticket.get(str(guard.payload.get("ticket_id")), consistent_read=True)
-    except (Token.DoesNotExist, Ticket.DoesNotExist):
-        return None
 
 
 def _ticket(
@@ -151,7 +149,10 @@ def _ticket(
         channel="offline_form",
         customer={"customer_id": customer_id, "name": message.name, "email": message.email,
                   "notes": "", "ip": ip, "device": devices.describe(user_agent or ""),
-                  "verified": False, "page_url": message.page_url},
+                  "verified": False, "page_url": message.page_url,
+                  # What the customer agreed to, as a chat keeps it (R-SEC-5).
+                  "consent": {"agreed": True, "agreed_at": clock.iso(now),
+                              "version": int(current.get("consent_version", 1))}},
         requester={"name": message.name, "email": message.email},
         status="open",
         category_id=category_id,

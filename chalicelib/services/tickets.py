@@ -280,7 +280,6 @@ def entry_json(entry: TicketEntry) -> dict[str, Any]:
 # --- changes ----------------------------------------------------------------------
 
 STATUSES = ("open", "pending", "solved")
-CHANNELS = ("chat", "offline_form")
 UNASSIGNED = "-"
 
 
@@ -476,16 +475,6 @@ def file_offline(ticket: Ticket, text: str, guard_key: str, now: datetime,
                         author_name=requester.get("name"), email_status="queued")
     mail_id = f"{mail.TICKET_CONFIRMATION}#{ticket.ticket_id}"
 
-    def earlier() -> Ticket | None:
-        try:
-            guard = Token.get(guard_key, consistent_read=True)
-        except Token.DoesNotExist:
-            return None
-        try:
-            return Ticket.get(str(guard.payload.get("ticket_id")), consistent_read=True)
-        except Ticket.DoesNotExist:
-            return None
-
     def more(writes: TransactWrite, filed: Ticket) -> None:
         writes.save(Token(token_key=guard_key, payload={"ticket_id": filed.ticket_id},
                           expires_at=now + timedelta(days=2)),
@@ -495,23 +484,29 @@ def file_offline(ticket: Ticket, text: str, guard_key: str, now: datetime,
                    language=filed.language,
                    ref={"ticket_id": filed.ticket_id, "entry_id": request.entry_id}, now=now)
 
-    if (found := earlier()) is not None:
-        return _numbered(found), False
+    if (found := received(guard_key)) is not None:
+        return found, False
     try:
         filed = file(ticket, request, more=more)
     except TransactWriteError:
-        found = earlier()
+        found = received(guard_key)
         if found is None:
             raise
-        return _numbered(found), False  # the same submission, a moment earlier
+        return found, False  # the same submission, a moment earlier
     mail.dispatch([mail_id])
     if push is not None:
         announce(filed, push, "ticket.created")
     return filed, True
 
 
-def _numbered(ticket: Ticket) -> Ticket:
-    """An earlier try's ticket, numbered (its try may still be numbering it)."""
+def received(guard_key: str) -> Ticket | None:
+    """The ticket an earlier try of this submission filed, numbered (that try may
+    still be numbering it, or have died before it did); None if none did."""
+    try:
+        guard = Token.get(guard_key, consistent_read=True)
+        ticket = Ticket.get(str(guard.payload.get("ticket_id")), consistent_read=True)
+    except (Token.DoesNotExist, Ticket.DoesNotExist):
+        return None
     return ticket if ticket.number is not None else give_number(ticket)
 
 
@@ -591,13 +586,12 @@ def _cursor(service_id: str, last_key: dict[str, Any] | None, q: str | None = No
 
 
 def list_page(
-    actor: Actor, cursor: str | None, limit: int = PAGE_SIZE, q: str | None = None,
-    query: TicketQuery | None = None,
+    actor: Actor, cursor: str | None, limit: int = PAGE_SIZE, query: TicketQuery | None = None,
 ) -> tuple[list[Ticket], str | None]:
     """The service's tickets, newest first, a page at a time: by a filter item
     when filtered (status, assignee, channel), by the term index with `q`
     (R-CH-3b; other filters then checked on the tickets read), else all."""
-    query = query or TicketQuery(q=q)
+    query = query or TicketQuery()
     if query.q:
         tickets, next_cursor = _matching_page(actor, query.q, cursor, limit, query)
         return tickets, next_cursor

@@ -7,21 +7,10 @@ rated."""
 import time
 from datetime import timedelta
 
-import pytest
-
 from chalicelib import clock
 from chalicelib.models import Chat, Customer, ExportJob
 from chalicelib.services import exports
 from tests.api.helpers import assert_error, scheduled_event
-from tests.api.ws_gateway import Desk
-
-
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv(
-        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
-    )
-    return Desk(client, tenant)
 
 
 def _start(socket, **fields):

@@ -6,23 +6,11 @@ type, IP, device, operator ids) never reaches the widget: not in `chat.started`,
 
 import json
 
-import pytest
-
-from tests.api.ws_gateway import Desk
-
 CUSTOMER_VIEW = {"chat_id", "status", "queue_position", "operator_name", "created_at",
                  "assigned_at", "ended_at", "customer_left_at", "rating", "last_seq"}
 NOTES = "PRIVATE: suspected fraud, refund denied"
 EDITED_NAME = "Carol (VIP, threatened chargeback)"
 SECRETS = (NOTES, "suspected fraud", "VIP", "chargeback", "Billing", "Refunds")
-
-
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv(
-        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
-    )
-    return Desk(client, tenant)
 
 
 def _category(desk):

@@ -38,13 +38,6 @@ from tests.conftest import OPERATOR_PASSWORD, make_tenant
 SHOP = "https://shop.example.com"
 
 
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv("WS_MANAGEMENT_ENDPOINT",
-                       "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws")
-    return Desk(client, tenant)
-
-
 def _b64(part: dict[str, Any] | bytes) -> str:
     raw = part if isinstance(part, bytes) else json.dumps(part).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -4,7 +4,7 @@ config and at chat start (R-BH-1), the offline form filing numbered tickets
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,6 @@ from chalicelib import clock, config
 from chalicelib.models import Mail, Message, Ticket, TicketEntry, TicketFilter, Token
 from chalicelib.services import mail
 from tests.api.helpers import Api, assert_error, login
-from tests.api.ws_gateway import Desk
 from tests.conftest import make_tenant
 
 ORIGIN = "https://shop.acme.test"
@@ -29,14 +28,6 @@ def outbox() -> list[Any]:
 
 def mails_to(address: str) -> list[Any]:
     return [m for m in outbox() if address in m.destinations.get("ToAddresses", [])]
-
-
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv(
-        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
-    )
-    return Desk(client, tenant)
 
 
 @pytest.fixture
@@ -605,3 +596,80 @@ def test_mails_speak_the_requesters_language_and_subjects_stay_one_line(desk, pu
     assert reply.subject == "[Service acme] Re: Refund Bcc: victim@example.test (#1)"
     assert "\u2028" not in reply.subject and reply.destinations == {
         "ToAddresses": ["en@example.test"]}
+
+
+# --- what the review added: live updates, consent, retries mid-way, mail leases ---------
+
+
+def test_a_change_is_heard_by_every_online_console(desk, public, tenant):
+    operator, console = desk.operator()
+    _other, other_console = desk.operator()
+    ticket_id = _offline_tickets(public, tenant, 1)[0]["ticket_id"]
+    for socket in (console, other_console):
+        socket.new_frames()
+    assert operator.put(f"/tickets/{ticket_id}", {"status": "solved"})[0] == 200
+    for socket in (console, other_console):
+        [frame] = socket.new_frames("ticket.updated")
+        assert frame["ticket"]["ticket_id"] == ticket_id
+        assert frame["ticket"]["status"] == "solved"
+
+
+def test_the_consent_is_kept_with_the_ticket(public, tenant):
+    ticket_id = send(public, tenant)[1]["ticket_id"]
+    consent = Ticket.get(ticket_id).customer["consent"]
+    assert consent["agreed"] is True and consent["version"] == 1
+    assert_error(send(public, tenant, consent_version="1", submission_id="sub-00000000x"), 400)
+
+
+def test_the_config_lists_categories_only_for_the_offline_form(client, public, tenant):
+    admin = login(client, tenant.service_id, tenant.admin_email)
+    top = admin.post("/categories", {"name": "配送"})[1]
+    admin.post("/categories", {"name": "遅延", "parent_id": top["category_id"]})
+    path = f"/widget/{tenant.widget_key}/config"
+    assert public.get(path)[1]["categories"] == [{"category_id": top["category_id"],
+                                                   "name": "配送"}]
+    assert admin.put("/settings", {"offline_form": False})[0] == 200
+    body = public.get(path)[1]
+    assert body["offline_form"] is False and body["categories"] == []
+
+
+def test_a_retry_while_the_first_try_is_still_numbering_gets_the_number(public, tenant,
+                                                                        monkeypatch):
+    from chalicelib.services import tickets
+
+    # The first try dies between its ticket and its number.
+    def dies(ticket):
+        raise RuntimeError("the Lambda ran out of time")
+
+    real = tickets.give_number
+    monkeypatch.setattr(tickets, "give_number", dies)
+    with pytest.raises(RuntimeError):
+        from chalicelib.services import offline
+
+        offline.submit(tenant.widget_key, offline.OfflineMessage.checked(form()),
+                       ip="198.51.100.7", user_agent=None, push=lambda *_: True)
+    [unnumbered] = list(Ticket.by_service.query(tenant.service_id))
+    assert unnumbered.number is None
+    # Its confirmation is due, but waits for the number instead of going out as #0.
+    [queued] = list(Mail.by_due.query(mail.DUE))
+    assert mail.send_one(queued.mail_id, clock.now()) == "retry"
+    assert Mail.get(queued.mail_id).last_error == "not_ready"
+    monkeypatch.setattr(tickets, "give_number", real)
+    status, body = send(public, tenant)
+    assert (status, body) == (200, {"ticket_id": unnumbered.ticket_id, "number": 1})
+    later = clock.parse_iso(Mail.get(queued.mail_id).due_at)
+    assert mail.send_due(later) == 1
+    assert "#1" in mails_to("hanako@example.test")[0].subject
+
+
+def test_a_mail_whose_worker_died_is_sent_again_after_its_lease(public, tenant, monkeypatch):
+    monkeypatch.setenv("MAIL_INVOKE", "lambda")  # nothing starts the worker
+    send(public, tenant)
+    [queued] = list(Mail.by_due.query(mail.DUE))
+    now = clock.now()
+    assert mail._claim(queued.mail_id, now) is not None  # a worker took it, then died
+    assert mail.send_due(now + mail.LEASE - timedelta(seconds=1)) == 0
+    assert mail.run_worker({"mail_ids": [queued.mail_id]}) == {"skipped": 1}
+    assert outbox() == []
+    assert mail.send_due(now + mail.LEASE + timedelta(seconds=1)) == 1
+    assert len(outbox()) == 1 and Mail.get(queued.mail_id).attempts == 2

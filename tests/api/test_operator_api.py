@@ -4,16 +4,7 @@ import pytest
 
 from chalicelib.models import Category, Chat, Customer, Operator
 from tests.api.helpers import assert_error, login
-from tests.api.ws_gateway import Desk
 from tests.conftest import make_tenant
-
-
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv(
-        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
-    )
-    return Desk(client, tenant)
 
 
 def _start(customer, **fields):

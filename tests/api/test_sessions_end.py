@@ -3,20 +3,11 @@ role change or a password change closes that operator's open WebSockets
 (`DELETE @connections`), drops them from every chat they listened to, and
 nothing they send afterwards is accepted; earlier tokens stop working."""
 
-import pytest
 
 from chalicelib.models import Connection, Operator
 from tests.api.helpers import assert_error, login
-from tests.api.ws_gateway import Desk, connect, posted
+from tests.api.ws_gateway import connect, posted
 from tests.conftest import OPERATOR_PASSWORD
-
-
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv(
-        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
-    )
-    return Desk(client, tenant)
 
 
 def _chatting(desk, api):

@@ -6,15 +6,6 @@ import json
 import pytest
 
 from chalicelib.models import Chat, Customer, Message
-from tests.api.ws_gateway import Desk
-
-
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv(
-        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
-    )
-    return Desk(client, tenant)
 
 
 @pytest.fixture

@@ -4,13 +4,7 @@ API.md: tickets are single use; a disabled service or a bad Origin is refused)."
 import pytest
 
 from chalicelib.models import Connection
-from tests.api.ws_gateway import Desk, connect, posted
-
-
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv("WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws")
-    return Desk(client, tenant)
+from tests.api.ws_gateway import connect, posted
 
 
 def _ticket(desk, page_origin=None):

@@ -10,20 +10,11 @@ from chalicelib import clock
 from chalicelib.models import Chat
 from chalicelib.services import settings as settings_service
 from tests.api.helpers import assert_error
-from tests.api.ws_gateway import Desk
 from tests.history_helpers import make_chat
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 JA_GREETING = "いらっしゃいませ。ご用件をどうぞ。"
 EN_GREETING = "Welcome! How can we help?"
-
-
-@pytest.fixture
-def desk(client, tenant, monkeypatch):
-    monkeypatch.setenv(
-        "WS_MANAGEMENT_ENDPOINT", "https://wsapi1.execute-api.us-east-1.amazonaws.com/ws"
-    )
-    return Desk(client, tenant)
 
 
 # --- settings ---------------------------------------------------------------------

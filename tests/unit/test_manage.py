@@ -110,3 +110,24 @@ def test_index_search_terms_makes_older_chats_partially_searchable_once(aws, cap
         "ch_old"]
     assert manage.main(["--aws", "index-search-terms"]) == 0  # done once: nothing again
     assert "indexed 0 chat(s) and ticket(s)" in capsys.readouterr().err
+
+
+def test_number_tickets_numbers_older_tickets_oldest_first_once(aws, capsys):
+    from chalicelib import aws as aws_clients
+    from chalicelib.models import Ticket, TicketFilter
+    from tests.conftest import _refuse_scan
+
+    for ticket_id, at in (("tk_b", "2026-02-01T00:00:00.000Z"),
+                          ("tk_a", "2026-01-01T00:00:00.000Z")):
+        Ticket(ticket_id=ticket_id, service_id="shop", subject="Old", channel="chat",
+               customer={"name": "Old", "email": "old@example.jp"}, status="open",
+               created_by="op_1", created_at=at).save()
+    aws_clients.client("dynamodb").meta.events.unregister(
+        "before-call.dynamodb.Scan", handler=_refuse_scan)
+
+    assert manage.main(["--aws", "number-tickets"]) == 0
+    assert "numbered 2 ticket(s)" in capsys.readouterr().err
+    assert (Ticket.get("tk_a").number, Ticket.get("tk_b").number) == (1, 2)
+    assert [f.ticket_id for f in TicketFilter.query("shop#s=open")] == ["tk_a", "tk_b"]
+    assert manage.main(["--aws", "number-tickets"]) == 0
+    assert "numbered 0 ticket(s)" in capsys.readouterr().err
