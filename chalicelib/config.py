@@ -28,6 +28,7 @@ TABLE_KEYS = (
     "ticket_filters",
     "ticket_entries",
     "mail",
+    "attachments",
 )
 
 DEFAULT_REGION = "us-east-1"
@@ -146,6 +147,12 @@ def offline_message_limit() -> tuple[float, int]:
 
 def exports_bucket() -> str:
     return os.environ.get("EXPORTS_BUCKET") or "helpdesk-local-exports"
+
+
+def files_bucket() -> str:
+    """Where files sent in chats live (R-ATT-1): uploads/ (unchecked, deleted
+    after a day) and files/ (checked and sent)."""
+    return os.environ.get("FILES_BUCKET") or "helpdesk-local-files"
 
 
 def export_function() -> str:

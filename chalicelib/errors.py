@@ -80,3 +80,23 @@ class OutsideHours(DomainError):
     def __init__(self, next_open_at: str | None) -> None:
         super().__init__("the service is closed now (outside its business hours)")
         self.details = {"next_open_at": next_open_at}
+
+
+class BadAttachment(DomainError):
+    """A file that may not be sent (R-ATT-1): `reason` says why (type, size,
+    empty, missing, used)."""
+
+    code = "bad_attachment"
+    status = 400
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.details = {"reason": reason}
+
+
+class AttachmentsDisabled(DomainError):
+    code = "attachments_disabled"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("this service does not accept files")

@@ -403,6 +403,9 @@ class Message(Model):
     lang = UnicodeAttribute(null=True)
     client_msg_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    # A file sent with the message (R-ATT-1): {attachment_id, filename,
+    # content_type, size, key}; `text` may then be "".
+    attachment: MapAttribute[str, Any] = MapAttribute(null=True)
 
 
 
@@ -715,3 +718,29 @@ class Mail(Model):
     expires_at = TTLAttribute(null=True)
 
     by_due = MailDueIndex()
+
+
+@registered
+class Attachment(Model):
+    """A file asked for in a chat (R-ATT-1): what its uploader declared, then,
+    once checked and sent, the message it belongs to. A pending one expires
+    after a day (TTL; its upload is deleted by the bucket's lifecycle rule); a
+    sent one stays as long as its chat."""
+
+    Meta = table_meta("attachments")
+    attachment_id = UnicodeAttribute(hash_key=True)
+    service_id = UnicodeAttribute()
+    chat_id = UnicodeAttribute()
+    chat_date = UnicodeAttribute()  # the chat's day (YYYY-MM-DD), in its object's key
+    uploader_id = UnicodeAttribute()
+    uploader_role = UnicodeAttribute()  # customer | operator
+    filename = UnicodeAttribute()  # cleaned
+    content_type = UnicodeAttribute()  # declared, then checked against the bytes
+    size = NumberAttribute()  # declared, then checked
+    status = UnicodeAttribute(default="pending")  # pending | sent | refused
+    key = UnicodeAttribute(null=True)  # the checked object's key, once sent
+    seq = NumberAttribute(null=True)
+    client_msg_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)

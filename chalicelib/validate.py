@@ -167,7 +167,7 @@ def id_string(value: Any, field: str) -> str:
     return value
 
 
-def only_fields(body: dict[str, Any], allowed: Iterable[str]) -> None:
+def only_fields(body: dict[str, Any], allowed: Iterable[str], prefix: str = "") -> None:
     unknown = sorted(set(body) - set(allowed))
     if unknown:
-        raise InvalidInput(unknown[0], "is not a known field")
+        raise InvalidInput(prefix + str(unknown[0])[:100], "is not a known field")

@@ -59,6 +59,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         tables.create_tables(aws_clients.client("dynamodb"))
         # SES sends only from a verified identity (as on AWS).
         aws_clients.client("sesv2").create_email_identity(EmailIdentity=config.mail_from())
+        aws_clients.client("s3").create_bucket(Bucket=config.files_bucket())
         yield
     aws_clients.reset()
     models.reset_connections()

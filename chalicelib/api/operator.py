@@ -10,7 +10,15 @@ from chalice import Blueprint
 from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
-from chalicelib.services import chat_views, chats, messages, notes, presence, transfers
+from chalicelib.services import (
+    attachments,
+    chat_views,
+    chats,
+    messages,
+    notes,
+    presence,
+    transfers,
+)
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
 
@@ -111,3 +119,16 @@ def transfer_chat(call: Call, chat_id: str) -> dict[str, Any]:
 @endpoint(routes, "/chats/{chat_id}/transfer-targets")
 def transfer_targets(call: Call, chat_id: str) -> dict[str, Any]:
     return {"operators": transfers.targets(_actor(call), chat_id)}
+
+
+@endpoint(routes, "/chats/{chat_id}/attachments", methods=("POST",), status=201)
+def request_attachment(call: Call, chat_id: str) -> dict[str, Any]:
+    """Where to upload a file the operator sends in the chat (R-ATT-1)."""
+    asked = attachments.AttachmentRequest.checked(call.body)
+    return attachments.request(_actor(call), chat_id, asked, now=clock.now())
+
+
+@endpoint(routes, "/chats/{chat_id}/attachments/{attachment_id}")
+def attachment_link(call: Call, chat_id: str, attachment_id: str) -> dict[str, Any]:
+    """A fresh link to a file sent in the chat."""
+    return attachments.link(_actor(call), chat_id, attachment_id)

@@ -17,6 +17,7 @@ from chalicelib import clock, realtime, validate
 from chalicelib.errors import DomainError, InvalidInput, TooLarge
 from chalicelib.realtime import Closer, Pusher
 from chalicelib.services import (
+    attachments,
     chat_json,
     chat_views,
     chats,
@@ -244,6 +245,24 @@ def request_transcript(call: FrameCall) -> Frame:
     return {"type": "transcript.queued", "chat_id": chat_id, "email": email}
 
 
+def request_attachment(call: FrameCall) -> Frame:
+    """Where to upload a file for this chat (R-ATT-1): a presigned POST."""
+    chat_id = _chat_id(call.frame)
+    asked = attachments.AttachmentRequest.checked(call.frame)
+    upload = attachments.request(call.actor, chat_id, asked, now=call.now)
+    return {"type": "attachment.upload", "chat_id": chat_id, **upload}
+
+
+def attachment_link(call: FrameCall) -> Frame:
+    """A fresh link to a file sent in the chat (links live an hour)."""
+    chat_id = _chat_id(call.frame)
+    if "attachment_id" not in call.frame:
+        raise InvalidInput("attachment_id", "is required")
+    attachment_id = validate.id_string(call.frame["attachment_id"], "attachment_id")
+    return {"type": "attachment.link", "chat_id": chat_id,
+            **attachments.link(call.actor, chat_id, attachment_id)}
+
+
 def ping(call: FrameCall) -> Frame:
     return {"type": "pong"}
 
@@ -257,5 +276,7 @@ ROUTES: dict[str, Handling] = {
     "rating.submit": Handling(submit_rating),
     "chat.leave": Handling(leave_chat),
     "transcript.request": Handling(request_transcript),
+    "attachment.request": Handling(request_attachment),
+    "attachment.link": Handling(attachment_link),
     "ping": Handling(ping),
 }

@@ -307,7 +307,7 @@ def _transcript_rows(chat: Chat, found: list[Message]) -> list[dict[str, Any]]:
     """The messages sheet's rows of a chat: its messages and, marked by their
     kind, its internal notes (R-NOTE-1), in time order (a chat without notes
     costs no read)."""
-    rows = [messages.message_json(m) for m in found]
+    rows = [messages.message_json(m, links=False) for m in found]
     if not chat.note_count:
         return rows
     for note in notes.read(chat.chat_id):

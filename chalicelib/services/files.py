@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import quote
+
+from chalicelib import validate
+from chalicelib.errors import InvalidInput
 
 DEFAULT_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf",
                  "text/plain")
@@ -19,6 +23,8 @@ INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
               "image/webp": "webp", "application/pdf": "pdf", "text/plain": "txt"}
 MAX_NAME_CHARS = 100
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = 25 * 1024 * 1024  # the most a service may allow
 # How much of a file is read to tell what it is.
 SNIFF_BYTES = 4096
 
@@ -83,3 +89,41 @@ def content_disposition(filename: str, content_type: str) -> str:
     ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_"
                          for c in filename)
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def settings_of(found: dict[str, Any]) -> dict[str, Any]:
+    """The `attachments` setting with defaults for what it lacks."""
+    raw = found.get("attachments")
+    value: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return {
+        "enabled": bool(value.get("enabled", True)),
+        "max_bytes": int(value.get("max_bytes", DEFAULT_MAX_BYTES)),
+        "types": [t for t in value.get("types", DEFAULT_TYPES) if t in EXTENSIONS],
+    }
+
+
+def checked_settings(value: Any) -> dict[str, Any]:
+    """`attachments` of PUT /settings: all three fields, checked (types only
+    from DEFAULT_TYPES: SVG, HTML and anything unknown are refused)."""
+    field = "attachments"
+    if not isinstance(value, dict):
+        raise InvalidInput(field, "must be an object {enabled, max_bytes, types}")
+    validate.only_fields(value, ("enabled", "max_bytes", "types"), prefix=f"{field}.")
+    for name in ("enabled", "max_bytes", "types"):
+        if name not in value:
+            raise InvalidInput(f"{field}.{name}", "is required")
+    enabled = value["enabled"]
+    if not isinstance(enabled, bool):
+        raise InvalidInput(f"{field}.enabled", "must be true or false")
+    size = value["max_bytes"]
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BYTES:
+        raise InvalidInput(f"{field}.max_bytes", f"must be a whole number from 1 to {MAX_BYTES}")
+    types = value["types"]
+    if not isinstance(types, list) or not types:
+        raise InvalidInput(f"{field}.types", "must be a non-empty list")
+    unknown = [t for t in types if t not in DEFAULT_TYPES]
+    if unknown:
+        raise InvalidInput(f"{field}.types", "may only hold " + ", ".join(DEFAULT_TYPES)
+                           + f" (not {str(unknown[0])[:40]!r})")
+    return {"enabled": enabled, "max_bytes": size,
+            "types": [t for t in DEFAULT_TYPES if t in types]}

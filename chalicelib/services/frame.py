@@ -15,7 +15,7 @@ from string import Template
 from urllib.parse import urlsplit
 
 from chalicelib import config
-from chalicelib.services import settings, tenants
+from chalicelib.services import attachments, settings, tenants
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "widget-frame.html"
 # What may stand for an origin in a policy: scheme, host, port, nothing else
@@ -54,16 +54,20 @@ def frame_ancestors(allowed_origins: list[str]) -> str:
 
 def content_security_policy(allowed_origins: list[str]) -> str:
     """No inline script or style: code and CSS come only from the widget's static
-    origin, requests go only to this API and its WebSocket."""
+    origin, requests go only to this API, its WebSocket and the files bucket
+    (uploads, R-ATT-1), images only from the widget and the files bucket."""
     widget = " ".join(_sources([origin_of(config.public_base_url())])) or "'none'"
+    files = " ".join(_sources([attachments.bucket_origin()]))
     connect = " ".join(
         _sources([origin_of(config.api_base_url()), origin_of(config.ws_url())])
+        + ([files] if files else [])
     ) or "'none'"
+    images = " ".join(part for part in (widget, files, "data:") if part)
     return "; ".join((
         "default-src 'none'",
         f"script-src {widget}",
         f"style-src {widget}",
-        f"img-src {widget} data:",
+        f"img-src {images}",
         f"connect-src {connect}",
         "base-uri 'none'",
         "form-action 'none'",

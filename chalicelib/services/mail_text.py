@@ -11,7 +11,7 @@ from datetime import datetime
 from chalicelib import clock
 from chalicelib.errors import NotFound
 from chalicelib.models import Chat, Mail, Message, Service, Ticket, TicketEntry
-from chalicelib.services import settings, tenants
+from chalicelib.services import attachments, settings, tenants
 
 TICKET_CONFIRMATION = "ticket_confirmation"
 TICKET_REPLY = "ticket_reply"
@@ -37,6 +37,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "transcript_body": "{service} とのチャットの記録です（時刻は {zone}）。\n\n{lines}\n",
         "customer": "お客様",
         "system": "{service}",
+        "file": "（添付ファイル: {file}）",
         "closing": "(このメールは送信専用です)",
     },
     "en": {
@@ -55,6 +56,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "transcript_body": "Your chat with {service} (times in {zone}).\n\n{lines}\n",
         "customer": "You",
         "system": "{service}",
+        "file": "(File: {file})",
         "closing": "(This is an automatic message; replies to it are not read.)",
     },
 }
@@ -140,7 +142,11 @@ def _transcript(service: Service, ref: dict[str, object], texts: dict[str, str]
         who = {"customer": texts["customer"],
                "system": texts["system"].format(service=name)}.get(
             message.sender_role, message.sender_name or name)
-        lines.append(f"[{at:%Y-%m-%d %H:%M}] {who}:\n{message.text}\n")
+        text = message.text
+        listed = attachments.listed(message)
+        if listed:  # named, never linked: a link would expire long before the mail is read
+            text = "\n".join(part for part in (text, texts["file"].format(file=listed)) if part)
+        lines.append(f"[{at:%Y-%m-%d %H:%M}] {who}:\n{text}\n")
     started: datetime = clock.parse_iso(chat.created_at).astimezone(zone)
     values = {"service": name, "date": f"{started:%Y-%m-%d}", "zone": str(zone),
               "lines": "\n".join(lines)}

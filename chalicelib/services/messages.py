@@ -24,10 +24,18 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, realtime, token_keys, validate
-from chalicelib.errors import Conflict, InvalidInput, TooManyRequests
-from chalicelib.models import Chat, ChatHead, Message, Token, failed_tables, transaction
+from chalicelib.errors import BadAttachment, Conflict, InvalidInput, TooManyRequests
+from chalicelib.models import (
+    Attachment,
+    Chat,
+    ChatHead,
+    Message,
+    Token,
+    failed_tables,
+    transaction,
+)
 from chalicelib.realtime import FrameRaced, Pusher
-from chalicelib.services import access, chat_index, frames, heads, retries, stats
+from chalicelib.services import access, attachments, chat_index, frames, heads, retries, stats
 from chalicelib.services.access import Actor
 from chalicelib.services.frames import Cost
 
@@ -66,7 +74,9 @@ def _guard_key(chat_id: str, client_msg_id: str) -> str:
     return token_keys.client_message(chat_id, client_msg_id)
 
 
-def message_json(message: Message) -> dict[str, Any]:
+def message_json(message: Message, *, links: bool = True) -> dict[str, Any]:
+    """A message as clients see it; its file with a fresh link (`links`), or
+    only its name, type and size (exports)."""
     found = {
         "chat_id": message.chat_id,
         "seq": int(message.seq),
@@ -77,6 +87,11 @@ def message_json(message: Message) -> dict[str, Any]:
     }
     if message.lang:
         found["lang"] = message.lang  # a system message's language (R-I18N-2)
+    stored = attachments.stored(message)
+    if stored:
+        found["attachment"] = attachments.link_json(stored) if links else {
+            name: stored.get(name) for name in ("attachment_id", "filename", "content_type",
+                                                "size")}
     return found
 
 
@@ -178,22 +193,30 @@ class _Reply:
 
 @dataclass(frozen=True)
 class NewMessage:
-    """A `message.send`: its chat, the client's id for it, its text (checked)."""
+    """A `message.send`: its chat, the client's id for it, its text (checked)
+    and the file it sends (R-ATT-1: then the text may be empty)."""
 
     chat_id: str
     client_msg_id: str
     text: str
+    attachment_id: str | None = None
 
     @classmethod
     def checked(cls, frame: dict[str, Any]) -> NewMessage:
         if "chat_id" not in frame:
             raise InvalidInput("chat_id", "is required")
         chat_id = validate.id_string(frame["chat_id"], "chat_id")
-        for name in ("client_msg_id", "text"):
-            if name not in frame:
-                raise InvalidInput(name, "is required")
-        text = checked_text(frame["text"])
-        return cls(chat_id, checked_client_msg_id(frame["client_msg_id"]), text)
+        if "client_msg_id" not in frame:
+            raise InvalidInput("client_msg_id", "is required")
+        attachment_id = None
+        if frame.get("attachment_id") is not None:
+            attachment_id = validate.id_string(frame["attachment_id"], "attachment_id")
+        if attachment_id is None and "text" not in frame:
+            raise InvalidInput("text", "is required")
+        text = frame.get("text", "")
+        blank = text is None or (isinstance(text, str) and not text.strip())
+        text = "" if attachment_id is not None and blank else checked_text(text)
+        return cls(chat_id, checked_client_msg_id(frame["client_msg_id"]), text, attachment_id)
 
 
 def send(
@@ -211,6 +234,12 @@ def send(
     caller already read it (consistently, just now), used for the first
     attempt; the transaction's conditions catch any change since."""
     cost = cost or frames.free()
+    checked = None
+    if message.attachment_id is not None:
+        checked = attachments.for_message(actor, message.chat_id, message.attachment_id,
+                                          message.client_msg_id, now=now)
+        if checked.sent_seq is not None:
+            return Sent(seq=checked.sent_seq, duplicate=True)
 
     def attempt(n: int) -> Sent:
         if n == 0 and read is not None and read.chat_id == message.chat_id:
@@ -219,7 +248,7 @@ def send(
             head = heads.readable(actor, message.chat_id)
         try:
             with transaction() as writes:
-                stored = _add_message_writes(writes, actor, head, message, cost, now)
+                stored = _add_message_writes(writes, actor, head, message, cost, now, checked)
         except TransactWriteError as exc:
             failed = failed_tables(writes, exc)
             if failed.get("tokens") == "ConditionalCheckFailed":
@@ -227,8 +256,12 @@ def send(
                 return Sent(seq=original, duplicate=True)
             if "connections" in failed:
                 raise FrameRaced(actor.connection_id or "") from exc
+            if checked is not None and failed.get("attachments") == "ConditionalCheckFailed":
+                return _sent_by_another(message, exc)
             raise
         cost.committed()
+        if checked is not None:
+            checked.committed()
         others = listeners(head) - {actor.connection_id}
         realtime.deliver(push, others, {"type": "message", "message": message_json(stored)})
         return Sent(seq=int(stored.seq), duplicate=False)
@@ -237,9 +270,19 @@ def send(
                                    busy="the chat is too busy right now; send again")
 
 
+def _sent_by_another(message: NewMessage, exc: Exception) -> Sent:
+    """The file went out with another message meanwhile: this same message's
+    retry (its seq), or another message (refused)."""
+    assert message.attachment_id is not None
+    again = Attachment.get(message.attachment_id, consistent_read=True)
+    if again.client_msg_id == message.client_msg_id and again.seq is not None:
+        return Sent(seq=int(again.seq), duplicate=True)
+    raise BadAttachment("this file was sent already", "used") from exc
+
+
 def _add_message_writes(
     writes: TransactWrite, actor: Actor, head: ChatHead, message: NewMessage, cost: Cost,
-    now: datetime,
+    now: datetime, checked: attachments.Checked | None = None,
 ) -> Message:
     """The one transaction that stores a message at the head's next seq: the
     head (seq, the sender's allowance, what `cost` adds), the message, its
@@ -260,6 +303,8 @@ def _add_message_writes(
     name = head.customer_name if actor.is_customer else actor.name
     stored = _new_message(head, actor.side, actor.subject_id, name, message.text,
                           message.client_msg_id, now)
+    if checked is not None:
+        stored.attachment = checked.in_message()
     guard = Token(
         token_key=_guard_key(head.chat_id, message.client_msg_id),
         payload={"seq": int(stored.seq)},
@@ -271,6 +316,8 @@ def _add_message_writes(
     if reply:
         reply.add_to(writes)
     cost.in_transaction(writes)
+    if checked is not None:
+        checked.add_to(writes, int(stored.seq), message.client_msg_id, now)
     return stored
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from chalicelib import config, validate
 from chalicelib.errors import InvalidInput
 from chalicelib.models import Service
-from chalicelib.services import hours, retries
+from chalicelib.services import files, hours, retries
 
 LANGUAGES = ("ja", "en", "ko")
 
@@ -90,6 +90,10 @@ def defaults() -> dict[str, Any]:
         # cannot (R-OFF-1): the offline form, which files a ticket.
         "business_hours": hours.defaults(),
         "offline_form": True,
+        # Files in chats (R-ATT-1): only types this product can tell from their
+        # bytes, and never HTML or SVG (services/files.py).
+        "attachments": {"enabled": True, "max_bytes": files.DEFAULT_MAX_BYTES,
+                        "types": list(files.DEFAULT_TYPES)},
     }
 
 
@@ -101,6 +105,7 @@ def current(service: Service) -> dict[str, Any]:
     """The service's settings with defaults filled in for fields added later (and
     the English-only default texts of earlier versions read as today's defaults)."""
     found = {**defaults(), **(service.settings or {})}
+    found["attachments"] = files.settings_of(found)
     for name, old in _OLD_DEFAULTS.items():
         if found[name] == old:
             found[name] = dict(DEFAULT_TEXTS[name])
@@ -232,6 +237,8 @@ class SettingsChange:
             fields["timezone"] = zone_name(body["timezone"])
         if "business_hours" in body:
             fields["business_hours"] = hours.checked(body["business_hours"])
+        if "attachments" in body:
+            fields["attachments"] = files.checked_settings(body["attachments"])
         for name, low, high in _NUMBERS:
             if name in body:
                 fields[name] = validate.integer(body, name, low=low, high=high)

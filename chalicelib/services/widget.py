@@ -72,6 +72,7 @@ def _when_open(service: Service, current: dict[str, Any]) -> dict[str, Any]:
         },
         "offline_form": bool(current["offline_form"]),
         "categories": _top_categories(service.service_id) if current["offline_form"] else [],
+        "attachments": dict(current["attachments"]),
     }
 
 

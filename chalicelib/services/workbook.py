@@ -52,7 +52,7 @@ HEADER_TWO_LINES = 30  # points: the header row's height when a header wraps
 
 # Printing: landscape, narrow margins, the header row and the chat ID column on every
 # page. A landscape page holds about 150 width units at full size: a sheet is fitted
-# to as many pages across as keep it near 60% or more (the messages' six columns one
+# to as many pages across as keep it near 60% or more (the messages' eight columns one
 # page wide, the chats' twenty-two two), rather than shrunk unreadable onto one, and
 # runs as many pages down as it takes.
 PRINT_WIDTH_PER_PAGE = 250
@@ -104,6 +104,9 @@ MESSAGE_COLUMNS: list[Column] = [
     Column("text", lambda m: m["text"], "long"),
     # A message, or an internal note (R-NOTE-1), which has no seq.
     Column("kind", lambda m: m.get("kind", "message"), coded=True),
+    # A file sent with the message (R-ATT-1): its name and type.
+    Column("attachment", lambda m: (m.get("attachment") or {}).get("filename")),
+    Column("attachment_type", lambda m: (m.get("attachment") or {}).get("content_type")),
 ]
 
 

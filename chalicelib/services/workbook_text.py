@@ -49,6 +49,8 @@ ENGLISH = Wording(
         "sender": "Sender",
         "sender_name": "Sender name",
         "text": "Text",
+        "attachment": "Attachment",
+        "attachment_type": "Attachment type",
     },
     values={
         "status": {"processed": "Processed", "unprocessed": "Unprocessed"},
@@ -95,6 +97,8 @@ JAPANESE = Wording(
         "sender": "送信者",
         "sender_name": "送信者名",
         "text": "本文",
+        "attachment": "添付ファイル",
+        "attachment_type": "添付ファイルの種類",
     },
     values={
         "status": {"processed": "処理済み", "unprocessed": "未処理"},
@@ -140,6 +144,8 @@ KOREAN = Wording(
         "sender": "발신자",
         "sender_name": "발신자 이름",
         "text": "내용",
+        "attachment": "첨부 파일",
+        "attachment_type": "첨부 파일 형식",
     },
     values={
         "status": {"processed": "처리 완료", "unprocessed": "미처리"},

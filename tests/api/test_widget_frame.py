@@ -90,8 +90,10 @@ def test_the_policy_allows_only_the_widget_origin_the_api_and_its_websocket(clie
     assert csp["default-src"] == "'none'"
     assert csp["script-src"] == WIDGET_BASE
     assert csp["style-src"] == WIDGET_BASE
-    assert csp["img-src"] == f"{WIDGET_BASE} data:"
-    assert csp["connect-src"] == "https://api.example.com wss://ws.example.com"
+    # Files sent in chats (R-ATT-1): uploads to and images from the files bucket.
+    files = "https://helpdesk-local-files.s3.amazonaws.com"
+    assert csp["img-src"] == f"{WIDGET_BASE} {files} data:"
+    assert csp["connect-src"] == f"https://api.example.com wss://ws.example.com {files}"
     assert csp["base-uri"] == "'none'"
     assert csp["form-action"] == "'none'"
     assert "unsafe-inline" not in str(csp) and "unsafe-eval" not in str(csp)

@@ -111,7 +111,10 @@ def _style_index(sheet_xml, coordinate):
 
 def test_chats_and_messages_sheets_hold_values():
     chats = [_chat("ch_1"), _chat("ch_2", processed=False, rating=None)]
-    messages = {"ch_1": [_message("ch_1", 1, "Hello"), _message("ch_1", 2, "Hi", "operator")]}
+    messages = {"ch_1": [_message("ch_1", 1, "Hello"), _message("ch_1", 2, "Hi", "operator"),
+                         {**_message("ch_1", 3, ""), "attachment": {  # a file (R-ATT-1)
+                             "attachment_id": "at_1", "filename": "請求書.pdf",
+                             "content_type": "application/pdf", "size": 1200}}]}
     buffer = BytesIO()
     count = workbook.write_workbook(buffer, chats, lambda chat: messages.get(chat["chat_id"], []))
     assert count == 2
@@ -124,11 +127,17 @@ def test_chats_and_messages_sheets_hold_values():
     assert first["Created (UTC)"] == datetime(2026, 11, 20, 9, 30)  # UTC unless told
     assert second["Status"] == "Unprocessed" and second["Rating"] is None
     expected = [
-        ("ch_1", 1, datetime(2026, 11, 20, 9, 31), "Customer", "Hanako", "Hello", "Message"),
-        ("ch_1", 2, datetime(2026, 11, 20, 9, 31), "Operator", "Hanako", "Hi", "Message"),
+        ("ch_1", 1, datetime(2026, 11, 20, 9, 31), "Customer", "Hanako", "Hello", "Message",
+         None, None),
+        ("ch_1", 2, datetime(2026, 11, 20, 9, 31), "Operator", "Hanako", "Hi", "Message",
+         None, None),
+        ("ch_1", 3, datetime(2026, 11, 20, 9, 31), "Customer", "Hanako", None, "Message",
+         "請求書.pdf", "application/pdf"),
     ]
     assert list(book["Messages"].iter_rows(values_only=True))[1:] == expected
-    assert [tuple(row) for row in _calamine(data, "Messages")[1:]] == expected
+    # calamine reads an empty cell as "".
+    assert [tuple(row) for row in _calamine(data, "Messages")[1:]] == [
+        tuple("" if value is None else value for value in row) for row in expected]
 
 
 def test_times_are_real_dates_in_the_service_zone_named_in_the_header():
@@ -175,7 +184,8 @@ def test_japanese_headers_and_values():
     for rows in (list(book["メッセージ"].iter_rows(values_only=True)),
                  _calamine(data, "メッセージ")):
         assert list(rows[0]) == ["チャットID", "連番", "送信日時 (Asia/Tokyo)", "送信者",
-                                 "送信者名", "本文", "種別"]
+                                 "送信者名", "本文", "種別", "添付ファイル",
+                                 "添付ファイルの種類"]
         assert [row["送信者"] for row in _by_header(rows)] == ["顧客", "オペレーター",
                                                                "システム"]
     assert book["チャット"]["B2"].number_format == "yyyy/mm/dd hh:mm:ss"
@@ -281,7 +291,7 @@ def test_header_row_is_frozen_and_filtered_over_every_row():
     assert book["Chats"].freeze_panes == "A2"
     assert book["Chats"].auto_filter.ref == "A1:V3"
     assert book["Messages"].freeze_panes == "A2"
-    assert book["Messages"].auto_filter.ref == "A1:G4"
+    assert book["Messages"].auto_filter.ref == "A1:I4"
 
 
 def test_an_empty_export_still_has_its_headers_frozen_and_filtered():
@@ -289,7 +299,7 @@ def test_an_empty_export_still_has_its_headers_frozen_and_filtered():
     assert book.sheetnames == ["Chats", "Messages"]
     assert book["Messages"]["F1"].value == "Text"
     assert book["Messages"].freeze_panes == "A2"
-    assert book["Messages"].auto_filter.ref == "A1:G1"
+    assert book["Messages"].auto_filter.ref == "A1:I1"
 
 
 def test_long_texts_wrap_through_shared_styles():
@@ -386,7 +396,7 @@ def test_sheets_continue_at_the_row_limit(monkeypatch):
     assert message_rows == 10
     # Every part is a readable sheet of its own: header, widths, freeze, filter, print.
     for sheet in book.worksheets:
-        last = "V" if sheet.title.startswith("Chats") else "G"
+        last = "V" if sheet.title.startswith("Chats") else "I"
         assert sheet["A1"].value == "Chat ID"
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref == f"A1:{last}{sheet.max_row}"
