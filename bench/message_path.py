@@ -10,6 +10,12 @@ and the capacity DynamoDB reports for it:
 The operator's first reply is counted apart: it also marks the chat (first
 response, processed), which later messages never touch.
 
+Then files (R-ATT-1), in a chat of their own: a customer asks for an upload
+(`attachment.request`), uploads a PNG to the presigned POST (S3: moto's server
+here, or moto in memory), and sends it with `message.send`; DynamoDB requests
+and S3 requests are counted for each step. A message without a file keeps its
+2 requests.
+
     .venv/bin/python -m bench.message_path [--endpoint URL | --moto]
 
 Target: at most 2 DynamoDB requests per message on the send path.
@@ -44,6 +50,7 @@ class Tally:
     """DynamoDB requests by operation, and the capacity units they consumed."""
 
     requests: Counter[str] = field(default_factory=Counter)
+    s3: Counter[str] = field(default_factory=Counter)  # S3 requests, by operation
     read_units: float = 0.0
     write_units: float = 0.0
     per: int = 1  # how many of the thing the line is "per" (messages)
@@ -67,9 +74,13 @@ class Tally:
     def line(self, label: str) -> str:
         per = self.per
         ops = ", ".join(f"{op} {n / per:g}" for op, n in sorted(self.requests.items()))
+        s3 = ""
+        if self.s3:
+            s3 = "; S3 " + ", ".join(f"{op} {n / per:g}" for op, n in sorted(self.s3.items()))
         return (
             f"{label:<34} {self.total / per:>6.2f} requests  "
-            f"{self.read_units / per:>6.2f} RCU  {self.write_units / per:>6.2f} WCU   ({ops})"
+            f"{self.read_units / per:>6.2f} RCU  {self.write_units / per:>6.2f} WCU   "
+            f"({ops}{s3})"
         )
 
 
@@ -108,6 +119,17 @@ class Meter:
             return response
 
         base.Connection._make_api_call = counted  # type: ignore[method-assign]
+
+    def count_s3(self) -> None:
+        """Count the app's S3 requests too (files)."""
+        from chalicelib import aws, config
+
+        def counted(model: Any, **_: Any) -> None:
+            if self.current is not None:
+                self.current.s3[model.name] += 1
+
+        aws.client("s3", endpoint_url=config.s3_endpoint()).meta.events.register(
+            "before-call.s3", counted)
 
     @contextlib.contextmanager
     def measure(self) -> Iterator[Tally]:
@@ -230,6 +252,79 @@ def run(meter: Meter, traffic: Traffic | None = None) -> dict[str, Tally]:
     return tallies
 
 
+FILES = 5
+
+
+@contextlib.contextmanager
+def files_bucket(use_moto: bool) -> Iterator[None]:
+    """The files bucket: in moto's memory, or on a moto server on loopback (as
+    the local stack has it)."""
+    from chalicelib import aws, config
+
+    server = None
+    if not use_moto:
+        from infra.local import moto_servers
+        from tests.integration.stack_runner import free_port
+
+        server = moto_servers.start(free_port())
+        os.environ["S3_ENDPOINT"] = server.endpoint
+        aws.reset()
+    aws.client("s3", endpoint_url=config.s3_endpoint()).create_bucket(
+        Bucket=config.files_bucket())
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run_files(meter: Meter) -> dict[str, Tally]:
+    """A customer sends FILES images: each asked for, uploaded, sent."""
+    import requests
+
+    from chalicelib.api import ws
+    from chalicelib.services import chats
+    from tests.api.test_attachments_api import PNG
+    from tests.chat_helpers import (
+        RecordingPusher,
+        add_operator,
+        as_operator,
+        connect_customer,
+        later,
+    )
+
+    push = RecordingPusher()
+    operator = add_operator("bench", "File Operator")
+    customer = connect_customer("bench")
+
+    def frame(body: dict[str, Any], at: float) -> dict[str, Any]:
+        reply = ws.handle_frame(customer.connection_id, json.dumps(body), now=later(at),
+                                push=push)
+        assert reply is not None and reply["type"] != "error", reply
+        return reply
+
+    chat_id = frame({"type": "chat.start", "consent": True}, 100)["chat"]["chat_id"]
+    chats.open_chat(as_operator(operator), chat_id, now=later(101))
+    meter.count_s3()
+    asked, sent = Tally(per=FILES), Tally(per=FILES)
+    for n in range(FILES):
+        meter.current = asked
+        answer = frame({"type": "attachment.request", "chat_id": chat_id,
+                        "filename": f"shot-{n}.png", "content_type": "image/png",
+                        "size": len(PNG)}, 102 + n)
+        meter.current = None
+        upload = answer["upload"]
+        posted = requests.post(upload["url"], data=upload["fields"],
+                               files={"file": ("shot.png", PNG, "image/png")}, timeout=10)
+        assert posted.status_code in (200, 204), posted.text
+        meter.current = sent
+        frame({"type": "message.send", "chat_id": chat_id, "client_msg_id": f"file-{n}",
+               "attachment_id": answer["attachment_id"]}, 102 + n)
+        meter.current = None
+    return {"attachment.request, per file": asked,
+            "message.send with a file, per file": sent}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint", help="an already running DynamoDB (Local) URL")
@@ -237,10 +332,14 @@ def main() -> int:
     args = parser.parse_args()
     meter = Meter()
     meter.install()
-    with dynamodb(args.endpoint, args.moto) as where:
+    with dynamodb(args.endpoint, args.moto) as where, files_bucket(args.moto):
         tallies = run(meter)
+        files = run_files(meter)
     print(f"DynamoDB requests and consumed capacity, {where}\n")
     for label, tally in tallies.items():
+        print(tally.line(label))
+    print(f"\nFiles (a customer sends {FILES} PNGs in a chat of their own; S3 on moto):")
+    for label, tally in files.items():
         print(tally.line(label))
     worst = max(
         tallies[f"message.send ({side}), per message"].total

@@ -58,6 +58,7 @@ def me(call: Call) -> dict[str, Any]:
         "languages": found.languages,
         "default_language": found.default_language,
         "service_name": found.service_name,
+        "attachments": found.attachments,
     }
 
 

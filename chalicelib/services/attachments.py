@@ -213,15 +213,18 @@ def for_message(actor: Actor, chat_id: str, attachment_id: str, client_msg_id: s
             or attachment.uploader_id != actor.subject_id):
         raise _missing()  # never a hint that it exists elsewhere
     if attachment.status == SENT:
-        if attachment.client_msg_id == client_msg_id:
-            return Checked(attachment, sent_seq=int(attachment.seq or 0))
-        raise BadAttachment("this file was sent already", "used")
+        return sent_before(attachment, client_msg_id)
     if attachment.status != PENDING or (
             attachment.expires_at is not None and attachment.expires_at <= now):
         raise _missing()
     limits = allowed(actor.service_id)
     head, total = _first_bytes(upload_key(attachment))
     if total is None:
+        # Never uploaded, or sent by a message racing this one (which deletes
+        # the upload once it is sent).
+        again = Attachment.get(attachment_id, consistent_read=True)
+        if again.status == SENT:
+            return sent_before(again, client_msg_id)
         raise _missing()
     if total == 0:
         _refuse(attachment, "the file is empty", "empty")
@@ -233,6 +236,14 @@ def for_message(actor: Actor, chat_id: str, attachment_id: str, client_msg_id: s
                 "type")
     _store_checked(attachment)
     return Checked(attachment)
+
+
+def sent_before(attachment: Attachment, client_msg_id: str) -> Checked:
+    """A file already sent: by this same message (a retry: its seq), else
+    refused as used."""
+    if attachment.client_msg_id == client_msg_id:
+        return Checked(attachment, sent_seq=int(attachment.seq or 0))
+    raise BadAttachment("this file was sent already", "used")
 
 
 def _first_bytes(key: str) -> tuple[bytes, int | None]:

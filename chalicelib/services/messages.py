@@ -271,13 +271,15 @@ def send(
 
 
 def _sent_by_another(message: NewMessage, exc: Exception) -> Sent:
-    """The file went out with another message meanwhile: this same message's
-    retry (its seq), or another message (refused)."""
+    """The file went out with a message racing this one: this same message
+    (a retry: its seq), or another (refused as used)."""
     assert message.attachment_id is not None
     again = Attachment.get(message.attachment_id, consistent_read=True)
-    if again.client_msg_id == message.client_msg_id and again.seq is not None:
-        return Sent(seq=int(again.seq), duplicate=True)
-    raise BadAttachment("this file was sent already", "used") from exc
+    try:
+        seq = attachments.sent_before(again, message.client_msg_id).sent_seq
+    except BadAttachment as refused:
+        raise refused from exc
+    return Sent(seq=int(seq or 0), duplicate=True)
 
 
 def _add_message_writes(

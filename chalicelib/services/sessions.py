@@ -197,13 +197,14 @@ def current_role(service_id: str, operator_id: str, session_id: str | None) -> s
 @dataclass(frozen=True)
 class Me:
     """The signed-in operator, and what the console needs of their service: its
-    time zone and languages (R-TZ-1, R-I18N-2)."""
+    time zone and languages (R-TZ-1, R-I18N-2), the files it takes (R-ATT-1)."""
 
     operator: Operator
     timezone: str
     languages: list[str]
     default_language: str
     service_name: str
+    attachments: dict[str, Any]
 
 
 def me(caller: Caller) -> Me:
@@ -211,7 +212,7 @@ def me(caller: Caller) -> Me:
     service = tenants.get_service(caller.service_id)
     found = settings.current(service)
     return Me(operator, found["timezone"], list(found["languages"]),
-              found["default_language"], str(service.name))
+              found["default_language"], str(service.name), dict(found["attachments"]))
 
 
 def ws_ticket(caller: Caller) -> dict[str, str]:

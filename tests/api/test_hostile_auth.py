@@ -361,7 +361,8 @@ def test_the_widget_config_reveals_no_secret_to_any_origin(desk):
                                     "default_language", "inquiry_form_url", "consent_text",
                                     "consent_version", "texts", "timezone", "open",
                                     "next_open_at", "away_message", "business_hours",
-                                    "offline_form", "categories"}
+                                    "offline_form", "categories", "attachments"}
+        assert set(config_body["attachments"]) == {"enabled", "max_bytes", "types"}
         assert set(config_body["business_hours"]) == {
             "enabled", "timezone", "weekly", "holiday_country", "holiday_country_name",
             "closed_dates"}

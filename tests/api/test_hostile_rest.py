@@ -7,6 +7,7 @@ import json
 import pytest
 
 from app import app
+from chalicelib import aws, config
 from chalicelib.models import CannedResponse, Category, Operator, Ticket
 from tests.api.helpers import login
 from tests.conftest import make_tenant
@@ -57,6 +58,16 @@ BODIES = [
                 "consent": True, "submission_id": "hostile-000002", "status": "closed"}),
     json.dumps({"name": "E" * 101, "email": "eve@example.test", "text": "hi", "consent": "true",
                 "submission_id": {"$ne": 1}, "assignee_id": ["x"], "category_id": 5}),
+    # Files (R-ATT-1): types never taken, names with folders, bidi and markup,
+    # sizes out of range, settings that would let SVG or HTML in.
+    json.dumps({"filename": "../../evil.svg", "content_type": "image/svg+xml", "size": 10}),
+    json.dumps({"filename": "x\u202egnp.html", "content_type": "text/html", "size": 10}),
+    json.dumps({"filename": "<script>.png", "content_type": "image/png", "size": -1}),
+    json.dumps({"filename": "a.png", "content_type": "image/png", "size": 10**30}),
+    json.dumps({"filename": "a" * 1001, "content_type": ["image/png"], "size": "10"}),
+    json.dumps({"filename": "a.pdf", "content_type": "application/pdf", "size": 0}),
+    json.dumps({"attachments": {"enabled": True, "max_bytes": 10, "types": ["image/svg+xml"]}}),
+    json.dumps({"attachments": {"enabled": "yes", "max_bytes": 1e309, "types": "all"}}),
 ]
 IDS = ["nope", "%00", "..%2F..%2Fetc", "x" * 300, "ch_' OR 1=1 --", "%F0%9F%98%80"]
 QUERIES = ["?from=%00&to=1e309", "?limit=-5&cursor=%%%", "?after_seq=99999999999999",
@@ -74,7 +85,12 @@ def _fill(path, value):
     return path.replace("{chat_id}", value).replace("{ticket_id}", value).replace(
         "{export_id}", value).replace("{category_id}", value).replace(
         "{operator_id}", value).replace("{key}", value).replace("{customer_id}", value).replace(
-        "{canned_id}", value)
+        "{canned_id}", value).replace("{attachment_id}", value)
+
+
+def _error_keys(payload):
+    """API.md's error shape (a refused file also says why)."""
+    return {"code", "message"} | ({"reason"} if payload.get("code") == "bad_attachment" else set())
 
 
 def _counts(service_id):
@@ -98,7 +114,7 @@ def test_no_route_answers_5xx_to_hostile_input(client, tenant, path, method, mon
             status, payload = admin.call(method, target, body)
             assert status < 500, (method, target, body[:40], payload)
             if status >= 400:
-                assert set(payload) == {"code", "message"}, payload
+                assert set(payload) == _error_keys(payload), payload
         for query in QUERIES if method == "GET" else []:
             status, payload = admin.call(method, target + query)
             assert status < 500, (method, target + query, payload)
@@ -160,3 +176,23 @@ def test_the_offline_form_and_ticket_routes_refuse_hostile_bodies_with_real_ids(
     after = (_counts(tenant.service_id), len(list(TicketEntry.query(ticket_id))),
              len(outbox()), admin.get("/settings")[1], admin.get(f"/tickets/{ticket_id}")[1])
     assert after == before
+
+
+def test_the_attachment_route_refuses_hostile_bodies_with_a_real_chat(client, tenant):
+    """POST /chats/{id}/attachments on a real open chat (an admin may speak in any): every
+    hostile body is a clean 4xx and no upload is offered or recorded."""
+    from tests.api.ws_gateway import Desk
+
+    desk = Desk(client, tenant)
+    customer = desk.customer()
+    chat_id = customer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
+    table = config.table_name("attachments")
+    for body in BODIES:
+        status, payload = desk.admin.call("POST", f"/chats/{chat_id}/attachments", body)
+        assert 400 <= status < 500, (body[:60], payload)
+        assert set(payload) == _error_keys(payload), payload
+    assert aws.client("dynamodb").describe_table(TableName=table)["Table"]["ItemCount"] == 0
+    # The route works for a good body (the corpus was refused for its content).
+    status, answer = desk.admin.post(f"/chats/{chat_id}/attachments", {
+        "filename": "ok.pdf", "content_type": "application/pdf", "size": 10})
+    assert status == 201, answer

@@ -20,15 +20,23 @@ from typing import Any
 
 import pytest
 
-from chalicelib import clock, realtime
+from chalicelib import aws, clock, config, realtime
 from chalicelib.api import ws
-from chalicelib.models import Chat, ChatHead, Connection, Customer, Message, Operator, Ticket
+from chalicelib.models import (
+    Chat,
+    ChatHead,
+    Connection,
+    Customer,
+    Message,
+    Operator,
+    Ticket,
+)
 from tests.api.helpers import Api
 from tests.api.ws_gateway import Desk, Socket, connect, posted
 from tests.conftest import make_tenant
 
 FRAME_LIMIT = ws.MAX_FRAME_BYTES
-ERROR_KEYS = {"type", "code", "message", "re"}
+ERROR_KEYS = {"type", "code", "message", "re", "reason"}  # reason: bad_attachment
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # The answer to each valid frame (None: no answer). A type missing here fails
@@ -41,6 +49,8 @@ REPLY = {
     "rating.submit": "rating.saved",
     "chat.leave": "chat.left",
     "transcript.request": "transcript.queued",
+    "attachment.request": "attachment.upload",
+    "attachment.link": "attachment.link",
     "ping": "pong",
 }
 WHO = {"customer": ("customer",), "operator": ("operator",), "admin": ("admin",)}
@@ -151,6 +161,15 @@ def _bad_values(kind: str, world: World, role: str) -> list[Any]:
         "page_url": [True, 1, ["http://x.co"], "javascript:alert(1)", "http://[", "ftp://x.co",
                      "http://a b.co", "https://a.co:99999", "data:text/html,<script>", huge],
         "channel": [True, 1, [], {}, "x" * 51, huge, "a\nb", "nul\x00"],
+        # Files (R-ATT-1): types never taken (SVG, HTML, executables), sizes out
+        # of range or of the wrong kind, ids of nothing.
+        "filename": [*WRONG_TYPES, "", "   ", "x" * 1001, huge],
+        "content_type": [*WRONG_TYPES, "", "image/svg+xml", "text/html", "application/x-msdownload",
+                         "image/png; charset=utf-8", "IMAGE/SVG+XML", "x" * 101, huge],
+        "size": [*(v for v in WRONG_TYPES if v != 0 or type(v) is bool), 0, -1, "10",
+                 10 * 1024 * 1024 + 1, 10**30, float("nan")],
+        "attachment_id": [True, False, 0, 1.5, [], {}, {"$ne": None}, "", "x" * 101, huge,
+                          "at_does_not_exist", *INJECTIONS],
         "language": [True, 1, [], {}, "fr", "JA", "ja\x00", "x" * 51, huge, "\ud800"],
     }[kind]
 
@@ -158,11 +177,13 @@ def _bad_values(kind: str, world: World, role: str) -> list[Any]:
 FIELDS: dict[str, tuple[str, ...]] = {
     "chat.start": ("consent", "name", "email", "page_url", "channel", "language"),
     "chat.resume": ("chat_id", "after_seq"),
-    "message.send": ("chat_id", "client_msg_id", "text"),
+    "message.send": ("chat_id", "client_msg_id", "text", "attachment_id"),
     "typing": ("chat_id",),
     "rating.submit": ("chat_id", "score", "comment"),
     "chat.leave": ("chat_id",),
     "transcript.request": ("chat_id", "email"),
+    "attachment.request": ("chat_id", "filename", "content_type", "size"),
+    "attachment.link": ("chat_id", "attachment_id"),
     "ping": (),
 }
 
@@ -178,6 +199,11 @@ def _valid_frame(kind: str, world: World) -> dict[str, Any]:
         "chat.leave": {"type": "chat.leave", "chat_id": world.chat_a},
         "transcript.request": {"type": "transcript.request", "chat_id": world.chat_a,
                                "email": "kim@example.test"},
+        "attachment.request": {"type": "attachment.request", "chat_id": world.chat_a,
+                               "filename": "shot.png", "content_type": "image/png", "size": 10},
+        # No file was sent in the world's chats: a valid-looking link is refused too.
+        "attachment.link": {"type": "attachment.link", "chat_id": world.chat_a,
+                            "attachment_id": "at_none"},
         "ping": {"type": "ping"},
     }[kind]
 
@@ -244,6 +270,7 @@ def world() -> Iterator[World]:
         aws_clients.reset()
         models.reset_connections()
         tables.create_tables(aws_clients.client("dynamodb"))
+        aws_clients.client("s3").create_bucket(Bucket=config.files_bucket())
         with Client(app) as client:
             desk = Desk(client, make_tenant("acme"))
             operator_api, console = desk.operator(max_chats=10)
@@ -291,6 +318,9 @@ def _stored(world: World) -> Any:
         state.append(sorted((o.operator_id, int(o.open_chats or 0))
                             for o in Operator.query(service_id, consistent_read=True)))
         state.append(sum(1 for _ in Ticket.by_service.query(service_id)))
+    # Files asked for: how many (the table has no index to query, Scan is refused).
+    state.append(aws.client("dynamodb").describe_table(
+        TableName=config.table_name("attachments"))["Table"]["ItemCount"])
     return state
 
 

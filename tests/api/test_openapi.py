@@ -356,6 +356,37 @@ def _offline_day(desk: Desk) -> None:
     _ok(admin.put("/settings", {"offline_form": True}))
 
 
+def _files_day(desk: Desk) -> None:
+    """Files in chats (R-ATT-1): an operator's upload asked for, sent, linked;
+    the refusals."""
+    import requests
+
+    from tests.api.test_attachments_api import PDF
+
+    operator, console = desk.operator()
+    customer = desk.customer(ip="203.0.113.61")
+    chat_id = customer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
+    answer = _ok(operator.post(f"/chats/{chat_id}/attachments", {
+        "filename": "invoice.pdf", "content_type": "application/pdf", "size": len(PDF)}), 201)
+    upload = answer["upload"]
+    requests.post(upload["url"], data=upload["fields"],
+                  files={"file": ("invoice.pdf", PDF, "application/pdf")}, timeout=10)
+    assert console.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "f1",
+                            "attachment_id": answer["attachment_id"]})["type"] == "message.ack"
+    _ok(operator.get(f"/chats/{chat_id}/attachments/{answer['attachment_id']}"))
+    _ok(operator.get(f"/chats/{chat_id}/attachments/at_nope"), 400)
+    assert _ok(operator.get(f"/chats/{chat_id}/messages"))["messages"][-1]["attachment"]
+    _ok(operator.post(f"/chats/{chat_id}/attachments", {
+        "filename": "x.svg", "content_type": "image/svg+xml", "size": 10}), 400)
+    _ok(operator.post("/chats/nope/attachments", {
+        "filename": "x.pdf", "content_type": "application/pdf", "size": 10}), 404)
+    settings = _ok(desk.admin.get("/settings"))["attachments"]
+    _ok(desk.admin.put("/settings", {"attachments": {**settings, "enabled": False}}))
+    _ok(operator.post(f"/chats/{chat_id}/attachments", {
+        "filename": "x.pdf", "content_type": "application/pdf", "size": 10}), 403)
+    _ok(desk.admin.put("/settings", {"attachments": settings}))
+
+
 def _mistakes(desk: Desk) -> None:
     """Requests that once answered 500: odd digits, years out of range, a body
     in another media type (Chalice's own 415 was not the error shape)."""
@@ -394,6 +425,7 @@ def test_real_responses_are_what_the_document_promises(desk, exchanges, monkeypa
     _canned_day(desk)
     _workbench_day(desk)
     _offline_day(desk)
+    _files_day(desk)
     _mistakes(desk)
     _limits(desk, monkeypatch)
 
