@@ -79,6 +79,8 @@ const state = {
   transcript: [], // the messages of the chat that has just ended, still shown
 };
 let conversation = null;
+let files = null; // files.js, once a file is shown or attached (see "files" below)
+let filesLoading = null;
 
 const socket = new ReconnectingSocket({
   connectUrl,
@@ -318,14 +320,17 @@ function setStatus(text) {
 
 function conversationView() {
   if (!conversation) {
+    const limits = state.config?.attachments;
     conversation = new ConversationView(state.t, state.lang, {
       send: sendText,
       typing: () => state.synced && send({ type: 'typing', chat_id: store.chatId }),
       leave,
+      files: { types: limits?.enabled && limits.types, use: withFiles },
     });
     // After the end the store has let go of the chat; its transcript stays shown.
     (store.chatId ? store.ordered() : state.transcript).forEach((m) => conversation.message(m));
     store.outbox.forEach((item) => conversation.pending(item));
+    files?.show();
   }
   return conversation;
 }
@@ -589,7 +594,7 @@ function updateChat(chat, live) {
   showTools();
 }
 
-function failed({ re, code, next_open_at: nextOpenAt }) {
+function failed({ re, code, reason, next_open_at: nextOpenAt }) {
   if (re === 'start') {
     state.starting = null;
     if (code === 'outside_hours') return closedNow(nextOpenAt);
@@ -607,6 +612,7 @@ function failed({ re, code, next_open_at: nextOpenAt }) {
   if (re === 'transcript') {
     return mailed({ error: { too_many: 'mailTooMany', bad_request: 'needEmail' }[code] || 'error' });
   }
+  files?.refused(re, code, reason); // its attachment.request's (then nothing below is)
   if (re === 'resume') {
     if (code === 'not_found' || code === 'forbidden') return finish();
     return setTimeout(() => socket.isOpen && socket.onOpen(), RETRY_SEND_MS);
@@ -616,7 +622,8 @@ function failed({ re, code, next_open_at: nextOpenAt }) {
   state.inflight = null;
   if (RETRYABLE.has(code)) return setTimeout(flush, RETRY_SEND_MS);
   store.unqueue(re);
-  conversation?.failed(re);
+  if (item.attachment) withFiles((it) => it.notSent(code, reason, item));
+  else conversation?.failed(re);
   flush();
 }
 
@@ -647,11 +654,15 @@ function release() {
   if (!store.chatId && !state.starting && !state.rating.busy && !state.mail?.busy) socket.stop();
 }
 
+/** The text typed, and the file waiting in the tray (once uploaded; until
+ * then it sends itself when done): false when there is nothing to send. */
 function sendText(text) {
-  if (!store.chatId) return;
-  const item = store.queue(text);
+  const file = files?.take();
+  if (!store.chatId || file === false || !(text || file)) return false;
+  const item = store.queue(text, file);
   conversationView().pending(item);
   flush();
+  return true;
 }
 
 /** One message in flight at a time, so the server stores them in typing order. */
@@ -660,7 +671,8 @@ function flush() {
   const item = store.outbox[0];
   if (!item) return;
   const frame = { type: 'message.send', id: item.client_msg_id, chat_id: item.chat_id,
-    client_msg_id: item.client_msg_id, text: item.text };
+    client_msg_id: item.client_msg_id, text: item.text,
+    attachment_id: item.attachment?.attachment_id };
   if (!send(frame)) return;
   state.inflight = item.client_msg_id;
   setTimeout(() => {
@@ -708,6 +720,7 @@ function leave() {
 
 function finish() {
   socket.stop();
+  files?.clear();
   if (store.chatId) state.transcript = store.ordered();
   store.outbox.forEach((item) => conversation?.failed(item.client_msg_id)); // never sent now
   store.forget();
@@ -721,6 +734,22 @@ function finish() {
   host.post('chatting', { value: false });
   if (state.screen !== 'rating') go('ended');
   else state.rating.back = 'ended';
+}
+
+// --- files (R-ATT-1) ------------------------------------------------------------
+// files.js (drawing files, links, attaching one, its strings and CSS) loads the
+// first time a message shows a file or the customer attaches one, so the chat
+// opens without it; until then a file shows its name. It adds the frames that
+// answer its own requests (attachment.upload, attachment.link) to FRAMES.
+
+/** `use(files)` once files.js is loaded. */
+function withFiles(use) {
+  filesLoading ||= import('./files.js').then((it) => it.setup({ state, store, send, frames: FRAMES,
+    view: () => conversation })).then((kit) => (files = kit), (error) => {
+    filesLoading = null; // try again next time
+    throw error;
+  });
+  return filesLoading.then(use, () => setStatus(state.t('error')));
 }
 
 // --- rating -------------------------------------------------------------------

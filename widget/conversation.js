@@ -1,6 +1,11 @@
 // The conversation: the transcript (a live region, in sequence order), notices,
 // the typing line and the composer. Messages arrive one by one; each is placed
 // by its seq, and outbox messages wait at the end until acknowledged.
+//
+// Files (R-ATT-1) are only hooks here, to keep the chat small when it opens: a
+// message's file shows its name until files.js, loaded with the first file
+// shown or attached (`files.use`), draws it; a file chosen with the attach
+// button, dropped on the chat or pasted in the message box goes to files.js.
 
 import { h, icon } from './dom.js';
 
@@ -9,9 +14,21 @@ const TYPING_SHOWN_MS = 4000;
 const TYPING_SENT_EVERY_MS = 3000;
 
 export class ConversationView {
-  constructor(t, lang, { send, typing, leave }) {
+  /** `files`: {types (the types the service takes, or none), use(fn)}. */
+  constructor(t, lang, { send, typing, leave, files }) {
     this.t = t;
     this.lang = lang;
+    this.files = files;
+    const types = files.types;
+    // A file pasted in the message box (a screenshot) or dropped on the chat is
+    // attached (while the chat goes on: files.js). Pasted text stays text, even
+    // with a picture of itself (as office programs add).
+    const grab = (event) => {
+      const data = event.clipboardData || event.dataTransfer;
+      if (!types || !data.types.includes('Files') || data.types.includes('text/plain')) return;
+      event.preventDefault();
+      if (data.files.length) files.use((it) => it.add(data.files[0]));
+    };
     this.typingTimer = null;
     this.lastTypingSent = 0;
     this.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite',
@@ -28,6 +45,7 @@ export class ConversationView {
           this.submit();
         }
       },
+      onpaste: grab,
       oninput: () => {
         this.grow();
         const now = Date.now();
@@ -44,12 +62,18 @@ export class ConversationView {
         text: t('cancel') }),
       h('button', { type: 'button', class: 'btn danger small', 'data-action': 'confirm-end',
         onclick: () => { this.confirmEnd(false); leave(); }, text: t('end') }));
+    const picker = types && h('input', { type: 'file', hidden: true, accept: types.join(),
+      onchange: () => files.use((it) => it.add(picker.files[0], picker)) });
     this.composer = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.submit(); } },
+      types && h('button', { type: 'button', class: 'icon-btn attach', 'data-action': 'attach',
+        'aria-label': t('attach'), title: t('attach'), onclick: () => picker.click() },
+      icon('clip')),
+      picker,
       this.input,
       h('button', { type: 'submit', class: 'send', 'aria-label': t('send'), title: t('send') },
         icon('send')));
     this.footer = this.composer;
-    this.el = h('div', { class: 'conversation' },
+    this.el = h('div', { class: 'conversation', ondragover: grab, ondrop: grab },
       this.confirmBar,
       this.log,
       this.typingLine,
@@ -71,13 +95,14 @@ export class ConversationView {
     return !!this.log.querySelector('.msg');
   }
 
+  /** Send what is typed, with the file waiting in the tray if there is one
+   * (`onSend` answers false when there is nothing to send yet). */
   submit() {
     const text = this.input.value.trim();
-    if (!text) return;
     if (text.length > MAX_TEXT) return this.notice(this.t('tooLong'), Infinity);
+    if (!this.onSend(text)) return;
     this.input.value = '';
     this.grow();
-    this.onSend(text);
     this.input.focus();
   }
 
@@ -97,11 +122,20 @@ export class ConversationView {
     return when.toLocaleTimeString(this.lang, { hour: '2-digit', minute: '2-digit' });
   }
 
-  bubble(kind, { who, text, meta, lang }) {
+  /** `file`: the message's file, drawn (a message may be a file alone). */
+  bubble(kind, { who, text, meta, lang, file }) {
     return h('div', { class: `msg ${kind}` },
       who && h('span', { class: 'who', text: who }),
-      h('div', { class: 'bubble', lang, text }),
+      file,
+      (text || !file) && h('div', { class: 'bubble', lang, text }),
       h('span', { class: 'meta', text: meta }));
+  }
+
+  /** A file's name (as text), where files.js draws the file once loaded. */
+  file(file) {
+    const slot = h('span', { class: 'file', text: file.filename });
+    this.files.use((it) => it.draw(slot, file, this));
+    return slot;
   }
 
   /** Place a stored message by its seq (each seq is shown once). */
@@ -112,7 +146,7 @@ export class ConversationView {
     // The service's texts (greeting, rating guidance) say which language they
     // are in; what people write does not.
     const el = this.bubble(role, { who, text: message.text, meta: this.time(message.created_at),
-      lang: message.lang });
+      lang: message.lang, file: message.attachment && this.file(message.attachment) });
     el.dataset.seq = String(message.seq);
     if (message.client_msg_id) {
       this.log.querySelector(`[data-client-id="${CSS.escape(message.client_msg_id)}"]`)?.remove();
@@ -123,7 +157,8 @@ export class ConversationView {
 
   /** A message in the outbox: shown at the end as "sending" until acknowledged. */
   pending(item) {
-    const el = this.bubble('customer pending', { text: item.text, meta: this.t('sending') });
+    const file = item.attachment && this.file(item.attachment);
+    const el = this.bubble('customer pending', { text: item.text, meta: this.t('sending'), file });
     el.dataset.clientId = item.client_msg_id;
     this.place(el, Infinity);
   }

@@ -42,11 +42,14 @@ export class ChatStore {
     return [...this.messages.values()].sort((a, b) => a.seq - b.seq);
   }
 
-  queue(text) {
+  /** A message to send: its text, and the file uploaded for it
+   * ({attachment_id, filename, content_type, size}) if any. */
+  queue(text, attachment) {
     const item = {
       chat_id: this.chatId,
       client_msg_id: newClientMsgId(),
       text,
+      attachment,
       created_at: new Date().toISOString(),
     };
     this.outbox.push(item);
@@ -59,14 +62,9 @@ export class ChatStore {
     const item = this.outbox.find((entry) => entry.client_msg_id === clientMsgId);
     if (!item) return null;
     this.unqueue(clientMsgId);
-    const message = {
-      chat_id: item.chat_id,
-      seq,
-      sender,
-      text: item.text,
-      client_msg_id: clientMsgId,
-      created_at: item.created_at,
-    };
+    // What was queued (chat_id, client_msg_id, text, attachment, created_at);
+    // a file's link is asked for when it is shown.
+    const message = { ...item, seq, sender };
     return this.add(message) ? message : null;
   }
 

@@ -3,6 +3,7 @@ Shadow DOM and the chat UI in its iframe."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -131,6 +132,64 @@ class Widget:
     def settled(self) -> None:
         """Nothing left in the outbox."""
         expect(self.frame.locator(".msg.pending")).to_have_count(0, timeout=15000)
+
+    # --- files (R-ATT-1) -----------------------------------------------------------
+
+    @property
+    def attach_button(self) -> Locator:
+        return self.action("attach")
+
+    @property
+    def file_chip(self) -> Locator:
+        """The file waiting above the message box (`data-state`: asking,
+        uploading, ready)."""
+        return self.frame.locator("#hdc-file")
+
+    @property
+    def file_error(self) -> Locator:
+        """Why the last file was refused."""
+        return self.frame.locator("#hdc-file-error")
+
+    def files_in_log(self) -> Locator:
+        """The files shown in messages (drawn: a link, an image in it or not)."""
+        return self.frame.locator(".log .msg a.file")
+
+    def attach(self, name: str, mime: str, data: bytes) -> None:
+        """Choose a file with the attach button's file chooser."""
+        with self.page.expect_file_chooser() as chooser:
+            self.attach_button.click()
+        chooser.value.set_files({"name": name, "mimeType": mime, "buffer": data})
+
+    def paste_file(self, name: str, mime: str, data: bytes) -> None:
+        """Paste a file (a screenshot) into the message box, as the clipboard
+        gives one: a `paste` event whose DataTransfer holds the File."""
+        self.input.evaluate(
+            """(input, [name, type, b64]) => {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                const data = new DataTransfer();
+                data.items.add(new File([bytes], name, { type }));
+                input.focus();
+                input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data,
+                  bubbles: true, cancelable: true }));
+            }""",
+            [name, mime, base64.b64encode(data).decode()],
+        )
+
+    def drop_file(self, name: str, mime: str, data: bytes) -> None:
+        """Drag a file over the chat and drop it there."""
+        self.frame.locator(".conversation").evaluate(
+            """(chat, [name, type, b64]) => {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                const data = new DataTransfer();
+                data.items.add(new File([bytes], name, { type }));
+                const log = chat.querySelector('.log');
+                for (const kind of ['dragenter', 'dragover', 'drop']) {
+                  log.dispatchEvent(new DragEvent(kind, { dataTransfer: data, bubbles: true,
+                    cancelable: true }));
+                }
+            }""",
+            [name, mime, base64.b64encode(data).decode()],
+        )
 
     def shot(self, folder: Path, name: str, **options: Any) -> None:
         self.page.wait_for_timeout(300)  # let transitions finish

@@ -44,6 +44,7 @@ export default {
   messageLabel: 'Message',
   placeholder: 'Type a message…',
   send: 'Send',
+  attach: 'Attach a file',
   sending: 'Sending…',
   notSent: 'Not sent',
   you: 'You',

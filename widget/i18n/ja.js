@@ -44,6 +44,7 @@ export default {
   messageLabel: 'メッセージ',
   placeholder: 'メッセージを入力…',
   send: '送信',
+  attach: 'ファイルを添付',
   sending: '送信中…',
   notSent: '送信できませんでした',
   you: 'あなた',

@@ -42,6 +42,7 @@ export default {
   messageLabel: '메시지',
   placeholder: '메시지를 입력하세요…',
   send: '보내기',
+  attach: '파일 첨부',
   sending: '보내는 중…',
   notSent: '전송 실패',
   you: '나',
