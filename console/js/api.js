@@ -7,15 +7,16 @@ import * as session from "./session.js";
 const API_BASE_KEY = "console.apiBase";
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, reason) {
     // Gateways echo the Authorization header in some errors (raw, after "Bearer",
     // or hashed): never show anything that looks like a token.
     const detail = redact(message || code || `HTTP ${status}`);
     // `message` is what the console shows: the code in the reader's language.
-    super(errorText({ code, status, detail }));
+    super(errorText({ code, status, detail, reason }));
     this.status = status;
     this.code = code || "http_error";
     this.detail = detail; // the server's own words, for the code that reads them
+    this.reason = typeof reason === "string" ? reason : null; // `bad_attachment`'s why
   }
 
   /** The route does not exist on this backend: API Gateway's gateway response
@@ -105,7 +106,7 @@ export async function request(method, path, body, { auth = true } = {}) {
     }
   }
   if (!response.ok) {
-    const error = new ApiError(response.status, payload?.code, payload?.message);
+    const error = new ApiError(response.status, payload?.code, payload?.message, payload?.reason);
     if (response.status === 401 && auth) onUnauthorized(error);
     throw error;
   }
@@ -142,6 +143,10 @@ export const api = {
   /** To `operatorId`, or back to the queue when it is empty; `note` is the optional handover note. */
   transferChat: (chatId, { operatorId, note } = {}) =>
     post(`/chats/${id(chatId)}/transfer`, { ...(operatorId ? { operator_id: operatorId } : {}), ...(note ? { note } : {}) }),
+  // Files in chats (R-ATT-1): `{filename, content_type, size}` → 201 `{attachment_id,
+  // filename, content_type, size, upload: {url, fields}, expires_at}`; and a fresh link.
+  requestAttachment: (chatId, file) => post(`/chats/${id(chatId)}/attachments`, file),
+  attachmentLink: (chatId, attachmentId) => get(`/chats/${id(chatId)}/attachments/${id(attachmentId)}`),
 
   /** The queue: `{status, assignee_id ("none" = unassigned), channel, q, cursor, limit}`. */
   tickets: (filters) => get("/tickets", filters),

@@ -319,6 +319,7 @@ async function startSession() {
     session.updateOperator({ name: me.name, email: me.email, role: me.role, operator_id: me.operator_id });
     setTimeZone(me.timezone);
     store.setServiceName(me.service_name);
+    store.setAttachmentLimits(me.attachments);
     store.setStatus(me.status || "offline");
   } catch (error) {
     if (error.status === 401) return;
@@ -374,6 +375,7 @@ store.on("reconnected", async () => {
   session.updateOperator({ name: me.name, email: me.email, role: me.role, operator_id: me.operator_id });
   setTimeZone(me.timezone);
   store.setServiceName(me.service_name);
+  store.setAttachmentLimits(me.attachments);
   if (me.role !== before && shell && !isDirty()) {
     teardownShell();
     active?.instance?.destroy?.();

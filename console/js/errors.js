@@ -14,9 +14,14 @@ export function fieldOf(detail) {
   return FIELD.exec(detail || "")?.[1] || null;
 }
 
-/** The words for an error `{code, status, detail}` (`detail`: the server's message). */
-export function errorText({ code, status, detail }) {
+/** The words for an error `{code, status, detail, reason}` (`detail`: the server's
+ * message; `reason`: why a file was refused, `bad_attachment`'s). */
+export function errorText({ code, status, detail, reason }) {
   if (!code || code === "http_error") return detail || `HTTP ${status}`;
+  if (code === "bad_attachment" && /^\w{1,30}$/.test(reason || "")) {
+    const because = t(`error.bad_attachment.${reason}`);
+    if (because !== `error.bad_attachment.${reason}`) return because;
+  }
   if (code === "bad_request") {
     const field = FIELD.exec(detail || "")?.[1];
     return field ? t("error.bad_field", { field }) : t("error.bad_request");

@@ -17,9 +17,9 @@ const REPLY_TIMEOUT_MS = 15000;
 const TIMING = { backoffMs: [1000, 2000, 4000, 8000, 16000, 30000] };
 
 /** A refused or unanswered frame: its code, and the words for it in the reader's language. */
-function socketError(code, message) {
+function socketError(code, message, reason) {
   const detail = redact(message || code);
-  return Object.assign(new Error(errorText({ code, detail })), { code, detail });
+  return Object.assign(new Error(errorText({ code, detail, reason })), { code, detail, reason: reason || null });
 }
 
 export class ConsoleSocket extends EventTarget {
@@ -30,6 +30,7 @@ export class ConsoleSocket extends EventTarget {
     this.nextId = 1;
     this.replies = new Map(); // frame id -> {resolve, reject, timer}
     this.outbox = new Map(); // client_msg_id -> message.send frame, until acknowledged
+    this.attached = new Map(); // client_msg_id -> the file it carries {filename, content_type, size}
     this.socket = new ReconnectingSocket({
       connectUrl: () => this.connectUrl(),
       onOpen: () => this.opened(),
@@ -82,16 +83,27 @@ export class ConsoleSocket extends EventTarget {
   received(frame) {
     if (frame.type === "message.ack" && frame.client_msg_id) {
       const sent = this.outbox.get(frame.client_msg_id);
+      const attachment = this.attached.get(frame.client_msg_id) || null;
       this.outbox.delete(frame.client_msg_id);
+      this.attached.delete(frame.client_msg_id);
       // The server pushes a message to every connection but its sender's: say
       // what was stored from here (the chat list shows it as the last message).
-      if (sent) this.dispatchEvent(new CustomEvent("message.sent", { detail: { ...sent, seq: frame.seq } }));
+      if (sent) this.dispatchEvent(new CustomEvent("message.sent", { detail: { ...sent, seq: frame.seq, attachment } }));
+    }
+    if (frame.type === "error" && frame.re !== undefined) {
+      // A refused message is not sent again after a reconnect (a refused file's
+      // upload is gone: the operator attaches it again).
+      for (const [clientMsgId, sent] of this.outbox) {
+        if (sent.id !== frame.re) continue;
+        this.outbox.delete(clientMsgId);
+        this.attached.delete(clientMsgId);
+      }
     }
     if (frame.re !== undefined && this.replies.has(frame.re)) {
       const waiting = this.replies.get(frame.re);
       this.replies.delete(frame.re);
       clearTimeout(waiting.timer);
-      if (frame.type === "error") waiting.reject(socketError(frame.code, frame.message));
+      if (frame.type === "error") waiting.reject(socketError(frame.code, frame.message, frame.reason));
       else waiting.resolve(frame);
     }
     this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
@@ -123,8 +135,17 @@ export class ConsoleSocket extends EventTarget {
     });
   }
 
-  sendMessage(chatId, text, clientMsgId = newClientMsgId()) {
-    return this.request({ type: "message.send", chat_id: chatId, client_msg_id: clientMsgId, text });
+  /** A reply, with a file already uploaded (`attachment`: what POST /chats/{id}/attachments
+   * answered) when given; the text may then be empty. */
+  sendMessage(chatId, text, clientMsgId = newClientMsgId(), attachment = null) {
+    const frame = { type: "message.send", chat_id: chatId, client_msg_id: clientMsgId };
+    if (text || !attachment) frame.text = text;
+    if (attachment) {
+      frame.attachment_id = attachment.attachment_id;
+      const { filename, content_type: contentType, size } = attachment;
+      this.attached.set(clientMsgId, { attachment_id: attachment.attachment_id, filename, content_type: contentType, size });
+    }
+    return this.request(frame);
   }
 
   typing(chatId) {

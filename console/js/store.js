@@ -212,6 +212,21 @@ export function serviceName() {
   return serviceNameValue;
 }
 
+// --- files in chats (R-ATT-1) --------------------------------------------------------
+
+/** The service's `attachments` setting {enabled, max_bytes, types}, when the console
+ * knows it (GET /me names it; an admin's saved settings update it), else null: the
+ * server checks every file anyway. */
+let attachmentLimitsValue = null;
+
+export function setAttachmentLimits(value) {
+  attachmentLimitsValue = value && typeof value === "object" ? value : null;
+}
+
+export function attachmentLimits() {
+  return attachmentLimitsValue;
+}
+
 /** Start the socket and route its events into the store. */
 export function connect() {
   if (state.socket) return state.socket;
@@ -279,6 +294,7 @@ export function connect() {
     chat.last_seq = sent.seq;
     chat.last_message = {
       chat_id: sent.chat_id, seq: sent.seq, text: sent.text || "", client_msg_id: sent.client_msg_id,
+      attachment: sent.attachment || null,
       sender: { role: "operator", name: me.name, operator_id: me.operator_id }, created_at: new Date().toISOString(),
     };
     answered(chat, sent.seq);
@@ -322,6 +338,7 @@ export function disconnect() {
   state.blinking = false;
   state.categories = null;
   transfers.clear();
+  attachmentLimitsValue = null;
   state.waiting = 0;
   state.reading = null;
   state.readSeq.clear();

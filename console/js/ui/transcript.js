@@ -1,17 +1,20 @@
 // The conversation: messages in seq order, each once, with the operator's own
 // messages shown at once as "sending…" until the server acknowledges them.
 // Internal notes (R-NOTE-1) sit among them in time order, each once, marked as
-// notes by a label and an icon as well as their colour.
+// notes by a label and an icon as well as their colour. A message may carry a file
+// (R-ATT-1): a thumbnail or a download link under its text, or alone when the text
+// is empty.
 
 import { h, icon } from "../dom.js";
 import { formatTime, t } from "../i18n.js";
+import { attachmentView, pendingAttachment } from "./attachment.js";
 
 function timeOf(iso) {
   const ms = Date.parse(iso || "");
   return Number.isNaN(ms) ? null : ms;
 }
 
-export function transcript({ emptyText } = {}) {
+export function transcript({ emptyText, chatId } = {}) {
   const list = h("ol", { class: "transcript", "aria-live": "polite" });
   const empty = h("li", { class: "transcript-empty" }, emptyText || t("chat.noMessages"));
   list.append(empty);
@@ -20,6 +23,19 @@ export function transcript({ emptyText } = {}) {
   const notes = new Map(); // note_id -> element
 
   const nearBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  // A thumbnail loading after it was placed makes the list taller: keep the end in
+  // view if it was.
+  let atEnd = true;
+  list.addEventListener("scroll", () => { atEnd = nearBottom(); }, { passive: true });
+  list.addEventListener("load", () => { if (atEnd) list.scrollTop = list.scrollHeight; }, true);
+
+  function body(message, state) {
+    const file = message.attachment;
+    const attachment = !file ? null : state ? pendingAttachment(file) : attachmentView(file, { chatId: message.chat_id || chatId });
+    // A message with a file and no text shows only the file.
+    const text = message.text || !attachment ? h("div", { class: "msg-text" }, message.text) : null;
+    return [text, attachment];
+  }
 
   function bubble(message, { state } = {}) {
     const role = message.sender?.role || "system";
@@ -38,7 +54,7 @@ export function transcript({ emptyText } = {}) {
       h("div", { class: "msg-meta" }, h("span", { class: "msg-who" }, who),
         h("time", { class: "msg-time", datetime: message.created_at || "" },
           state === "pending" ? t("chat.sending") : state === "failed" ? t("chat.failed") : formatTime(message.created_at, { withDate: false }))),
-      h("div", { class: "msg-text" }, message.text),
+      body(message, state),
     );
   }
 
@@ -110,9 +126,10 @@ export function transcript({ emptyText } = {}) {
     addNotes(found) {
       for (const note of found || []) this.addNote(note);
     },
-    addPending(clientMsgId, text, name) {
+    /** My reply, shown at once as "sending…" (`attachment`: its file, {filename, size}). */
+    addPending(clientMsgId, text, name, attachment = null) {
       empty.remove();
-      const el = bubble({ text, sender: { role: "operator", name } }, { state: "pending" });
+      const el = bubble({ text, attachment, sender: { role: "operator", name } }, { state: "pending" });
       pending.set(clientMsgId, el);
       list.append(el);
       list.scrollTop = list.scrollHeight;

@@ -8,6 +8,7 @@ import * as session from "../session.js";
 import { newClientMsgId } from "../socket.js";
 import * as store from "../store.js";
 import { confirmDialog } from "../ui/dialog.js";
+import { attacher } from "../ui/attach.js";
 import { infoPanel } from "../ui/info.js";
 import { cannedPicker } from "../ui/picker.js";
 import { createTicketFor } from "../ui/tickets.js";
@@ -135,7 +136,7 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   let transferring = false; // my own transfer request is under way
   let movedMeanwhile = false; // `chat.unassigned` came while it was
   let closeTransfer = null;
-  const messages = transcript();
+  const messages = transcript({ chatId });
   const typingEl = h("div", { class: "typing", "data-testid": "typing", hidden: true });
   let typingTimer = null;
   let lastTypingSent = 0;
@@ -186,11 +187,16 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     }),
     enabled: () => mode === "reply" && !input.disabled,
   });
+  // Files (R-ATT-1): the paperclip, a drop on the conversation, a pasted image; the
+  // file waits above the box for the next Send. Replies only: notes carry no files.
+  let waitingForUpload = false;
+  const files = attacher({ chatId, dropZone: conversationPane, input, enabled: () => mode === "reply" && !input.disabled });
   const composer = h("form", { class: "composer", "data-mode": mode },
     h("div", { class: "composer-bar" },
       h("div", { class: "composer-modes", role: "group", "aria-label": t("composer.mode") }, replyMode, noteMode),
       noteHint),
-    h("div", { class: "composer-row" }, input, sendButton),
+    files.el,
+    h("div", { class: "composer-row" }, files.button, input, sendButton),
     picker.el,
     picker.status);
 
@@ -245,7 +251,9 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     sendLabel.textContent = note ? t("composer.addNote") : t("chat.send");
     // A note can be written on any chat, also after the customer left or it moved.
     input.disabled = !note && (Boolean(chat?.customer_left_at) || moved);
-    sendButton.disabled = input.disabled || (note && noteBusy);
+    sendButton.disabled = input.disabled || (note && noteBusy) || (!note && waitingForUpload);
+    files.setVisible(!note);
+    files.setDisabled(input.disabled);
   }
 
   function setMode(next) {
@@ -374,23 +382,41 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   }
 
   async function send() {
+    if (waitingForUpload || !chat) return;
+    if (files.uploading()) {
+      // Send pressed while the file is still going up: it goes when the upload is done
+      // (the text stays in the box if the upload fails or is cancelled).
+      waitingForUpload = true;
+      paintComposer();
+      const ready = await files.settled();
+      waitingForUpload = false;
+      paintComposer();
+      if (!ready || gone || moved) return;
+    }
     const text = input.value.trim();
-    if (!text || !chat) return;
+    if (!text && !files.hasFile()) return;
     if (text.length > MAX_TEXT) {
       toast(t("chat.tooLong"), { kind: "error" });
       return;
     }
+    const attachment = files.take();
+    if (!text && !attachment) return;
     const clientMsgId = newClientMsgId();
     input.value = "";
-    messages.addPending(clientMsgId, text, me.name);
+    files.clearProblem();
+    messages.addPending(clientMsgId, text, me.name, attachment);
     try {
-      await store.state.socket.sendMessage(chatId, text, clientMsgId);
-      // The pushed `message` normally replaces the pending one; make sure it does.
+      await store.state.socket.sendMessage(chatId, text, clientMsgId, attachment);
+      // The sender's own message is not pushed back to it: fetch the stored one (with
+      // its file's links) so it replaces the pending one.
+      if (attachment) catchUp();
       setTimeout(catchUp, 1500);
     } catch (error) {
       if (error.code === "timeout") return; // still in the outbox; resent on reconnect
       messages.failed(clientMsgId);
-      toast(error.message, { kind: "error" });
+      // A refused file is deleted by the server: it has to be attached again.
+      if (attachment) files.showProblem(error.message);
+      else toast(error.message, { kind: "error" });
     }
   }
 
@@ -556,6 +582,7 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
       else paintTransfer();
     }),
     () => picker.destroy(),
+    () => files.destroy(),
     () => clearTimeout(typingTimer),
   );
 

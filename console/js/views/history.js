@@ -244,7 +244,7 @@ export function render(container, params, { mayLeave }) {
       },
     });
     detail.info = info;
-    const messages = transcript();
+    const messages = transcript({ chatId: chat.chat_id });
     panel.replaceChildren(
       h("header", { class: "panel-head" },
         h("div", {}, h("h2", {}, customerName(chat)),

@@ -5,7 +5,9 @@ import { api } from "../api.js";
 import { h, icon, mount } from "../dom.js";
 import { fieldOf } from "../errors.js";
 import { setTimeZone, t } from "../i18n.js";
+import * as store from "../store.js";
 import { confirmDialog } from "../ui/dialog.js";
+import { attachmentsEditor, normalizeAttachments } from "../ui/filesettings.js";
 import { hoursEditor, normalizeHours } from "../ui/hours.js";
 import { toast, toastError } from "../ui/toast.js";
 
@@ -40,6 +42,7 @@ export function render(container) {
   let loaded = null;
   let countries = [];
   let hours = null; // the business-hours editor, when the service has hours
+  let files = null; // the "Files in chats" card's editor (R-ATT-1)
   const form = h("form", { class: "settings-form", "data-testid": "settings-form" }, h("p", { class: "muted" }, t("common.loading")));
   const snippetBox = h("pre", { class: "snippet", "data-testid": "widget-snippet" }, t("common.loading"));
   const secretOut = h("div", { class: "secret", hidden: true });
@@ -131,6 +134,7 @@ export function render(container) {
     hours = "business_hours" in values
       ? hoursEditor(values.business_hours, { countries, timezone, errorSlot })
       : null;
+    files = "attachments" in values ? attachmentsEditor(values.attachments, { errorSlot }) : null;
     const away = "away_message" in values || "offline_form" in values;
     // mount() skips the sections this service's settings do not have (null).
     mount(form,
@@ -169,6 +173,9 @@ export function render(container) {
           labelled(t("settings.maxQueue"), text("max_queue", { type: "number", min: 1, max: 10000 }), t("settings.maxQueueHelp")),
           labelled(t("settings.maxPerAddress"), text("max_open_chats_per_address", { type: "number", min: 1, max: 1000 }), t("settings.maxPerAddressHelp"))),
         labelled(t("settings.channels"), area("channels", 2), t("settings.channelsHelp"))) : null,
+      files ? h("section", { class: "card", "data-testid": "settings-attachments" },
+        h("h2", {}, t("settings.attachments.title")),
+        files.el) : null,
       h("div", { class: "form-actions" }, formError, h("button", { class: "btn btn-primary", type: "submit", "data-action": "save" }, t("settings.save"))),
     );
     for (const [name, el] of Object.entries(controls)) {
@@ -196,12 +203,14 @@ export function render(container) {
       }
     }
     if (hours && loaded && "business_hours" in loaded) values.business_hours = hours.value();
+    if (files && loaded && "attachments" in loaded) values.attachments = files.value();
     return values;
   }
 
   /** A setting as it was loaded, in the form read() gives it. */
   function before(key) {
     if (key === "business_hours") return normalizeHours(loaded[key]);
+    if (key === "attachments") return normalizeAttachments(loaded[key]);
     return TEXTS.includes(key) ? textsByLanguage(loaded[key], loaded.default_language) : loaded[key];
   }
 
@@ -277,7 +286,10 @@ export function render(container) {
     event.preventDefault();
     clearErrors();
     const changes = changed();
-    const problems = "business_hours" in changes && hours ? hours.problems() : [];
+    const problems = [
+      ...("business_hours" in changes && hours ? hours.problems() : []),
+      ...("attachments" in changes && files ? files.problems() : []),
+    ];
     if (problems.length) {
       showErrors(problems);
       return;
@@ -285,6 +297,7 @@ export function render(container) {
     try {
       loaded = await api.saveSettings(changes);
       setTimeZone(loaded.timezone); // the console follows a new zone at once
+      if (loaded.attachments) store.setAttachmentLimits(loaded.attachments); // and new file limits
       build(loaded);
       toast(t("settings.saved"), { kind: "success" });
     } catch (error) {

@@ -639,7 +639,7 @@ function renderTicket(container, ticketId) {
       return;
     }
     const chat = chatHistory.chat || {};
-    const messages = transcript();
+    const messages = transcript({ chatId: chat.chat_id });
     messages.addAll(chatHistory.messages);
     // Internal notes among the messages, marked as notes (R-NOTE-1); a backend that
     // does not send them with the history is asked for them.
