@@ -376,3 +376,48 @@ def test_settings_refuse_svg_html_and_bad_limits(desk):
         "enabled": True, "max_bytes": 1000, "types": ["application/pdf", "image/png"]}})
     assert status == 200
     assert saved["attachments"]["types"] == ["image/png", "application/pdf"]
+
+
+# --- where files are listed: the transcript mail, the export ------------------------------
+
+
+def test_the_transcript_mail_names_the_files_and_links_none(chat):
+    from tests.api.test_offline_tickets_api import mails_to
+
+    customer, chat_id = chat["customer"], chat["chat_id"]
+    answer = ask(customer, chat_id, "receipt.png")
+    upload(answer, PNG)
+    send(customer, chat_id, answer["attachment_id"], text="here it is")
+    assert customer.request({"type": "transcript.request",
+                             "chat_id": chat_id})["type"] == "transcript.queued"
+    [mail] = mails_to("ann@example.test")
+    assert "here it is" in mail.body
+    assert "receipt.png (image/png, 70 B)" in mail.body
+    assert "http" not in mail.body.split("receipt.png")[1].split("\n")[0]
+
+
+def test_the_export_lists_file_names_and_types(chat, desk, monkeypatch):
+    import io
+
+    import openpyxl
+
+    monkeypatch.setenv("EXPORT_INVOKE", "inline")
+    monkeypatch.setenv("EXPORTS_BUCKET", "test-exports")
+    aws.client("s3").create_bucket(Bucket="test-exports")
+    operator, console, chat_id = chat["operator"], chat["console"], chat["chat_id"]
+    status, answer = operator.post(f"/chats/{chat_id}/attachments", {
+        "filename": "請求書.pdf", "content_type": "application/pdf", "size": len(PDF)})
+    assert status == 201, answer
+    upload(answer, PDF)
+    assert send(console, chat_id, answer["attachment_id"], text="the invoice")["type"] \
+        == "message.ack"
+    job = desk.admin.post("/history/exports", {"language": "en"})[1]
+    job = desk.admin.get(f"/history/exports/{job['export_id']}")[1]
+    assert job["status"] == "done", job
+    from urllib.parse import unquote, urlsplit
+
+    key = unquote(urlsplit(job["url"]).path.lstrip("/"))  # virtual-hosted style
+    body = aws.client("s3").get_object(Bucket="test-exports", Key=key)["Body"].read()
+    rows = list(openpyxl.load_workbook(io.BytesIO(body))["Messages"].iter_rows(values_only=True))
+    assert rows[0][5:9] == ("Text", "Kind", "Attachment", "Attachment type")
+    assert ("the invoice", "Message", "請求書.pdf", "application/pdf") in [r[5:9] for r in rows]
