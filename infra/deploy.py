@@ -202,6 +202,8 @@ def env_exports(name: str) -> str:
         for key in config.TABLE_KEYS
     ]
     lines.append(f"export EXPORTS_BUCKET={values['ExportsBucketName']}")
+    if "FilesBucketName" in values:  # a stack from before files in chats has none
+        lines.append(f"export FILES_BUCKET={values['FilesBucketName']}")
     lines.append(f"export TOKEN_SECRET_ID={values['TokenSecretId']}")
     return "\n".join(lines)
 

@@ -5,20 +5,23 @@
 runs `chalice package` with a merge template built here from:
 
 - every table of infra/tables.yaml (the one definition of the tables);
-- the exports bucket (private, encrypted, objects expire) and the static-site
-  bucket, served by two CloudFront distributions on two origins: the console's
-  (strict CSP, never framed) and the widget's (CORS for the chat frame's modules),
-  each with a response-headers policy (HSTS, nosniff, referrer policy);
+- the exports bucket (private, encrypted, objects expire), the files bucket
+  (files sent in chats: private, encrypted, CORS for the chat frame and the
+  console, unsent uploads expire) and the static-site bucket, served by two
+  CloudFront distributions on two origins: the console's (strict CSP, never
+  framed) and the widget's (CORS for the chat frame's modules), each with a
+  response-headers policy (HSTS, nosniff, referrer policy);
 - the token-signing secret: a generated Secrets Manager secret, or an existing SSM
   SecureString parameter (parameter `TokenSecretParameter`); never a literal;
 - one environment for every Lambda (SAM `Globals`): TABLE_<KEY>, EXPORTS_BUCKET,
-  TOKEN_SECRET_ID, WS_URL, WS_MANAGEMENT_ENDPOINT, PUBLIC_BASE_URL (the widget's
-  origin), CONSOLE_ORIGIN, API_BASE_URL, EXPORT_FUNCTION;
+  FILES_BUCKET, TOKEN_SECRET_ID, WS_URL, WS_MANAGEMENT_ENDPOINT, PUBLIC_BASE_URL
+  (the widget's origin), CONSOLE_ORIGIN, API_BASE_URL, EXPORT_FUNCTION;
 - least privilege per function: each function has a fixed name, its own log group
   (with a retention) and a role allowed only that log group plus what
   infra/iam-access.json says its handler was recorded doing (DynamoDB actions per
-  table and index, S3 actions on the exports prefix, `@connections` methods,
-  reading the token secret, starting the export worker);
+  table and index, S3 actions on the exports prefix and on the files bucket's
+  uploads/ and files/, `@connections` methods, reading the token secret, starting
+  the export worker);
 - limits: REST stage throttling, WebSocket stage throttling, reserved concurrency
   for the export worker (all template parameters);
 - the REST API's gateway responses in the API's error shape (a missing route is a
@@ -52,6 +55,26 @@ ACCESS_JSON = ROOT / "infra" / "iam-access.json"
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 
 EXPORTS_PREFIX = "exports"
+# The files bucket (R-ATT-1): browsers upload to uploads/ with a presigned POST
+# (unchecked; deleted after a day unless sent), the API copies a checked file to
+# files/ (chalicelib/services/attachments.py).
+UPLOADS_PREFIX = "uploads"
+SENT_FILES_PREFIX = "files"
+UPLOAD_EXPIRY_DAYS = 1
+# Its CORS: the browser POSTs the upload form (XMLHttpRequest, whose upload
+# progress listener makes it preflight) and may GET a file; the multipart body's
+# Content-Type is the only header it sends.
+FILES_CORS_METHODS = ("GET", "POST")
+FILES_CORS_HEADERS = ("Content-Type",)
+FILES_CORS_EXPOSED = ("ETag",)
+FILES_CORS_MAX_AGE_S = 3600
+# The files bucket's name, derived from the stack's id (lowercase hex, unique,
+# fixed for the stack's life) rather than chosen by CloudFormation: the console's
+# CSP names the bucket's hosts, and a reference to the bucket would make the
+# console's distribution depend on the bucket whose CORS names the console.
+FILES_BUCKET_NAME = {"Fn::Join": ["-", [
+    "helpdesk-files", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]},
+]]}
 EXPORT_WORKER = "ExportWorker"
 ROUTE_RESPONSE = "WebsocketMessageRouteResponse"
 EXPORT_EXPIRY_DAYS = 7  # chalicelib/services/exports.py JOB_TTL
@@ -200,20 +223,35 @@ def dynamodb_statements(access: Access) -> list[dict[str, Any]]:
     return statements
 
 
+# What the recorder writes for an object under a bucket's first key segment
+# (`<bucket alias>/<segment>/*`) → (statement id, bucket logical id, segment).
+S3_PREFIXES = {
+    f"exports/{EXPORTS_PREFIX}/*": ("ExportsObjects", "ExportsBucket", EXPORTS_PREFIX),
+    f"files/{UPLOADS_PREFIX}/*": ("FileUploads", "FilesBucket", UPLOADS_PREFIX),
+    f"files/{SENT_FILES_PREFIX}/*": ("SentFiles", "FilesBucket", SENT_FILES_PREFIX),
+}
+
+
 def s3_statements(access: Access) -> list[dict[str, Any]]:
-    prefix = f"exports/{EXPORTS_PREFIX}/*"
+    """Per recorded prefix (exports/, uploads/, files/), exactly the actions
+    recorded on it; any other S3 access refuses to package."""
     entries = _of(access, "s3")
-    other = [e for e in entries if e["resource"] != prefix]
+    other = [e for e in entries if e["resource"] not in S3_PREFIXES]
     if other:
-        raise SystemExit(f"infra/iam-access.json: S3 access outside the exports prefix: {other}")
-    if not entries:
-        return []
-    return [{
-        "Sid": "ExportsObjects",
-        "Effect": "Allow",
-        "Action": sorted({e["action"] for e in entries}),
-        "Resource": [_sub(f"${{ExportsBucket.Arn}}/{EXPORTS_PREFIX}/*")],
-    }]
+        raise SystemExit(
+            f"infra/iam-access.json: S3 access outside {sorted(S3_PREFIXES)}: {other}"
+        )
+    statements = []
+    for resource, (sid, bucket, prefix) in S3_PREFIXES.items():
+        actions = sorted({e["action"] for e in entries if e["resource"] == resource})
+        if actions:
+            statements.append({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": [_sub(f"${{{bucket}.Arn}}/{prefix}/*")],
+            })
+    return statements
 
 
 def connection_statements(access: Access) -> list[dict[str, Any]]:
@@ -534,6 +572,7 @@ def environment() -> dict[str, Any]:
     }
     variables.update({
         "EXPORTS_BUCKET": _ref("ExportsBucket"),
+        "FILES_BUCKET": _ref("FilesBucket"),
         "EXPORT_FUNCTION": _sub(EXPORT_FUNCTION_NAME),
         "MAIL_FROM": _ref("MailFrom"),
         "TOKEN_SECRET_ID": {
@@ -584,35 +623,76 @@ def _tls_only(bucket: str) -> dict[str, Any]:
     }
 
 
+def _tls_only_policy(bucket: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": _ref(bucket),
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [_tls_only(bucket)]},
+        },
+    }
+
+
+def _expiry(rule_id: str, prefix: str, days: int) -> dict[str, Any]:
+    return {"Id": rule_id, "Status": "Enabled", "Prefix": f"{prefix}/", "ExpirationInDays": days}
+
+
+def _abort_incomplete_uploads() -> dict[str, Any]:
+    return {
+        "Id": "AbortIncompleteUploads",
+        "Status": "Enabled",
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+    }
+
+
+def exports_lifecycle_rules() -> list[dict[str, Any]]:
+    """The exports bucket's lifecycle (CloudFormation's shape; the local stack
+    puts the same rules on its bucket and carries them out: infra/local/buckets.py)."""
+    return [_expiry("ExpireExports", EXPORTS_PREFIX, EXPORT_EXPIRY_DAYS),
+            _abort_incomplete_uploads()]
+
+
+def files_lifecycle_rules() -> list[dict[str, Any]]:
+    """Uploads never sent go after a day (a sent file is copied to files/ and
+    its upload deleted at once); files/ follows the service's retention (R-PRIV-1)."""
+    return [_expiry("ExpireUnsentUploads", UPLOADS_PREFIX, UPLOAD_EXPIRY_DAYS),
+            _abort_incomplete_uploads()]
+
+
+def files_cors_rule(origins: list[Any]) -> dict[str, Any]:
+    """The files bucket's one CORS rule (CloudFormation's shape) for `origins`."""
+    return {
+        "Id": "ChatFrameAndConsole",
+        "AllowedMethods": list(FILES_CORS_METHODS),
+        "AllowedOrigins": origins,
+        "AllowedHeaders": list(FILES_CORS_HEADERS),
+        "ExposedHeaders": list(FILES_CORS_EXPOSED),
+        "MaxAge": FILES_CORS_MAX_AGE_S,
+    }
+
+
+def files_bucket() -> dict[str, Any]:
+    """Files sent in chats: private like the others, with CORS for the two pages
+    that upload and show files (the chat frame, served by the REST API, and the
+    console), and kept when the stack goes, like the tables: they are chat content."""
+    bucket = _private_bucket(
+        BucketName=FILES_BUCKET_NAME,
+        CorsConfiguration={"CorsRules": [files_cors_rule([
+            *api_origins(), _origin("${ConsoleDistribution.DomainName}"),
+        ])]},
+        LifecycleConfiguration={"Rules": files_lifecycle_rules()},
+    )
+    return {**bucket, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+
+
 def storage_resources() -> dict[str, Any]:
     return {
         "ExportsBucket": _private_bucket(
-            LifecycleConfiguration={
-                "Rules": [
-                    {
-                        "Id": "ExpireExports",
-                        "Status": "Enabled",
-                        "Prefix": f"{EXPORTS_PREFIX}/",
-                        "ExpirationInDays": EXPORT_EXPIRY_DAYS,
-                    },
-                    {
-                        "Id": "AbortIncompleteUploads",
-                        "Status": "Enabled",
-                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                    },
-                ]
-            }
+            LifecycleConfiguration={"Rules": exports_lifecycle_rules()}
         ),
-        "ExportsBucketPolicy": {
-            "Type": "AWS::S3::BucketPolicy",
-            "Properties": {
-                "Bucket": _ref("ExportsBucket"),
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [_tls_only("ExportsBucket")],
-                },
-            },
-        },
+        "ExportsBucketPolicy": _tls_only_policy("ExportsBucket"),
+        "FilesBucket": files_bucket(),
+        "FilesBucketPolicy": _tls_only_policy("FilesBucket"),
         "TokenSecret": {
             "Type": "AWS::SecretsManager::Secret",
             "Condition": "CreateTokenSecret",
@@ -636,25 +716,42 @@ def api_origin() -> dict[str, Any]:
     return {"Fn::If": ["HasApiBaseUrl", {"Fn::Join": ["", ["https://", host]]}, ""]}
 
 
+def api_origins() -> list[Any]:
+    """The REST API's origin as a list item: nothing until ApiBaseUrl is set."""
+    return [{"Fn::If": ["HasApiBaseUrl", api_origin()["Fn::If"][1], _ref("AWS::NoValue")]}]
+
+
+# The files bucket's two hosts (boto3 signs for the regional or the global one
+# depending on the region), from its name: see FILES_BUCKET_NAME.
+FILES_HOSTS = (
+    "https://${FilesBucketName}.s3.${AWS::Region}.${AWS::URLSuffix}",
+    "https://${FilesBucketName}.s3.${AWS::URLSuffix}",
+)
+
+
 def console_csp() -> dict[str, Any]:
     """The console's Content-Security-Policy: its own code and styles only, and
-    requests only to this stack's REST API, WebSocket API and exports bucket (an
+    requests only to this stack's REST API, WebSocket API, exports bucket (an
     export downloads from a presigned S3 URL in a hidden frame; boto3 signs it for
-    the bucket's regional or global name depending on the region, so both)."""
-    buckets = "https://${ExportsBucket.RegionalDomainName} https://${ExportsBucket.DomainName}"
+    the bucket's regional or global name depending on the region, so both) and
+    files bucket (uploads are POSTed to it, images shown from it)."""
+    exports = "https://${ExportsBucket.RegionalDomainName} https://${ExportsBucket.DomainName}"
+    files = " ".join(FILES_HOSTS)
     directives = (
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
-        f"connect-src 'self' ${{ApiOrigin}} wss://{WS_HOST} {buckets}",
-        f"frame-src {buckets}",
+        f"img-src 'self' data: {files}",
+        f"connect-src 'self' ${{ApiOrigin}} wss://{WS_HOST} {exports} {files}",
+        f"frame-src {exports}",
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "form-action 'self'",
         "object-src 'none'",
     )
-    return {"Fn::Sub": ["; ".join(directives), {"ApiOrigin": api_origin()}]}
+    return {"Fn::Sub": ["; ".join(directives), {
+        "ApiOrigin": api_origin(), "FilesBucketName": FILES_BUCKET_NAME,
+    }]}
 
 
 def _security_headers(referrer_policy: str) -> dict[str, Any]:
@@ -872,6 +969,7 @@ def outputs() -> dict[str, Any]:
     }
     result.update({
         "ExportsBucketName": {"Value": _ref("ExportsBucket")},
+        "FilesBucketName": {"Description": "FILES_BUCKET", "Value": _ref("FilesBucket")},
         "SiteBucketName": {"Value": _ref("SiteBucket")},
         "ConsoleURL": {"Value": _origin("${ConsoleDistribution.DomainName}")},
         "ConsoleDistributionId": {"Value": _ref("ConsoleDistribution")},

@@ -56,7 +56,7 @@ def _s3() -> Any:
 def bucket_origin() -> str:
     """The origin links and uploads go to (for the chat frame's CSP): signing
     a link is local, nothing is sent."""
-    url = _s3().generate_presigned_url("get_object", Params={"Bucket": bucket(), "Key": "x"},
+    url = _s3().generate_presigned_url("get_object", Params={"Bucket": bucket(), "Key": "files/x"},
                                        ExpiresIn=60)
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"

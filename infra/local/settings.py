@@ -16,6 +16,7 @@ HOST = "127.0.0.1"
 STAGE = "local"
 WS_STAGE = "ws"
 DEFAULT_EXPORTS_BUCKET = "helpdesk-local-exports"
+DEFAULT_FILES_BUCKET = "helpdesk-local-files"  # chalicelib.config.files_bucket()'s default
 DEFAULT_DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published demo login (API.md)
 # API Gateway closes a WebSocket after 10 minutes without a frame either way,
 # and any WebSocket after 2 hours.
@@ -37,6 +38,7 @@ class LocalSettings:
     demo_password: str = DEFAULT_DEMO_PASSWORD
     java: str = "java"
     exports_bucket: str = DEFAULT_EXPORTS_BUCKET
+    files_bucket: str = DEFAULT_FILES_BUCKET
     ws_idle_timeout_s: float = WS_IDLE_TIMEOUT_S
     ws_max_duration_s: float = WS_MAX_DURATION_S
 
@@ -54,6 +56,7 @@ class LocalSettings:
             demo_password=environ.get("DEMO_PASSWORD") or cls.demo_password,
             java=environ.get("JAVA") or cls.java,
             exports_bucket=environ.get("EXPORTS_BUCKET") or cls.exports_bucket,
+            files_bucket=environ.get("FILES_BUCKET") or cls.files_bucket,
             ws_idle_timeout_s=number("LOCAL_WS_IDLE_TIMEOUT_S", cls.ws_idle_timeout_s),
             ws_max_duration_s=number("LOCAL_WS_MAX_DURATION_S", cls.ws_max_duration_s),
         )
@@ -111,6 +114,9 @@ def stage_environment(settings: LocalSettings) -> dict[str, str]:
         "LAMBDA_ENDPOINT": settings.base_url,
         "S3_ENDPOINT": settings.s3_endpoint,
         "EXPORTS_BUCKET": settings.exports_bucket,
+        # Files sent in chats: the browser uploads to and reads from moto's S3
+        # itself (infra/local/buckets.py gives the bucket the template's CORS).
+        "FILES_BUCKET": settings.files_bucket,
         # Mail goes to moto's SES beside S3 (the outbox), from the worker Lambda.
         "SES_ENDPOINT": settings.s3_endpoint,
         "MAIL_INVOKE": "lambda",

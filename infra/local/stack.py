@@ -1,7 +1,8 @@
 """`make run`: the whole product on loopback. Starts DynamoDB (DynamoDB Local,
 or moto's server in memory where Java is missing) and moto's S3, creates the
-tables and the exports bucket, seeds the demo service, then serves the gateway
-until Ctrl-C, and stops everything it started on the way out."""
+tables and the buckets (exports, files sent in chats: with the template's CORS
+and lifecycle rules, the rules carried out hourly), seeds the demo service, then
+serves the gateway until Ctrl-C, and stops everything it started on the way out."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import socket
 import sys
 from typing import Any
 
-from infra.local import dynamodb_local, moto_servers, seed
+from infra.local import buckets, dynamodb_local, moto_servers, seed
 from infra.local.settings import HOST, LocalSettings, apply_environment
 
 log = logging.getLogger("local.stack")
@@ -83,8 +84,20 @@ def start_dynamodb(settings: LocalSettings, running: contextlib.ExitStack) -> st
     return "moto's DynamoDB, in memory (data does not survive a restart)"
 
 
+def local_buckets(settings: LocalSettings) -> list[buckets.LocalBucket]:
+    """The stack's buckets: the API, the chat frame and the console share its origin."""
+    return buckets.local_buckets(settings.exports_bucket, settings.files_bucket,
+                                 settings.base_url)
+
+
+def s3_client(settings: LocalSettings) -> Any:
+    from chalicelib import aws
+
+    return aws.client("s3", endpoint_url=settings.s3_endpoint)
+
+
 def prepare_data(settings: LocalSettings) -> None:
-    """Tables, the exports bucket and the demo service: whatever is missing."""
+    """Tables, the buckets and the demo service: whatever is missing."""
     from chalicelib import aws
     from infra import tables, upgrade
     from infra.local import tables_upgrade
@@ -112,7 +125,7 @@ def prepare_data(settings: LocalSettings) -> None:
     tickets = upgrade.number_tickets(client)
     if tickets:
         log.info("gave %d ticket(s) from an older checkout numbers and a requester", tickets)
-    moto_servers.create_bucket(settings.s3_endpoint, settings.exports_bucket)
+    buckets.prepare(s3_client(settings), local_buckets(settings))
     from chalicelib import config
     from infra.local import outbox
 
@@ -139,8 +152,8 @@ def banner(settings: LocalSettings, dynamodb: str) -> str:
             f"  REST API            {url}/api     (health: {url}/api/health)",
             f"  WebSocket           {settings.ws_url}",
             f"  DynamoDB            {settings.dynamodb_endpoint}  {dynamodb}",
-            f"  S3 (exports)        {settings.s3_endpoint}  moto, bucket "
-            f"{settings.exports_bucket}",
+            f"  S3 (exports, files) {settings.s3_endpoint}  moto, buckets "
+            f"{settings.exports_bucket}, {settings.files_bucket}",
             f"  Mail (outbox)       {url}/api/local/outbox  moto's SES: nothing leaves "
             "the machine",
             f"Demo service '{seed.DEMO_SERVICE_ID}' (widget key '{seed.DEMO_WIDGET_KEY}'):",
@@ -167,9 +180,17 @@ def run(settings: LocalSettings) -> int:
         apply_environment(settings)
         app = load_app(settings.app_path)
         dynamodb = start_dynamodb(settings, running)
-        s3 = moto_servers.start(settings.s3_port)
+        s3 = moto_servers.start_s3(
+            settings.s3_port, {b.name: b.cors_rules for b in local_buckets(settings)}
+        )
         running.callback(s3.stop)
         prepare_data(settings)
+        # What S3's lifecycle rules would delete (moto never does): now and hourly.
+        lifecycle = buckets.LifecycleRunner(
+            s3_client(settings), [b.name for b in local_buckets(settings)]
+        )
+        lifecycle.start()
+        running.callback(lifecycle.stop)
         gateway = Gateway(settings, app)
 
         def ready() -> None:

@@ -51,13 +51,15 @@ def _origin(url: str) -> str:
 
 def console_headers(settings: LocalSettings) -> dict[str, str]:
     """The console talks to the API and its WebSocket on this origin, downloads
-    exports from the S3 endpoint (in a hidden frame) and is framed by nobody."""
+    exports from the S3 endpoint (in a hidden frame), uploads files sent in chats
+    to it and shows images from it, and is framed by nobody."""
+    s3 = settings.s3_endpoint
     policy = "; ".join((
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
-        f"connect-src 'self' {_origin(settings.ws_url)}",
+        f"img-src 'self' data: {s3}",
+        f"connect-src 'self' {_origin(settings.ws_url)} {s3}",
         f"frame-src {settings.s3_endpoint}",
         "frame-ancestors 'none'",
         "base-uri 'none'",

@@ -6,7 +6,15 @@
 handler before any session exists, so it reaches boto3's and pynamodb's sessions
 alike, and notes each DynamoDB, S3, Lambda, `@connections` and secret call with the
 table (by its key in infra/tables.yaml), index, bucket prefix or function it
-touches, mapped to the IAM action AWS authorizes it as.
+touches, mapped to the IAM action AWS authorizes it as. A bucket is named by its
+alias (`exports`, `files`) and an object by its key's first segment
+(`files/uploads/*`).
+
+A presigned link is no call, but AWS authorizes the request made with it as the
+function that signed it: `generate_presigned_url` is recorded as the action of
+its ClientMethod (botocore builds its parameters as for the call), and
+`generate_presigned_post` as `s3:PutObject` on the key it signs for (botocore
+builds it on CreateBucket's parameters, which are not recorded).
 
 Each call is attributed to the Lambda it runs under: the innermost *entry frame* on
 the stack (ENTRIES: the REST view, the WebSocket handlers, the sweep, the export
@@ -37,6 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import unquote
 
 from botocore import handlers
 
@@ -92,12 +101,20 @@ _TRANSACT_ACTIONS = {
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
-# The multipart steps of an upload are authorized as s3:PutObject.
+# S3 operations authorized as another action: the multipart steps of an upload
+# as s3:PutObject, HEAD as s3:GetObject, a batch delete key by key, a listing as
+# s3:ListBucket (on the bucket).
 _S3_ACTIONS = {
     "CreateMultipartUpload": "s3:PutObject",
     "UploadPart": "s3:PutObject",
     "CompleteMultipartUpload": "s3:PutObject",
+    "HeadObject": "s3:GetObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
 }
+# Operations that may set an object's tags (`Tagging`), which needs s3:PutObjectTagging.
+_S3_TAGGING = {"PutObject", "CopyObject", "CreateMultipartUpload"}
 # @connections operations, authorized as ManageConnections on METHOD/@connections/*.
 _CONNECTION_METHODS = {
     "PostToConnection": "POST",
@@ -201,21 +218,62 @@ def dynamodb_accesses(operation: str, params: dict[str, Any]) -> list[tuple[str,
     return [(f"dynamodb:{operation}", resource)]
 
 
+def s3_resource(bucket: str | None, key: str | None) -> str:
+    """`alias` for a bucket, `alias/<first key segment>/*` for an object."""
+    name = _bucket_aliases().get(bucket or "", bucket or "*")
+    if key is None:
+        return name
+    prefix = key.split("/", 1)[0] + "/*" if "/" in key else key
+    return f"{name}/{prefix}"
+
+
+def _copy_source(source: str | dict[str, str]) -> tuple[str, str]:
+    """(bucket, key) of CopyObject's CopySource, a dict or `bucket/key[?versionId=…]`."""
+    if isinstance(source, dict):
+        return source["Bucket"], source["Key"]
+    bucket, _, key = unquote(source.split("?versionId=", 1)[0]).lstrip("/").partition("/")
+    return bucket, key
+
+
 def s3_accesses(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     """(IAM action, `bucket/prefix/*`) pairs for one S3 call."""
     action = _S3_ACTIONS.get(operation, f"s3:{operation}")
-    bucket = "exports" if params.get("Bucket") == _exports_bucket() else params.get("Bucket", "*")
-    key = params.get("Key")
-    if key is None:
-        return [(action, bucket)]
-    prefix = key.split("/", 1)[0] + "/*" if "/" in key else key
-    return [(action, f"{bucket}/{prefix}")]
+    bucket = params.get("Bucket")
+    if operation == "DeleteObjects":
+        objects = params.get("Delete", {}).get("Objects", [])
+        return [(action, s3_resource(bucket, o["Key"])) for o in objects]
+    if action == "s3:ListBucket":
+        return [(action, s3_resource(bucket, None))]
+    target = s3_resource(bucket, params.get("Key"))
+    if operation in ("CopyObject", "UploadPartCopy"):
+        # Reading the source and writing the copy (TaggingDirective COPY would
+        # read the source's tags too: the app never copies tags).
+        pairs = [("s3:PutObject", target),
+                 ("s3:GetObject", s3_resource(*_copy_source(params["CopySource"])))]
+    else:
+        pairs = [(action, target)]
+    if operation in _S3_TAGGING and params.get("Tagging"):
+        pairs.append(("s3:PutObjectTagging", target))
+    return pairs
 
 
-def _exports_bucket() -> str:
-    from chalicelib.services import exports
+def presigned_post_accesses(
+    bucket: str, key: str, fields: dict[str, str] | None
+) -> list[dict[str, str]]:
+    """What a presigned POST lets its bearer do, as the signer: upload to `key`
+    (and tag the upload, when its form sets `tagging`)."""
+    target = s3_resource(bucket, key)
+    pairs = [("s3:PutObject", target)]
+    if any(name.lower() == "tagging" for name in fields or {}):
+        pairs.append(("s3:PutObjectTagging", target))
+    return [{"service": "s3", "action": a, "resource": r} for a, r in pairs]
 
-    return exports.bucket()
+
+def _bucket_aliases() -> dict[str, str]:
+    """Bucket name → the alias the recording uses (infra/package.py maps it back)."""
+    from chalicelib import config
+
+    return {config.exports_bucket(): "exports", config.files_bucket(): "files"}
 
 
 def _export_function() -> str:
@@ -243,10 +301,33 @@ def accesses(service: str, operation: str, params: dict[str, Any]) -> list[dict[
     return [{"service": service, "action": a, "resource": r} for a, r in pairs]
 
 
-def _record(params: dict[str, Any], model: Any, **_: Any) -> None:
+def _record(
+    params: dict[str, Any], model: Any, context: dict[str, Any] | None = None, **_: Any
+) -> None:
+    if model.name == "CreateBucket" and (context or {}).get("is_presign_request"):
+        return  # generate_presigned_post's stand-in: recorded as the upload it signs
     handler = current_function(sys._getframe(1))
     if handler is not None:
         _note(handler, accesses(model.service_model.service_name, model.name, params))
+
+
+def _record_presigned_posts(class_attributes: dict[str, Any], **_: Any) -> None:
+    """Runs as botocore builds the S3 client class, after it added
+    `generate_presigned_post`: the class gets it noting the upload it signs."""
+    post = class_attributes.get("generate_presigned_post")
+    if post is None or getattr(post, "_access_records", False):
+        return
+
+    @functools.wraps(post)
+    def recorded(
+        self: Any, Bucket: str, Key: str, Fields: dict[str, str] | None = None,
+        Conditions: list[Any] | None = None, ExpiresIn: int = 3600,
+    ) -> Any:
+        _note(current_function(sys._getframe(1)), presigned_post_accesses(Bucket, Key, Fields))
+        return post(self, Bucket, Key, Fields=Fields, Conditions=Conditions, ExpiresIn=ExpiresIn)
+
+    recorded._access_records = True  # type: ignore[attr-defined]
+    class_attributes["generate_presigned_post"] = recorded
 
 
 # --- needs that make no AWS call in tests -------------------------------------------
@@ -303,6 +384,11 @@ def install() -> None:
         entry = (f"before-parameter-build.{service}", _record)
         if entry not in handlers.BUILTIN_HANDLERS:
             handlers.BUILTIN_HANDLERS.append(entry)
+    # After botocore's own handler of the same event (the list's order is the
+    # order a session registers, and calls, them).
+    presigned_posts = ("creating-client-class.s3", _record_presigned_posts)
+    if presigned_posts not in handlers.BUILTIN_HANDLERS:
+        handlers.BUILTIN_HANDLERS.append(presigned_posts)
     if not getattr(threading.Thread.start, "_access_inherits", False):
         started = _inherit_function(threading.Thread.start)
         started._access_inherits = True  # type: ignore[attr-defined]

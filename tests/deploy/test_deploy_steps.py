@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = {
     **{tables.output_name(key): f"helpdesk-chat-dev-{key}-X1" for key in config.TABLE_KEYS},
     "ExportsBucketName": "helpdesk-exports-x1",
+    "FilesBucketName": "helpdesk-files-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
     "SiteBucketName": "helpdesk-site-x1",
     "ConsoleURL": "https://d111.cloudfront.net",
     "ConsoleDistributionId": "E111",
@@ -145,6 +146,17 @@ def test_env_exports_point_manage_at_the_stack_tables(monkeypatch: pytest.Monkey
     assert len([line for line in lines if line.startswith("export TABLE_")]) == len(
         config.TABLE_KEYS
     )
+    assert "export EXPORTS_BUCKET=helpdesk-exports-x1" in lines
+    assert f"export FILES_BUCKET={OUTPUTS['FilesBucketName']}" in lines
+
+
+def test_env_exports_of_a_stack_from_before_files_in_chats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    older = {k: v for k, v in OUTPUTS.items() if k != "FilesBucketName"}
+    monkeypatch.setattr(deploy, "outputs", lambda name: older)
+    lines = deploy.env_exports("helpdesk-chat-dev").splitlines()
+    assert not any(line.startswith("export FILES_BUCKET=") for line in lines)
 
 
 def test_api_url_is_asked_for_until_the_stack_has_it(monkeypatch: pytest.MonkeyPatch) -> None:

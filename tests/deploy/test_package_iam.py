@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Test files the coverage check records, chosen to stay under a minute and reach
 # every function: chats, messages, every history index, statistics, exports to S3
 # and their presigned links, the sweep and the export worker through their
-# handlers, widget sessions, logins, sockets opening and closing.
+# handlers, widget sessions, logins, sockets opening and closing, and files sent
+# both ways (presigned POST, the check, the copy, links; a refused file deleted).
 # infra/iam-access.json is the same recording over all of tests/api and
 # tests/unit; DEPLOY_ACCESS_FULL=1 checks against that whole run (~5 minutes).
 ACCESS_SUBSET = (
@@ -40,10 +41,19 @@ ACCESS_SUBSET = (
     "tests/api/test_ws_connect.py",
     "tests/api/test_lambda_handlers_recorded.py",
     "tests/unit/test_sweep.py",
+    "tests/api/test_attachments_api.py::"
+    "test_a_customer_sends_a_png_and_both_sides_get_a_link_that_serves_it",
+    "tests/api/test_attachments_api.py::"
+    "test_the_operator_sends_a_pdf_that_downloads_as_an_attachment",
+    "tests/api/test_attachments_api.py::"
+    "test_a_file_that_is_not_what_it_claims_is_refused_and_deleted",
 )
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 Grant = tuple[str, str]
+# A bucket's logical id → what the recorder calls it (tests/deploy/access_recorder.py).
+BUCKET_ALIASES = {"ExportsBucket": "exports", "FilesBucket": "files"}
+S3_GRANTABLE = {"exports/exports/*", "files/uploads/*", "files/files/*"}
 
 # --- a granted (action, resource) in the recorder's terms ------------------------------
 
@@ -71,7 +81,7 @@ def _text(resource: Any) -> str:
 
 def recorder_terms(action: str, resource: Any) -> Grant:
     """(action, resource) as the recorder writes it: `key`, `key/index/name`,
-    `exports/<prefix>/*`, `POST/@connections/*`, `export_worker`, or
+    `exports/<prefix>/*`, `files/<prefix>/*`, `POST/@connections/*`, `export_worker`, or
     (`read`, `TOKEN_SECRET_ID`); the raw text for anything else."""
     keys = {logical_id: key for key, logical_id in package.table_logical_ids().items()}
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
@@ -81,8 +91,9 @@ def recorder_terms(action: str, resource: Any) -> Grant:
     text = _text(resource)
     if (match := _TABLE_INDEX.match(text)) and match.group(1) in keys:
         return action, f"{keys[match.group(1)]}/index/{match.group(2)}"
-    if text.startswith("${ExportsBucket.Arn}/"):
-        return action, "exports/" + text.removeprefix("${ExportsBucket.Arn}/")
+    for bucket, alias in BUCKET_ALIASES.items():
+        if text.startswith(f"${{{bucket}.Arn}}/"):
+            return action, f"{alias}/" + text.removeprefix(f"${{{bucket}.Arn}}/")
     if match := _CONNECTIONS.match(text):
         return action, f"{match.group(1)}/@connections/*"
     if (action, text) == ("lambda:InvokeFunction", _WORKER):
@@ -183,7 +194,8 @@ def test_iam_grants_no_wildcard(template: dict[str, Any]) -> None:
                         assert resource.split("/index/")[0] in keys, (role_id, resource)
                         assert "*" not in resource, (role_id, resource)
                 elif action.startswith("s3:"):
-                    assert set(terms) == {"exports/exports/*"}, (role_id, terms)
+                    # One prefix of one bucket per statement, never the bucket.
+                    assert len(terms) == 1 and terms[0] in S3_GRANTABLE, (role_id, terms)
                 elif action == "execute-api:ManageConnections":
                     # This stack's WebSocket stage, a method at a time.
                     assert all(re.fullmatch(r"(POST|DELETE|GET)/@connections/\*", t)
@@ -271,6 +283,11 @@ def test_calls_are_recorded_for_the_function_they_run_under(
     assert ("execute-api:ManageConnections", "POST/@connections/*") in terms["app.sweep"]
     # An export past one page follows a signed cursor: the worker reads the secret.
     assert ("read", "TOKEN_SECRET_ID") in terms["app.export_worker"]
+    # A presigned POST is recorded as the upload it signs, for whoever signs it:
+    # the socket for customers, the REST API for operators.
+    for handler in ("app.app", "app.ws_message"):
+        assert ("s3:PutObject", "files/uploads/*") in terms[handler], handler
+        assert ("s3:GetObject", "files/files/*") in terms[handler], handler
     # Fixtures' calls (tables, buckets) belong to no function.
     every = set().union(*terms.values())
     assert not {a for a, _ in every} & {"dynamodb:CreateTable", "s3:CreateBucket"}

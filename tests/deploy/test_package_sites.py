@@ -84,12 +84,16 @@ def test_the_console_has_a_strict_csp_and_is_never_framed(template: dict[str, An
     assert rest["Fn::If"][0] == "HasApiBaseUrl"  # the REST API's origin, once known
     websocket = "wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
     buckets = ["https://${ExportsBucket.RegionalDomainName}", "https://${ExportsBucket.DomainName}"]
+    # Files sent in chats: uploaded (POST) to and shown from the files bucket.
+    files = ["https://${FilesBucketName}.s3.${AWS::Region}.${AWS::URLSuffix}",
+             "https://${FilesBucketName}.s3.${AWS::URLSuffix}"]
+    assert variables["FilesBucketName"] == package.FILES_BUCKET_NAME
     assert directives == {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'", "${ApiOrigin}", websocket, *buckets],
+        "img-src": ["'self'", "data:", *files],
+        "connect-src": ["'self'", "${ApiOrigin}", websocket, *buckets, *files],
         "frame-src": buckets,  # an export downloads in a hidden frame
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
