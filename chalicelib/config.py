@@ -29,6 +29,8 @@ TABLE_KEYS = (
     "ticket_entries",
     "mail",
     "attachments",
+    "blocks",
+    "visits",
 )
 
 DEFAULT_REGION = "us-east-1"

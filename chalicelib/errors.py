@@ -100,3 +100,13 @@ class AttachmentsDisabled(DomainError):
 
     def __init__(self) -> None:
         super().__init__("this service does not accept files")
+
+
+class Blocked(DomainError):
+    """The visitor or their address is blocked in this service (R-BLK-1)."""
+
+    code = "blocked"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("chat is not available")

@@ -234,6 +234,15 @@ class HistoryByNameIndex(_HistoryIndex):
     name_key = UnicodeAttribute(hash_key=True)
 
 
+class HistoryByCustomerIndex(_HistoryIndex):
+    """One customer's chats ("<service>#<customer_id>"): History's customer
+    filter and a chat's count of earlier ones (R-VIS-1)."""
+
+    Meta = index_meta("history-by-customer",
+                      IncludeProjection([*HISTORY_FILTER_KEYS, "email_key", "name_key"]))
+    customer_key = UnicodeAttribute(hash_key=True)
+
+
 class ChatsByOperatorIndex(GlobalSecondaryIndex["Chat"]):
     Meta = index_meta("chats-by-operator", AllProjection())
     open_operator_id = UnicodeAttribute(hash_key=True)
@@ -306,6 +315,7 @@ class Chat(Model):
     rating_key = UnicodeAttribute(null=True)
     email_key = UnicodeAttribute(null=True)
     name_key = UnicodeAttribute(null=True)
+    customer_key = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(default="widget")
     page_url = UnicodeAttribute(null=True)
     # The customer's language for this chat (R-I18N-2): its system messages' texts.
@@ -344,6 +354,7 @@ class Chat(Model):
     history_by_rating = HistoryByRatingIndex()
     history_by_email = HistoryByEmailIndex()
     history_by_name = HistoryByNameIndex()
+    history_by_customer = HistoryByCustomerIndex()
 
 
 @registered
@@ -374,6 +385,11 @@ class ChatHead(Model):
     # count, R-ALERT-1): a customer message adds one, the operator's message or
     # read mark (`POST /chats/{id}/read`) sets it back to 0.
     unread = NumberAttribute(null=True)
+    # For the live monitor (R-SUP-1), kept by the message's own head update:
+    # when the last message was sent, and since when the customer has waited
+    # for a reply (their first message since the operator's last one).
+    last_message_at = UnicodeAttribute(null=True)
+    awaiting_since = UnicodeAttribute(null=True)
     # Who hears the chat and who speaks in it: its WebSocket connections, each
     # with who is on the other end (`role`, `subject`, `name`, an operator's
     # session `sid`). So a message is authenticated, rate limited, stored and
@@ -744,3 +760,37 @@ class Attachment(Model):
     created_at = UnicodeAttribute()
     sent_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+
+
+@registered
+class Block(Model):
+    """A visitor blocked in a service (R-BLK-1), and optionally their address,
+    until `until` (TTL); the lookups the widget's paths check are in `tokens`."""
+
+    Meta = table_meta("blocks")
+    service_id = UnicodeAttribute(hash_key=True)
+    block_id = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute()
+    ip = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(default="")
+    chat_id = UnicodeAttribute(null=True)
+    until = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_by_name = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+@registered
+class Visit(Model):
+    """The pages a chat's customer viewed while it was open (R-VIS-1): the
+    referrer of the first and the last 20, oldest first. Kept apart from the
+    chat and its head (the message path reads the head: it stays small)."""
+
+    Meta = table_meta("visits")
+    chat_id = UnicodeAttribute(hash_key=True)
+    service_id = UnicodeAttribute()
+    referrer = UnicodeAttribute(null=True)
+    pages = JSONAttribute(default=list)  # [{url, title, at}]
+    last_at = NumberAttribute(default=0)  # epoch seconds of the last page kept
+    version = NumberAttribute(default=0)

@@ -19,6 +19,7 @@ contents are listed in one place:
 | transcripts | how many transcript mails a chat's customer asked for (its cap) | 30 days |
 | canned | the guard making a canned response's folded shortcut unique in its set | never |
 | cannedcount | how many canned responses a set holds (its cap) | never |
+| block | a block in force on a visitor (`c`) or an address (`ip`) of a service | with the block |
 """
 
 from __future__ import annotations
@@ -83,3 +84,7 @@ def offline_submission(service_id: str, submission_id: str) -> str:
 
 def transcripts(chat_id: str) -> str:
     return f"transcripts#{chat_id}"
+
+
+def block(service_id: str, kind: str, subject: str) -> str:
+    return f"block#{service_id}#{kind}#{subject}"

@@ -18,6 +18,7 @@ run it once right after deploying the version that brought them.
     python -m infra.manage [--aws] fold-day-counters
     python -m infra.manage [--aws] index-search-terms
     python -m infra.manage [--aws] number-tickets
+    python -m infra.manage [--aws] index-customers
 
 moves the statistics counters of versions before time zones (one per UTC day)
 into the hour counters read now (infra/upgrade.py); reports read both, so it can
@@ -80,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="index chats from before partial search (R-CH-3b)")
     commands.add_parser("number-tickets",
                         help="give tickets from before ticket numbers numbers (R-TK-2)")
+    commands.add_parser("index-customers",
+                        help="index chats from before the customer filter by customer (R-VIS-1)")
     commands.add_parser("rotate-token-secret", help="a new token-signing key, keeping the last")
     return parser
 
@@ -108,6 +111,8 @@ def _run(args: argparse.Namespace) -> int:
         return _index_search_terms(target)
     if args.command == "number-tickets":
         return _number_tickets(target)
+    if args.command == "index-customers":
+        return _index_customers(target)
     from chalicelib.services import tenants
 
     service, admin = tenants.create_service(
@@ -159,6 +164,16 @@ def _number_tickets(target: str) -> int:
 
     numbered = upgrade.number_tickets(aws.client("dynamodb", config.dynamodb_endpoint()))
     print(f"numbered {numbered} ticket(s) from before ticket numbers in {target}",
+          file=sys.stderr)
+    return 0
+
+
+def _index_customers(target: str) -> int:
+    from chalicelib import aws, config
+    from infra import upgrade
+
+    indexed = upgrade.index_customers(aws.client("dynamodb", config.dynamodb_endpoint()))
+    print(f"indexed {indexed} chat(s) from before the customer index in {target}",
           file=sys.stderr)
     return 0
 

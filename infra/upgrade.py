@@ -158,3 +158,35 @@ def number_tickets(client: Any) -> int:
     numbered = sum(1 for _, _, ticket_id in sorted(older) if tickets.number_older(ticket_id))
     Token(token_key=marker, payload={"tickets": numbered}).save()
     return numbered
+
+
+def index_customers(client: Any) -> int:
+    """Give every chat from before the customer index (R-VIS-1) its
+    `customer_key`, so Chat History finds a customer's earlier chats; returns
+    how many. Conditional (a chat keeps the key it has), so it may run beside
+    the app; chats started since carry their own. A marker makes later runs
+    free. A Scan of the chats table: an upgrade, never a request."""
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib import token_keys
+    from chalicelib.models import Chat, Token
+    from chalicelib.services import chat_index
+
+    marker = token_keys.upgrade_done("customer-index-v1")
+    if _done(marker):
+        return 0
+    indexed = 0
+    for page in client.get_paginator("scan").paginate(TableName=Chat.Meta.table_name):
+        for raw in page.get("Items", []):
+            if "customer_key" in raw or "customer_id" not in raw:
+                continue
+            chat = Chat.from_raw_data(raw)
+            key = str(chat_index.keyed(chat.service_id, chat.customer_id))
+            try:
+                chat.update(actions=[Chat.customer_key.set(key)],
+                            condition=Chat.customer_key.does_not_exist())
+                indexed += 1
+            except UpdateError:
+                continue  # indexed meanwhile
+    Token(token_key=marker, payload={"chats": indexed}).save()
+    return indexed

@@ -6,9 +6,19 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import realtime
+from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
-from chalicelib.services import accounts, categories, hours, operators, settings, tenants
+from chalicelib.services import (
+    accounts,
+    blocks,
+    categories,
+    hours,
+    monitor,
+    operators,
+    settings,
+    tenants,
+)
+from chalicelib.services.access import Actor
 
 routes = Blueprint(__name__)
 
@@ -112,3 +122,21 @@ def sign_out_customer(call: Call, customer_id: str) -> None:
     """Revoke a visitor's tokens and close their sockets."""
     accounts.sign_out_customer(call.require_caller().service_id, customer_id,
                                close=realtime.closer())
+
+
+@endpoint(routes, "/blocks", who="admin")
+def list_blocks(call: Call) -> dict[str, Any]:
+    """The service's blocks in force (R-BLK-1)."""
+    actor = Actor.calling(call.require_caller())
+    return {"blocks": [blocks.block_json(b) for b in blocks.listed(actor, clock.now())]}
+
+
+@endpoint(routes, "/blocks/{block_id}", methods=("DELETE",), who="admin", status=204)
+def lift_block(call: Call, block_id: str) -> None:
+    blocks.lift(Actor.calling(call.require_caller()), block_id)
+
+
+@endpoint(routes, "/monitor", who="admin")
+def get_monitor(call: Call) -> dict[str, Any]:
+    """The floor now (R-SUP-1): operators, the queue, chats in progress."""
+    return monitor.snapshot(Actor.calling(call.require_caller()), clock.now())

@@ -12,12 +12,14 @@ from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
 from chalicelib.services import (
     attachments,
+    blocks,
     chat_views,
     chats,
     messages,
     notes,
     presence,
     transfers,
+    visitor,
 )
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import chat_json
@@ -60,7 +62,9 @@ def list_chats(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/chats/{chat_id}")
 def get_chat(call: Call, chat_id: str) -> dict[str, Any]:
-    return chat_json(chat_views.view(chats.get_chat(_actor(call), chat_id)))
+    """The chat, with its visitor's pages and earlier chats (R-VIS-1)."""
+    chat = chats.get_chat(_actor(call), chat_id)
+    return {**chat_json(chat_views.view(chat)), "visitor": visitor.visitor_json(chat)}
 
 
 @endpoint(routes, "/chats/{chat_id}/messages")
@@ -132,3 +136,12 @@ def request_attachment(call: Call, chat_id: str) -> dict[str, Any]:
 def attachment_link(call: Call, chat_id: str, attachment_id: str) -> dict[str, Any]:
     """A fresh link to a file sent in the chat."""
     return attachments.link(_actor(call), chat_id, attachment_id)
+
+
+@endpoint(routes, "/chats/{chat_id}/block", methods=("POST",), status=201)
+def block_visitor(call: Call, chat_id: str) -> dict[str, Any]:
+    """Block the chat's visitor (R-BLK-1): the chat ends."""
+    request = blocks.BlockRequest.checked(call.body)
+    found = blocks.block(_actor(call), chat_id, request, now=clock.now(),
+                         push=realtime.pusher(), close=realtime.closer())
+    return blocks.block_json(found)

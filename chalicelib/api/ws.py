@@ -25,6 +25,7 @@ from chalicelib.services import (
     frames,
     messages,
     transcripts,
+    visitor,
 )
 from chalicelib.services.frames import FrameCall, Handling
 
@@ -263,6 +264,13 @@ def attachment_link(call: FrameCall) -> Frame:
             **attachments.link(call.actor, chat_id, attachment_id)}
 
 
+def page_view(call: FrameCall) -> None:
+    """The page the customer is on (R-VIS-1): kept and told to operators; no reply."""
+    visitor.page_view(call.actor, visitor.PageView.checked(call.frame), now=call.now,
+                      push=call.push)
+    return None
+
+
 def ping(call: FrameCall) -> Frame:
     return {"type": "pong"}
 
@@ -278,5 +286,6 @@ ROUTES: dict[str, Handling] = {
     "transcript.request": Handling(request_transcript),
     "attachment.request": Handling(request_attachment),
     "attachment.link": Handling(attachment_link),
+    "page.view": Handling(page_view),
     "ping": Handling(ping),
 }

@@ -25,13 +25,13 @@ def end_sockets(
 ) -> int:
     """Close the operator's sockets (all, or one session's); how many closed."""
     sessions.forget_live_sessions(operator_id)
-    return _close_sockets(
+    return close_sockets(
         service_id, operator_id, close,
         only=None if session_id is None else (lambda c: c.session_id == session_id),
     )
 
 
-def _close_sockets(
+def close_sockets(
     service_id: str,
     subject_id: str,
     close: Closer,
@@ -90,4 +90,4 @@ def sign_out_customer(service_id: str, customer_id: str, *, close: Closer) -> No
         )
     except UpdateError as exc:
         raise NotFound("no such customer") from exc
-    _close_sockets(service_id, customer_id, close)
+    close_sockets(service_id, customer_id, close)

@@ -40,6 +40,7 @@ from chalicelib.models import (
 from chalicelib.realtime import Pusher
 from chalicelib.services import (
     access,
+    blocks,
     caps,
     categories,
     chat_index,
@@ -131,6 +132,7 @@ def start(
         raise InvalidInput("channel", "must be one of the service's channels: "
                            + ", ".join(current["channels"]))
     address = _address_cap(actor.service_id, ip)
+    blocks.check(actor.service_id, customer_id=actor.subject_id, ip=ip)  # R-BLK-1
 
     def attempt(n: int) -> Chat:
         customer = _customer(actor)
@@ -322,6 +324,7 @@ def _new_chat(
         },
         sticky_operator_id=customer.last_operator_id if current["sticky_assignment"] else None,
         **chat_index.new_chat_keys(actor.service_id, request.channel or "widget", name, email),
+        customer_key=chat_index.keyed(actor.service_id, customer.customer_id),
         created_at=created_at,
     )
     chat.sweep_shard = routing.sweep_shard(chat_id)

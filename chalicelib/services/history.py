@@ -43,6 +43,7 @@ class HistoryFilter:
     channel: str | None = None
     q: str | None = None
     rating: int | None = None
+    customer_id: str | None = None  # one customer's chats (R-VIS-1)
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the filters, which pick the index it points
@@ -139,6 +140,7 @@ def parse_filter(params: dict[str, Any], now: datetime | None = None,
         channel=_optional_text(params, "channel", 50),
         q=q.casefold() if q and "@" in q else (normalize_name(q) if q else None),
         rating=rating,
+        customer_id=_optional_text(params, "customer_id", 100),
     )
 
 
@@ -182,13 +184,18 @@ def plan(service_id: str, search: HistoryFilter) -> Plan:
     """The most selective filter picks the index; the rest are filtered."""
     given = {
         name
-        for name in ("q", "operator_id", "category_id", "rating", "channel", "status")
+        for name in ("q", "customer_id", "operator_id", "category_id", "rating", "channel",
+                     "status")
         if getattr(search, name) is not None
     }
 
     def rest(chosen: str) -> tuple[str, ...]:
         return tuple(sorted(given - {chosen}))
 
+    if search.customer_id is not None:
+        # A customer has few chats: their index, the rest (q too) filtered.
+        return Plan(Chat.history_by_customer, f"{service_id}#{search.customer_id}",
+                    rest("customer_id"))
     if search.q is not None:
         index = Chat.history_by_email if "@" in search.q else Chat.history_by_name
         return Plan(index, f"{service_id}#{search.q}", rest("q"))
@@ -219,6 +226,11 @@ def _filter_condition(service_id: str, search: HistoryFilter, names: tuple[str, 
             clause = Chat.rating_key == f"{service_id}#{search.rating}"
         elif name == "channel":
             clause = Chat.channel_key == f"{service_id}#{search.channel}"
+        elif name == "customer_id":
+            clause = Chat.customer_key == f"{service_id}#{search.customer_id}"
+        elif name == "q":  # only on the customer index, which carries both keys
+            key = Chat.email_key if "@" in str(search.q) else Chat.name_key
+            clause = key == f"{service_id}#{search.q}"
         else:
             raise AssertionError(name)
         condition = clause if condition is None else condition & clause
@@ -283,7 +295,8 @@ def _partial_page(
     """A search by part of a name or email (R-CH-3b): the term index gives the
     matching chats newest first; the other filters are checked on the chats."""
     others = tuple(sorted(
-        name for name in ("operator_id", "category_id", "rating", "channel", "status")
+        name for name in ("customer_id", "operator_id", "category_id", "rating", "channel",
+                          "status")
         if getattr(search, name) is not None
     ))
     found: list[Chat] = []
@@ -329,6 +342,7 @@ def _matches(chat: Chat, service_id: str, search: HistoryFilter, names: tuple[st
         "category_id": (chat.category_key, search.category_id),
         "rating": (chat.rating_key, search.rating),
         "channel": (chat.channel_key, search.channel),
+        "customer_id": (chat.customer_key, search.customer_id),
     }
     return all(keys[name][0] == f"{service_id}#{keys[name][1]}" for name in names)
 

@@ -297,6 +297,14 @@ def _add_message_writes(
         head_actions.append(ChatHead.unread.add(1))
     elif actor.subject_id == head.operator_id and head.unread:
         head_actions.append(ChatHead.unread.set(0))
+    # The monitor's clocks (R-SUP-1): a customer waits from their first
+    # unanswered message; any message from the operators' side answers it.
+    sent_at = clock.iso(now) or ""
+    head_actions.append(ChatHead.last_message_at.set(sent_at))
+    if actor.is_customer:
+        head_actions.append(ChatHead.awaiting_since.set(ChatHead.awaiting_since | sent_at))
+    elif head.awaiting_since:
+        head_actions.append(ChatHead.awaiting_since.remove())
     reply = None
     if not actor.is_customer and not head.replied:
         reply = _Reply.to(Chat.get(head.chat_id, consistent_read=True), now)

@@ -19,6 +19,7 @@ from chalicelib.gcra import Limit
 from chalicelib.models import Service, Ticket
 from chalicelib.realtime import Pusher
 from chalicelib.services import (
+    blocks,
     categories,
     devices,
     ratelimit,
@@ -118,6 +119,8 @@ def submit(
     guard_key = token_keys.offline_submission(service.service_id, message.submission_id)
     now = clock.now()
     ticket = _ticket(service, current, message, ip, user_agent, now)
+    blocks.check(service.service_id, customer_id=(ticket.customer or {}).get("customer_id"),
+                 ip=ip, now=now)
     if (found := tickets.received(guard_key)) is not None:
         return found, False  # a retry: not charged to the address's allowance
     ratelimit.take(offline_messages(), ip, time.time())

@@ -94,6 +94,9 @@ def defaults() -> dict[str, Any]:
         # bytes, and never HTML or SVG (services/files.py).
         "attachments": {"enabled": True, "max_bytes": files.DEFAULT_MAX_BYTES,
                         "types": list(files.DEFAULT_TYPES)},
+        # Visitor context (R-VIS-1): page URLs keep their query strings only
+        # when the service says so (they may carry personal data).
+        "page_query_strings": False,
     }
 
 
@@ -227,7 +230,7 @@ class SettingsChange:
         validate.body_object(body)
         validate.only_fields(body, (*defaults().keys(),))
         fields: dict[str, Any] = {}
-        for name in ("chat_enabled", "sticky_assignment", "offline_form"):
+        for name in ("chat_enabled", "sticky_assignment", "offline_form", "page_query_strings"):
             if name in body:
                 fields[name] = validate.boolean(body, name)
         for name in TEXTS:

@@ -16,6 +16,7 @@ from chalicelib import auth, clock, config, keys, validate
 from chalicelib.errors import InvalidInput, NotAllowed, NotAuthenticated
 from chalicelib.models import Chat, ChatStatus, Customer, Operator, Service
 from chalicelib.services import (
+    blocks,
     categories,
     chat_views,
     devices,
@@ -190,6 +191,7 @@ def start_session(
         visitor = auth.verify_visitor_token(visitor_token, service.service_id)
         if visitor is not None:
             customer_id, token_version = visitor.customer_id, visitor.version
+    blocks.check(service.service_id, customer_id=customer_id, ip=ip)  # R-BLK-1
     customer = _customer(service.service_id, customer_id, user, language, ip, user_agent,
                          token_version=token_version)
     open_chat = None

@@ -125,6 +125,9 @@ def prepare_data(settings: LocalSettings) -> None:
     tickets = upgrade.number_tickets(client)
     if tickets:
         log.info("gave %d ticket(s) from an older checkout numbers and a requester", tickets)
+    customers = upgrade.index_customers(client)
+    if customers:
+        log.info("indexed %d chat(s) from an older checkout by customer", customers)
     buckets.prepare(s3_client(settings), local_buckets(settings))
     from chalicelib import config
     from infra.local import outbox

@@ -68,6 +68,9 @@ BODIES = [
     json.dumps({"filename": "a.pdf", "content_type": "application/pdf", "size": 0}),
     json.dumps({"attachments": {"enabled": True, "max_bytes": 10, "types": ["image/svg+xml"]}}),
     json.dumps({"attachments": {"enabled": "yes", "max_bytes": 1e309, "types": "all"}}),
+    # Blocks (R-BLK-1): days out of range or of the wrong kind, oversize reasons.
+    json.dumps({"days": 0, "reason": "x" * 501, "include_ip": "yes"}),
+    json.dumps({"days": 10**9, "include_ip": 1, "page_query_strings": "yes"}),
 ]
 IDS = ["nope", "%00", "..%2F..%2Fetc", "x" * 300, "ch_' OR 1=1 --", "%F0%9F%98%80"]
 QUERIES = ["?from=%00&to=1e309", "?limit=-5&cursor=%%%", "?after_seq=99999999999999",
@@ -85,7 +88,7 @@ def _fill(path, value):
     return path.replace("{chat_id}", value).replace("{ticket_id}", value).replace(
         "{export_id}", value).replace("{category_id}", value).replace(
         "{operator_id}", value).replace("{key}", value).replace("{customer_id}", value).replace(
-        "{canned_id}", value).replace("{attachment_id}", value)
+        "{canned_id}", value).replace("{attachment_id}", value).replace("{block_id}", value)
 
 
 def _error_keys(payload):

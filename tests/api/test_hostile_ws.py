@@ -51,6 +51,7 @@ REPLY = {
     "transcript.request": "transcript.queued",
     "attachment.request": "attachment.upload",
     "attachment.link": "attachment.link",
+    "page.view": None,
     "ping": "pong",
 }
 WHO = {"customer": ("customer",), "operator": ("operator",), "admin": ("admin",)}
@@ -170,6 +171,14 @@ def _bad_values(kind: str, world: World, role: str) -> list[Any]:
                  10 * 1024 * 1024 + 1, 10**30, float("nan")],
         "attachment_id": [True, False, 0, 1.5, [], {}, {"$ne": None}, "", "x" * 101, huge,
                           "at_does_not_exist", *INJECTIONS],
+        # Visitor context (R-VIS-1): only http(s) pages, never script or data URLs.
+        "url": [*WRONG_TYPES, "", "javascript:alert(1)", "JaVaScRiPt:alert(1)",
+                "data:text/html,<script>alert(1)</script>", "ftp://x.example/", "//x.example/",
+                "https://x.example/" + "a" * 2000, "http://[", "https://a b.example/",
+                "https://x.example:99999/", "https://x.example/\nSet-Cookie: a=b", huge],
+        "title": [True, 1, [], {}, "t" * 1001, huge],
+        "referrer": [True, 1, [], {}, "javascript:alert(1)", "ftp://x.example/",
+                     "https://x.example/" + "a" * 2000, huge],
         "language": [True, 1, [], {}, "fr", "JA", "ja\x00", "x" * 51, huge, "\ud800"],
     }[kind]
 
@@ -184,6 +193,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "transcript.request": ("chat_id", "email"),
     "attachment.request": ("chat_id", "filename", "content_type", "size"),
     "attachment.link": ("chat_id", "attachment_id"),
+    "page.view": ("chat_id", "url", "title", "referrer"),
     "ping": (),
 }
 
@@ -204,6 +214,9 @@ def _valid_frame(kind: str, world: World) -> dict[str, Any]:
         # No file was sent in the world's chats: a valid-looking link is refused too.
         "attachment.link": {"type": "attachment.link", "chat_id": world.chat_a,
                             "attachment_id": "at_none"},
+        # Without its optional fields: each bad value is tried beside the valid ones.
+        "page.view": {"type": "page.view", "chat_id": world.chat_a,
+                      "url": "https://shop.example.com/products/1"},
         "ping": {"type": "ping"},
     }[kind]
 
@@ -318,9 +331,10 @@ def _stored(world: World) -> Any:
         state.append(sorted((o.operator_id, int(o.open_chats or 0))
                             for o in Operator.query(service_id, consistent_read=True)))
         state.append(sum(1 for _ in Ticket.by_service.query(service_id)))
-    # Files asked for: how many (the table has no index to query, Scan is refused).
-    state.append(aws.client("dynamodb").describe_table(
-        TableName=config.table_name("attachments"))["Table"]["ItemCount"])
+    # Files asked for, pages kept: how many (no index to query, Scan is refused).
+    for table in ("attachments", "visits"):
+        state.append(aws.client("dynamodb").describe_table(
+            TableName=config.table_name(table))["Table"]["ItemCount"])
     return state
 
 

@@ -387,6 +387,28 @@ def _files_day(desk: Desk) -> None:
     _ok(desk.admin.put("/settings", {"attachments": settings}))
 
 
+def _floor_day(desk: Desk) -> None:
+    """Blocks, visitor context and the monitor (R-BLK-1, R-VIS-1, R-SUP-1)."""
+    admin = desk.admin
+    operator, _ = desk.operator(max_chats=5)
+    customer = desk.customer(ip="203.0.113.62")
+    chat_id = customer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
+    customer.send({"type": "page.view", "chat_id": chat_id, "url": "https://shop.example.com/a"})
+    assert _ok(operator.get(f"/chats/{chat_id}"))["visitor"]["pages"]
+    _ok(operator.get(f"/history?customer_id={customer.customer_id}"))
+    _ok(admin.get("/monitor"))
+    _ok(operator.get("/monitor"), 403)
+    _ok(admin.put("/settings", {"page_query_strings": False}))
+    _ok(operator.post(f"/chats/{chat_id}/block", {"days": 0}), 400)
+    block = _ok(operator.post(f"/chats/{chat_id}/block", {"days": 2, "reason": "spam"}), 201)
+    _ok(desk.public.post(f"/widget/{desk.tenant.widget_key}/session",
+                         {"visitor_token": customer.visitor_token}), 403)
+    assert _ok(admin.get("/blocks"))["blocks"]
+    _ok(operator.get("/blocks"), 403)
+    _ok(admin.delete(f"/blocks/{block['block_id']}"), 204)
+    _ok(admin.delete(f"/blocks/{block['block_id']}"), 404)
+
+
 def _mistakes(desk: Desk) -> None:
     """Requests that once answered 500: odd digits, years out of range, a body
     in another media type (Chalice's own 415 was not the error shape)."""
@@ -426,6 +448,7 @@ def test_real_responses_are_what_the_document_promises(desk, exchanges, monkeypa
     _workbench_day(desk)
     _offline_day(desk)
     _files_day(desk)
+    _floor_day(desk)
     _mistakes(desk)
     _limits(desk, monkeypatch)
 
