@@ -198,3 +198,19 @@ def test_the_monitor_is_for_admins_of_the_service(desk, client):
     _start(desk.customer())
     other = Desk(client, make_tenant("globex"))
     assert other.admin.get("/monitor")[1]["chats"] == []
+
+
+def test_an_admin_watches_any_chat_live_and_operators_only_read_it(desk):
+    """R-SUP-1: an admin's console resumes another operator's chat and hears
+    what is said in it from then on."""
+    desk.operator()  # the chat's operator
+    customer = desk.customer()
+    chat_id = _start(customer)
+    admin_api, admin_socket = desk.operator(role="admin", online=False)
+    watched = admin_socket.request({"type": "chat.resume", "chat_id": chat_id, "after_seq": 0})
+    assert watched["type"] == "chat.history", watched
+    customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "w1",
+                      "text": "is anyone there?"})
+    assert [f["message"]["text"] for f in admin_socket.new_frames("message")][-1] \
+        == "is anyone there?"
+    assert admin_api.post(f"/chats/{chat_id}/notes", {"text": "watching this one"})[0] == 201
