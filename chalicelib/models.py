@@ -771,6 +771,7 @@ class Block(Model):
     service_id = UnicodeAttribute(hash_key=True)
     block_id = UnicodeAttribute(range_key=True)
     customer_id = UnicodeAttribute()
+    customer_name = UnicodeAttribute(null=True)  # as the chat had it, for the admins' list
     ip = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(default="")
     chat_id = UnicodeAttribute(null=True)

@@ -87,6 +87,7 @@ def block(actor: Actor, chat_id: str, request: BlockRequest, *, now: datetime, p
         service_id=chat.service_id,
         block_id=auth.new_id("bl"),
         customer_id=chat.customer_id,
+        customer_name=(chat.customer or {}).get("name"),
         ip=str((chat.customer or {}).get("ip") or "") or None if request.include_ip else None,
         reason=request.reason,
         chat_id=chat.chat_id,
@@ -143,6 +144,7 @@ def block_json(found: Block) -> dict[str, Any]:
     return {
         "block_id": found.block_id,
         "customer_id": found.customer_id,
+        "customer_name": found.customer_name,
         "ip": found.ip,
         "reason": found.reason,
         "until": found.until,

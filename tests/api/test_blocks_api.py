@@ -59,6 +59,7 @@ def test_a_blocked_visitor_is_refused_everywhere_and_the_chat_ends_neutrally(cha
                                   {"reason": "abusive language", "days": 7})
     assert status == 201, block
     assert block["customer_id"] == customer.customer_id and block["ip"] is None
+    assert block["customer_name"] == "Troll"
     assert block["reason"] == "abusive language"
     # The chat ended; the customer read only a neutral line, in their language.
     assert operator.get(f"/chats/{chat_id}")[1]["status"] == "ended"
