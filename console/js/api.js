@@ -147,6 +147,9 @@ export const api = {
   // filename, content_type, size, upload: {url, fields}, expires_at}`; and a fresh link.
   requestAttachment: (chatId, file) => post(`/chats/${id(chatId)}/attachments`, file),
   attachmentLink: (chatId, attachmentId) => get(`/chats/${id(chatId)}/attachments/${id(attachmentId)}`),
+  // Blocking (R-BLK-1): `{reason?, days? (1–365), include_ip?}` → 201 block; the chat ends.
+  blockVisitor: (chatId, { reason, days, includeIp } = {}) =>
+    post(`/chats/${id(chatId)}/block`, { ...(reason ? { reason } : {}), days, include_ip: Boolean(includeIp) }),
 
   /** The queue: `{status, assignee_id ("none" = unassigned), channel, q, cursor, limit}`. */
   tickets: (filters) => get("/tickets", filters),
@@ -179,6 +182,11 @@ export const api = {
   createOperator: (fields) => post("/operators", fields),
   updateOperator: (operatorId, fields) => put(`/operators/${id(operatorId)}`, fields),
   deleteOperator: (operatorId) => del(`/operators/${id(operatorId)}`),
+
+  // Admins: the blocks in force (R-BLK-1) and the live monitor (R-SUP-1).
+  blocks: () => get("/blocks"),
+  liftBlock: (blockId) => del(`/blocks/${id(blockId)}`),
+  monitor: () => get("/monitor"),
 
   // Canned responses (R-CAN-1): the service's set and the caller's personal set.
   cannedResponses: () => get("/canned-responses"),

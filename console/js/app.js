@@ -11,11 +11,13 @@ import * as session from "./session.js";
 import * as store from "./store.js";
 import { confirmDialog } from "./ui/dialog.js";
 import { toast, toastError } from "./ui/toast.js";
+import * as blocksView from "./views/blocks.js";
 import * as cannedView from "./views/canned.js";
 import * as categoriesView from "./views/categories.js";
 import * as chatsView from "./views/chats.js";
 import * as historyView from "./views/history.js";
 import * as loginView from "./views/login.js";
+import * as monitorView from "./views/monitor.js";
 import * as operatorsView from "./views/operators.js";
 import * as outboxView from "./views/outbox.js";
 import * as settingsView from "./views/settings.js";
@@ -32,6 +34,8 @@ const ROUTES = [
   { path: "/canned", view: cannedView, nav: "canned" },
   { path: "/stats", view: statsView, nav: "stats" },
   { path: "/outbox", view: outboxView, nav: "outbox" },
+  { path: "/monitor", view: monitorView, nav: "monitor", admin: true },
+  { path: "/blocks", view: blocksView, nav: "blocks", admin: true },
   { path: "/admin/settings", view: settingsView, nav: "settings", admin: true },
   { path: "/admin/categories", view: categoriesView, nav: "categories", admin: true },
   { path: "/admin/operators", view: operatorsView, nav: "operators", admin: true },
@@ -49,9 +53,11 @@ const LOCAL_NAV = [
   { id: "outbox", href: "#/outbox", icon: "mail", label: "nav.outbox" },
 ];
 const ADMIN_NAV = [
+  { id: "monitor", href: "#/monitor", icon: "monitor", label: "nav.monitor" },
   { id: "settings", href: "#/admin/settings", icon: "settings", label: "nav.settings" },
   { id: "categories", href: "#/admin/categories", icon: "tree", label: "nav.categories" },
   { id: "operators", href: "#/admin/operators", icon: "users", label: "nav.operators" },
+  { id: "blocks", href: "#/blocks", icon: "block", label: "nav.blocks" },
 ];
 
 const root = document.getElementById("app");

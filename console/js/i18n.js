@@ -85,14 +85,16 @@ export function zoneDiffers() {
   return knownZone(timeZone()) !== knownZone(browserTimeZone());
 }
 
-/** Date and time in the service's zone and the current language, e.g. "2026/11/25 16:00". */
-export function formatTime(iso, { withDate = true } = {}) {
+/** Date and time in the service's zone and the current language, e.g. "2026/11/25 16:00"
+ * (`withSeconds`: "16:00:05"). */
+export function formatTime(iso, { withDate = true, withSeconds = false } = {}) {
   if (!iso) return t("common.none");
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
   const options = withDate
     ? { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }
     : { hour: "2-digit", minute: "2-digit" };
+  if (withSeconds) options.second = "2-digit";
   return new Intl.DateTimeFormat(current === "ja" ? "ja-JP" : "en-GB", { ...options, timeZone: timeZone() })
     .format(date);
 }
@@ -116,6 +118,15 @@ export function formatDuration(seconds) {
   const whole = Math.round(Number(seconds));
   if (whole < 60) return t("stats.seconds", { n: whole });
   return t("stats.minutes", { m: Math.floor(whole / 60), s: whole % 60 });
+}
+
+/** A running timer: "0:42", "12:05", "1:02:09" (whole seconds). */
+export function formatClock(seconds) {
+  const whole = Math.max(0, Math.floor(Number(seconds) || 0));
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = String(whole % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
 export function formatNumber(value, digits = 0) {

@@ -227,6 +227,18 @@ export function attachmentLimits() {
   return attachmentLimitsValue;
 }
 
+/** `visitor.page {chat_id, page: {url, title, at}}` (API.md also names the page's
+ * fields flat on the frame): the page, or null without a URL. */
+export function visitorPage(frame) {
+  const page = frame?.page && typeof frame.page === "object" ? frame.page : frame;
+  if (!page || typeof page.url !== "string" || !page.url) return null;
+  return {
+    url: page.url,
+    title: typeof page.title === "string" ? page.title : null,
+    at: page.at || new Date().toISOString(),
+  };
+}
+
 /** Start the socket and route its events into the store. */
 export function connect() {
   if (state.socket) return state.socket;
@@ -311,6 +323,11 @@ export function connect() {
     if (ticket) emit("ticket", { kind: "updated", ticket });
   });
   socket.on("typing", (frame) => emit("typing", frame));
+  // Visitor context (R-VIS-1): the customer opened another page of the host site.
+  socket.on("visitor.page", (frame) => {
+    const page = visitorPage(frame);
+    if (frame.chat_id && page) emit("visitor.page", { chat_id: frame.chat_id, page });
+  });
   // Internal notes (R-NOTE-1) and transfers (R-TR-1).
   socket.on("note", ({ note }) => {
     if (note) emit("note", note);

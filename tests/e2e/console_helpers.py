@@ -31,9 +31,14 @@ class Customer(FrameInbox):
     """A widget customer of the demo service, over `POST /widget/demo/session` and
     the WebSocket; every frame it receives is collected in the background."""
 
-    def __init__(self, api_url: str, widget_key: str = DEMO_SERVICE) -> None:
-        session = rest(api_url, "POST", f"/widget/{widget_key}/session", {})
+    def __init__(self, api_url: str, widget_key: str = DEMO_SERVICE,
+                 visitor_token: str | None = None) -> None:
+        """A new visitor, or the one `visitor_token` names coming back (its earlier
+        chats are its own)."""
+        body = {"visitor_token": visitor_token} if visitor_token else {}
+        session = rest(api_url, "POST", f"/widget/{widget_key}/session", body)
         super().__init__()
+        self.customer_id: str | None = session.get("customer_id")
         self.visitor_token: str = session["visitor_token"]
         self.chat: dict[str, Any] = {}
         self.socket: ClientConnection = connect(
@@ -67,6 +72,17 @@ class Customer(FrameInbox):
 
     def typing(self) -> None:
         self.send({"type": "typing", "chat_id": self.chat_id})
+
+    def page_view(self, url: str, title: str | None = None,
+                  referrer: str | None = None) -> None:
+        """The host page the customer is on, as the widget reports it (R-VIS-1):
+        `page.view`, no reply (the server keeps at most one a second)."""
+        frame: Frame = {"type": "page.view", "chat_id": self.chat_id, "url": url}
+        if title is not None:
+            frame["title"] = title
+        if referrer is not None:
+            frame["referrer"] = referrer
+        self.send(frame)
 
     def upload(self, filename: str, content_type: str, data: bytes) -> Frame:
         """A file as the widget sends one (R-ATT-1): `attachment.request`, then the
@@ -192,6 +208,29 @@ def pdf_bytes(text: str = "Invoice 2026-04", padding: int = 0) -> bytes:
 
 
 # --- the console ----------------------------------------------------------------------------
+
+
+class Consoles:
+    """Consoles in browser profiles of their own (1440 by 900); `errors` collects every
+    JavaScript error of their pages, for the test to assert there were none."""
+
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self.contexts: list[Any] = []
+        self.errors: list[str] = []
+
+    def open(self, base_url: str, email: str, locale: str = "en-US") -> Page:
+        context = self.browser.new_context(viewport=VIEWPORT, locale=locale)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        sign_in(page, base_url, email)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            with contextlib.suppress(Exception):
+                context.close()
 
 
 def go_online(page: Page) -> None:

@@ -207,6 +207,11 @@ def test_every_console_screen_keeps_to_its_policy(
     expect(page.get_by_test_id("category-tree")).to_contain_text("Refunds")
     page.get_by_role("link", name="Operators").click()
     expect(page.get_by_test_id("operators-table")).to_contain_text("operator@demo.test")
+    page.get_by_role("link", name="Monitor").click()
+    expect(page.get_by_test_id("monitor-queue-length")).not_to_have_text("—")
+    page.get_by_role("link", name="Blocks").click()
+    expect(page.get_by_test_id("blocks-table")).to_be_attached()
+    expect(page.get_by_test_id("blocks-message")).not_to_have_text("Loading…")
     page.wait_for_timeout(300)  # reports are delivered asynchronously
     spy.assert_clean()
 

@@ -37,7 +37,9 @@ export function deviceLabel(customer) {
     kind === kindKey ? info.kind : kind].filter(Boolean).join(" · ");
 }
 
-export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onDirty = () => {} } = {}) {
+/** `extra`: an element shown after the customer's section (the chat screen's visitor
+ * context). */
+export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onDirty = () => {}, extra = null } = {}) {
   let saved = snapshot(chat);
   let wasDirty = false;
   const changed = () => {
@@ -114,6 +116,7 @@ export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onD
       h("div", { class: "field" }, h("label", {}, t("info.email"), email)),
       h("div", { class: "field" }, h("label", {}, t("info.notes"), notes)),
       h("div", { class: "field-row" }, readOnly(t("info.ip"), customer.ip), readOnly(t("info.device"), deviceLabel(customer)))),
+    extra,
     h("section", { class: "info-section" },
       h("h3", {}, t("info.inquiry")),
       readOnly(t("info.channel"), channelLabel(chat.inquiry?.channel)),

@@ -9,12 +9,14 @@ import { newClientMsgId } from "../socket.js";
 import * as store from "../store.js";
 import { confirmDialog } from "../ui/dialog.js";
 import { attacher } from "../ui/attach.js";
+import { blockDialog } from "../ui/block.js";
 import { infoPanel } from "../ui/info.js";
 import { cannedPicker } from "../ui/picker.js";
 import { createTicketFor } from "../ui/tickets.js";
 import { toast, toastError } from "../ui/toast.js";
 import { transcript } from "../ui/transcript.js";
 import { transferDialog } from "../ui/transfer.js";
+import { visitorPanel } from "../ui/visitor.js";
 
 const TYPING_SHOW_MS = 4000;
 const TYPING_SEND_EVERY_MS = 2500;
@@ -53,7 +55,8 @@ export function render(container, params, { go }) {
     listEl,
   );
   const conversationPane = h("section", { class: "conversation-pane" });
-  const infoPane = h("aside", { class: "info-pane", "aria-label": t("chats.infoPane") });
+  // Focusable: a keyboard scrolls it also when nothing in it is (a read-only chat).
+  const infoPane = h("aside", { class: "info-pane", "aria-label": t("chats.infoPane"), tabindex: 0 });
   container.append(h("div", { class: "chat-screen" }, listPane, conversationPane, infoPane));
 
   function renderList() {
@@ -136,6 +139,11 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   let transferring = false; // my own transfer request is under way
   let movedMeanwhile = false; // `chat.unassigned` came while it was
   let closeTransfer = null;
+  let blocking = false; // my block request is under way (its chat.ended is expected)
+  let endedMeanwhile = false; // `chat.ended` came while it was
+  let closeBlock = null;
+  let visitor = null; // the visitor panel (R-VIS-1), once GET /chats/{id} answered
+  const earlyPages = []; // `visitor.page` frames that came before it
   const messages = transcript({ chatId });
   const typingEl = h("div", { class: "typing", "data-testid": "typing", hidden: true });
   let typingTimer = null;
@@ -156,6 +164,8 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   const ticketButton = h("button", { class: "btn", type: "button", "data-action": "ticket" }, icon("ticket"), h("span", {}, t("chat.createTicket")));
   const endButton = h("button", { class: "btn btn-danger-outline", type: "button", "data-action": "end" }, icon("end"), h("span", {}, t("chat.end")));
   const transferButton = h("button", { class: "btn", type: "button", "data-action": "transfer", hidden: true }, icon("transfer"), h("span", {}, t("transfer.button")));
+  const blockButton = h("button", { class: "btn btn-danger-outline", type: "button", "data-action": "block", hidden: true, title: t("block.buttonHelp") },
+    icon("block"), h("span", {}, t("block.button")));
 
   // The reply box writes a reply or an internal note (R-NOTE-1): a draft each, and in
   // note mode it looks and says that only operators will see it.
@@ -203,7 +213,7 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   conversationPane.append(
     h("header", { class: "conv-head" },
       h("div", { class: "conv-title" }, h("div", { class: "conv-name-row" }, nameEl, pillEl, ratingEl), subEl),
-      h("div", { class: "conv-actions" }, rateButton, ticketButton, transferButton, endButton)),
+      h("div", { class: "conv-actions" }, rateButton, ticketButton, transferButton, blockButton, endButton)),
     leftBanner,
     movedBanner,
     transferBanner,
@@ -224,6 +234,7 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     rateButton.disabled = left || moved;
     endButton.disabled = moved;
     transferButton.hidden = !canTransfer();
+    blockButton.hidden = !canBlock();
     if (chat.rating) {
       ratingEl.hidden = false;
       ratingEl.textContent = `★ ${t("chat.rated", { score: chat.rating.score })}`;
@@ -235,6 +246,18 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   function canTransfer() {
     return Boolean(chat) && !moved && chat.status !== "ended"
       && (chat.operator_id === me.operator_id || me.role === "admin");
+  }
+
+  /** The chat's operator blocks its visitor, an admin any chat's (R-BLK-1). */
+  function canBlock() {
+    return Boolean(chat) && !moved && chat.status !== "ended"
+      && (chat.operator_id === me.operator_id || me.role === "admin");
+  }
+
+  /** The customer panel: info and inquiry, with the visitor's context. */
+  function showInfo(options) {
+    info = infoPanel(chat, tree, { ...options, extra: visitor?.el || null });
+    infoPane.replaceChildren(info.el);
   }
 
   function paintComposer() {
@@ -302,13 +325,11 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     if (moved || gone) return;
     moved = true;
     closeTransfer?.();
+    closeBlock?.();
     picker.close();
     movedBanner.hidden = false;
     transferBanner.hidden = true;
-    if (chat && info) {
-      info = infoPanel(chat, tree, { editable: false });
-      infoPane.replaceChildren(info.el);
-    }
+    if (chat && info) showInfo({ editable: false });
     paintHeader();
     toast(message || t("transfer.movedToast", { name: customerName(chat || {}) }), { kind: "info", timeout: 8000 });
   }
@@ -342,22 +363,27 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
         infoPane.hidden = true;
         return;
       }
+      // The chat list's copy has no visitor context: ask for the chat itself.
+      const full = chat.visitor === undefined ? api.chat(chatId).catch(() => null) : Promise.resolve(chat);
       if (chat.status === "assigned") {
         chat = await api.openChat(chatId);
         store.putChat(chat);
       }
+      const fetched = await full;
+      if (fetched?.visitor !== undefined) chat = { ...chat, visitor: fetched.visitor };
+      visitor = visitorPanel(chat.visitor || null, { customerId: chat.customer?.customer_id });
+      for (const page of earlyPages.splice(0)) visitor.addPage(page);
       store.seen(chatId);
       paintHeader();
       paintTransfer();
       tree = await store.categories().catch(() => []);
-      info = infoPanel(chat, tree, {
+      showInfo({
         onSaved: (updated) => {
           chat = { ...chat, ...updated };
           store.putChat(chat);
           paintHeader();
         },
       });
-      infoPane.replaceChildren(info.el);
       const [history] = await Promise.all([api.messages(chatId, 0), loadNotes()]);
       messages.addAll(history.messages);
       messages.scrollToEnd();
@@ -517,6 +543,26 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
     }
   });
 
+  blockButton.addEventListener("click", async () => {
+    if (!chat || !canBlock()) return;
+    const made = await blockDialog(chat, {
+      onOpen: (close) => { closeBlock = close; },
+      onSubmitting: (value) => {
+        blocking = value;
+        // Ended by someone else while my request was under way, and mine did not go through.
+        if (!value && endedMeanwhile && !gone) {
+          endedMeanwhile = false;
+          setTimeout(() => { if (!gone) leaveScreen(t("chat.endedElsewhere")); }, 0);
+        }
+      },
+    });
+    closeBlock = null;
+    if (!made || gone) return;
+    gone = true;
+    store.dropChat(chatId);
+    leaveScreen(t("block.done", { name: customerName(chat), until: formatTime(made.until) }), "success");
+  });
+
   endButton.addEventListener("click", async () => {
     const dirty = Boolean(info?.isDirty());
     const ok = await confirmDialog({
@@ -562,11 +608,20 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
       toast(t("chat.ratedToast", { name: customerName(chat), score: frame.score }), { kind: "success" });
     }),
     store.on("ended", (endedId) => {
-      if (endedId === chatId && !gone) leaveScreen(t("chat.endedElsewhere"));
+      if (endedId !== chatId || gone) return;
+      if (blocking) endedMeanwhile = true; // my block ended it: the dialog says so
+      else leaveScreen(t("chat.endedElsewhere"));
+    }),
+    store.on("visitor.page", ({ chat_id: pageChat, page }) => {
+      if (pageChat !== chatId) return;
+      if (visitor) visitor.addPage(page);
+      else earlyPages.push(page);
     }),
     store.on("reconnected", () => {
       catchUp();
       loadNotes();
+      // Pages opened while the socket was down.
+      if (visitor) api.chat(chatId).then((fresh) => visitor?.update(fresh?.visitor)).catch(() => {});
     }),
     store.on("note", (note) => {
       if (note.chat_id === chatId) messages.addNote(note);
@@ -581,6 +636,7 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
       if (moved) go(`#/chats/${encodeURIComponent(chatId)}`); // back to me: start afresh
       else paintTransfer();
     }),
+    () => closeBlock?.(),
     () => picker.destroy(),
     () => files.destroy(),
     () => clearTimeout(typingTimer),

@@ -15,6 +15,15 @@ import { customerName } from "./chats.js";
 
 const EXPORT_POLL_MS = 1000;
 const FILTERS = ["from", "to", "status", "operator_id", "category_id", "channel", "q", "rating", "limit"];
+// One customer's chats (R-VIS-1: the chat screen's "3 earlier chats") go back this
+// far, not only the last 30 days.
+const CUSTOMER_DAYS = 3650;
+
+/** The customer a `#/history?customer_id=…` address names, or "". */
+export function customerInHash(hash = location.hash) {
+  const query = hash.split("?")[1] || "";
+  return (new URLSearchParams(query).get("customer_id") || "").trim().slice(0, 100);
+}
 
 /** The last `days` local days of the service, up to today (R-TZ-1). Periods go to
  * the API as these plain dates (YYYY-MM-DD), which it reads as whole days of the
@@ -33,6 +42,7 @@ function defaultFilters() {
     q: "",
     rating: "",
     limit: "50",
+    customer_id: "",
   };
 }
 
@@ -40,8 +50,19 @@ function defaultFilters() {
 // (first set when the screen first shows: the service's zone is known by then).
 let remembered = null;
 
-export function render(container, params, { mayLeave }) {
+export function render(container, params, { mayLeave, replaceHash }) {
   remembered ||= { filters: defaultFilters(), cursors: [null], page: 0 };
+  // The address says whose chats, if one customer's: a link from a chat, or a reload.
+  const wanted = customerInHash();
+  if (wanted !== (remembered.filters.customer_id || "")) {
+    remembered = {
+      filters: wanted
+        ? { ...defaultFilters(), from: serviceDate(-(CUSTOMER_DAYS - 1)), customer_id: wanted }
+        : { ...remembered.filters, ...defaultPeriod(30), customer_id: "" },
+      cursors: [null],
+      page: 0,
+    };
+  }
   const cleanups = [];
   let filters = { ...remembered.filters };
   let cursors = [...remembered.cursors]; // cursors[i] fetches page i
@@ -85,6 +106,38 @@ export function render(container, params, { mayLeave }) {
       h("button", { class: "btn", type: "button", "data-action": "export", onclick: startExport }, icon("download"), h("span", {}, t("history.export")))),
   );
 
+  // The customer filter has no control of its own: a chip says it is on, × takes it off.
+  const chips = h("div", { class: "filter-chips", "data-testid": "history-chips", role: "group", "aria-label": t("history.activeFilters"), hidden: true });
+  let customerLabel = "";
+
+  function paintChips() {
+    const id = filters.customer_id;
+    chips.hidden = !id;
+    if (!id) {
+      chips.replaceChildren();
+      return;
+    }
+    const label = t("history.customerChip", { name: customerLabel || id });
+    chips.replaceChildren(h("span", { class: "filter-chip", "data-testid": "customer-chip", title: id },
+      icon("users", 14), h("span", { class: "filter-chip-text" }, label),
+      h("button", {
+        class: "filter-chip-remove", type: "button", "data-action": "remove-customer",
+        "aria-label": t("history.removeChip", { filter: label }), onclick: removeCustomer,
+      }, icon("close", 14))));
+  }
+
+  function removeCustomer() {
+    filters = { ...readForm(), ...defaultPeriod(30), customer_id: "" };
+    customerLabel = "";
+    replaceHash?.("#/history");
+    fillForm();
+    paintChips();
+    cursors = [null];
+    page = 0;
+    load();
+    form.querySelector("input, select")?.focus();
+  }
+
   const progressBar = h("div", { class: "progress-bar" });
   const progressText = h("span", { class: "small" });
   const downloadLink = h("a", { class: "btn btn-primary", hidden: true, "data-testid": "export-download", download: "", target: "_blank", rel: "noopener" }, icon("download"), h("span", {}, t("history.download")));
@@ -118,7 +171,7 @@ export function render(container, params, { mayLeave }) {
     h("div", { class: "page page-with-panel" },
       h("div", { class: "page-main" },
         h("header", { class: "page-head" }, h("h1", {}, t("history.title"))),
-        form, progress,
+        form, chips, progress,
         h("div", { class: "card table-card" }, table, message, pager)),
       panel),
   );
@@ -156,14 +209,17 @@ export function render(container, params, { mayLeave }) {
   }
 
   async function search() {
-    filters = readForm();
+    filters = { ...readForm(), customer_id: filters.customer_id };
     cursors = [null];
     page = 0;
     await load();
   }
 
   function reset() {
+    if (filters.customer_id) replaceHash?.("#/history");
     filters = defaultFilters();
+    customerLabel = "";
+    paintChips();
     fillForm();
     search();
   }
@@ -182,6 +238,13 @@ export function render(container, params, { mayLeave }) {
       const result = await api.history({ ...query(), cursor: cursors[page] || "" });
       nextCursor = result.next_cursor || null;
       paintRows(result.chats || []);
+      if (filters.customer_id && !customerLabel) {
+        const named = (result.chats || []).find((chat) => chat.customer?.customer_id === filters.customer_id && chat.customer?.name);
+        if (named) {
+          customerLabel = named.customer.name;
+          paintChips();
+        }
+      }
       message.textContent = result.chats?.length ? "" : t("history.empty");
     } catch (error) {
       tbody.replaceChildren();
@@ -280,9 +343,10 @@ export function render(container, params, { mayLeave }) {
   }
 
   async function startExport() {
-    filters = readForm();
+    filters = { ...readForm(), customer_id: filters.customer_id };
     remember();
-    const { limit, ...conditions } = query();
+    const { limit, customer_id: customerId, ...conditions } = query();
+    if (customerId) conditions.customer_id = customerId;
     clearTimeout(exportTimer);
     progress.hidden = false;
     progress.classList.add("running");
@@ -345,6 +409,7 @@ export function render(container, params, { mayLeave }) {
   }
 
   fillForm();
+  paintChips();
   loadOptions().then(load);
   cleanups.push(() => clearTimeout(exportTimer));
 
