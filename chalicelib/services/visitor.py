@@ -84,8 +84,8 @@ def kept_url(url: str, keep_query: bool) -> str:
 
 
 def page_view(actor: Actor, view: PageView, *, now: datetime, push: Pusher) -> None:
-    """Keep the page (unless one was kept less than a second ago) and tell the
-    chat's operators."""
+    """Keep the page (in place of one kept less than a second ago) and tell
+    the chat's operators."""
     if not actor.is_customer:
         raise NotAllowed("only the chat's customer reports pages", "forbidden")
     head = heads.readable(actor, view.chat_id)
@@ -99,19 +99,24 @@ def page_view(actor: Actor, view: PageView, *, now: datetime, push: Pusher) -> N
         visit = Visit(chat_id=view.chat_id, service_id=head.service_id, pages=[], last_at=0,
                       version=0)
     at = now.timestamp()
-    if at - float(visit.last_at or 0) < MIN_INTERVAL_S:
-        return  # one a second is enough to follow a visitor
     version = int(visit.version or 0)
     if not visit.pages and view.referrer and not visit.referrer:
         visit.referrer = kept_url(view.referrer, keep_query)
-    visit.pages = [*(visit.pages or []), page][-MAX_PAGES:]
-    visit.last_at = at
+    pages = list(visit.pages or [])
+    if pages and at - float(visit.last_at or 0) < MIN_INTERVAL_S:
+        # One page a second is kept: a later one within it replaces it, so the
+        # operator always sees where the visitor is now.
+        pages[-1] = page
+    else:
+        pages.append(page)
+        visit.last_at = at
+    visit.pages = pages[-MAX_PAGES:]
     visit.version = version + 1
     unchanged = (Visit.version == version) if version else Visit.chat_id.does_not_exist()
     try:
         visit.save(condition=unchanged)
     except PutError:
-        return  # another page of the same second won
+        return  # another page at the same moment won
     realtime.deliver(push, realtime.conns(head, "operator"),
                      {"type": "visitor.page", "chat_id": view.chat_id, "page": page})
 
