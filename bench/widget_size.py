@@ -6,7 +6,9 @@ raw / minified / gzipped.
 
 Targets: the loader under 3 KB gzipped and, with everything the chat loads when
 opened, under 25 KB gzipped (issue 6); each part loaded on demand under 5 KB
-gzipped (issue 19: files in chat). Exits 1 when a target is missed.
+gzipped (issue 19: files in chat; issue 20: the absent and closed views, away.js,
+and the offline message form, offline.js, which away.js imports on demand in its
+turn). Exits 1 when a target is missed.
 
 "Opened" is the frame page, frame.css and app.js with every module it imports
 statically (`import … from`), directly or not. A dynamic `import('./x.js')`

@@ -2,10 +2,13 @@
 // starts and resumes the chat over the socket, and keeps the transcript exact.
 //
 // Flow (API.md): GET config → closed view (outside business hours), absent
-// popup (nobody online; both offer the offline message form), consent screen, or
-// straight back into an open chat (POST session returns it) → WebSocket:
-// chat.start after consent, chat.resume {after_seq} on every (re)connect, then
-// the outbox is sent one message at a time, each with its client_msg_id.
+// popup (nobody online; both offer the offline message form; away.js, loaded
+// only then), consent screen, or straight back into an open chat (POST session
+// returns it) → WebSocket: chat.start after consent, chat.resume {after_seq} on
+// every (re)connect, then the outbox is sent one message at a time, each with
+// its client_msg_id. While a chat is open, the loader on the host page reports
+// the pages the customer visits, sent on as `page.view` (R-VIS-1). A visitor the
+// service refuses (`blocked`) gets a neutral "not available" view.
 //
 // This page is served by the API (GET /widget/{key}/frame). The API base and
 // the widget key come from its <meta> tags, fixed when the app was deployed;
@@ -18,7 +21,7 @@ import { ConversationView } from './conversation.js';
 import { h, mount } from './dom.js';
 import { chooseLanguage, translator } from './i18n.js';
 import { rating } from './rating.js';
-import { newClientMsgId, ReconnectingSocket } from './shared/socket.js';
+import { ReconnectingSocket } from './shared/socket.js';
 import { storage } from './storage.js';
 import { ChatStore } from './store.js';
 import * as views from './views.js';
@@ -27,20 +30,9 @@ const SESSION_FRESH_MS = 45 * 1000; // tickets live 60 s
 const ACK_WITHIN_MS = 15 * 1000;
 const RETRY_SEND_MS = 2000;
 const RETRYABLE = new Set(['rate_limited', 'busy', 'internal_error']);
-// chat.start refused for now: the offline view says why, with the inquiry form.
-// (Refused `outside_hours`, the closed view shows when the service opens.)
-const REFUSED = {
-  queue_full: { title: 'busyTitle', body: 'busyBody', noForm: 'busyNoForm' },
-  too_many_chats: { title: 'tooManyTitle', body: 'tooManyBody', noForm: 'tooManyNoForm' },
-};
-// The absent and closed views' line under the service's away message, by what
-// they offer next (views.absent): the inquiry form (`body`), the offline form
-// alone (`form`; none where the form's heading says it all), or nothing (`noForm`).
-const SAY = {
-  absent: { body: 'absentBody', noForm: 'absentNoForm' },
-  own: { body: 'absentForm', form: null, noForm: 'absentLater' }, // under the service's own
-  closed: { body: 'absentForm', form: null, noForm: 'absentLater' },
-};
+// chat.start refused for now: the absent view says why (away.js), with the
+// inquiry form. (Refused `outside_hours`, the closed view shows when it opens.)
+const REFUSED = ['queue_full', 'too_many_chats'];
 
 const params = new URLSearchParams(location.search);
 const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') || '';
@@ -79,6 +71,7 @@ const state = {
   transcript: [], // the messages of the chat that has just ended, still shown
 };
 let conversation = null;
+let away = null; // away.js, once nobody can chat (see "nobody to chat with" below)
 let files = null; // files.js, once a file is shown or attached (see "files" below)
 let filesLoading = null;
 
@@ -98,7 +91,7 @@ const socket = new ReconnectingSocket({
     state.inflight = null;
     setStatus(state.t('reconnecting'));
   },
-  onFatal: () => go('unavailable'),
+  onFatal: unavailable,
 });
 
 // --- the host page ------------------------------------------------------------
@@ -119,6 +112,8 @@ function command(message) {
     focusScreen(true);
   } else if (message.type === 'closed') {
     state.open = false;
+  } else if (message.type === 'page') {
+    pageView(message);
   } else if (message.type === 'identify') {
     state.user = identity(message.value);
   } else if (message.type === 'language' && typeof message.value === 'string') {
@@ -157,11 +152,11 @@ function render() {
   const t = state.t;
   document.documentElement.lang = state.lang;
   document.title = t('title');
-  const away = state.screen === 'absent' || state.screen === 'closed';
+  const awayView = (state.screen === 'absent' || state.screen === 'closed') && away;
   // A card as high as its text; with the offline form, the whole panel.
-  const compact = away && !(state.config?.offline_form && !state.offline.received);
+  const compact = state.screen === 'unavailable' ||
+    (awayView && !(state.config?.offline_form && !state.offline.received));
   const inChat = state.screen === 'chat';
-  const refusal = away && REFUSED[state.refused];
   const on = {
     language: (code) => {
       setLanguage(code, true);
@@ -172,8 +167,7 @@ function render() {
     end: () => conversation?.confirmEnd(true),
   };
   const head = views.header(t, {
-    title: t(state.screen === 'closed' ? 'closedTitle' : refusal ? refusal.title
-      : away ? 'absentTitle' : 'title'),
+    title: awayView ? awayView.title(app) : t('title'),
     status: inChat ? state.status : '',
     languages: state.config?.languages || [],
     lang: state.lang,
@@ -182,7 +176,7 @@ function render() {
     on,
   });
   root.className = compact ? 'compact' : 'panel';
-  mount(root, head, h('main', { class: 'screen' }, body(t)));
+  mount(root, head, h('main', { class: 'screen' }, awayView ? awayView.view(app) : body(t)));
   // A transcript put back on screen (after the rating, at the end) shows its latest.
   if (conversation?.el.isConnected) conversation.log.scrollTop = conversation.log.scrollHeight;
   host.post('size', { height: compact ? root.scrollHeight : 0 });
@@ -191,9 +185,6 @@ function render() {
 
 function body(t) {
   switch (state.screen) {
-    case 'absent':
-    case 'closed':
-      return awayView(t, state.screen === 'closed');
     case 'consent':
       return views.consent(t, state.config, {
         consent: serviceText('consent_text'),
@@ -217,7 +208,7 @@ function body(t) {
       return view.hasMessages ? view.end(actions).el : h('div', { class: 'body ended-alone' }, actions);
     }
     case 'unavailable':
-      return views.problem(t, { text: 'unavailable' });
+      return views.unavailable(t);
     case 'error':
       return views.problem(t, { text: 'error', retry: boot });
     default:
@@ -229,7 +220,7 @@ function body(t) {
 function focusScreen(force) {
   if (!state.open || (!force && state.focused === state.screen)) return;
   state.focused = state.screen;
-  const wanted = ['#hdc-input', '[data-action=consent]', 'input[name=score]',
+  const wanted = ['#hdc-input', '[data-action=consent]', 'input[name=score]', '#hdc-unavailable',
     '#hdc-offline-received', '[data-action=inquiry]', '#hdc-offline input', '[data-action=restart]',
     '.body button', '.head button'];
   const target = wanted.map((selector) => root.querySelector(selector)).find(Boolean);
@@ -246,70 +237,6 @@ function serviceText(name) {
   const texts = config.texts?.[state.lang];
   if (texts) return { text: texts[name] || '', lang: texts.lang?.[name] || state.lang };
   return { text: config[name] || '', lang: config.default_language || state.lang };
-}
-
-/** The absent popup (nobody online, or a start refused) or the closed view
- * (outside business hours): the inquiry link and the offline form where the
- * service offers them; closed, the form takes the link's place. */
-function awayView(t, closed) {
-  const config = state.config;
-  const away = serviceText('away_message');
-  const refusal = !closed && REFUSED[state.refused];
-  const form = config.offline_form ? offlineView(t) : null;
-  return views.absent(t, {
-    recheck: boot,
-    say: refusal || SAY[closed ? 'closed' : away.text ? 'own' : 'absent'],
-    alert: refusal || (closed && state.refused === 'outside_hours'),
-    away: !refusal && away,
-    link: ((!closed || !config.offline_form) && config.inquiry_form_url) || null,
-    closed,
-    details: closed && views.opening(t, state.lang, config.business_hours,
-      state.nextOpenAt || config.next_open_at),
-    form,
-  });
-}
-
-/** The offline message form, or the number of the message it sent. */
-function offlineView(t) {
-  const draft = state.offline;
-  if (draft.received) return views.received(t, draft.received);
-  // Filled in from what the page or the consent screen already said.
-  draft.name ??= state.user?.name || state.draft.name || '';
-  draft.email ??= state.user?.email || state.draft.email || '';
-  const consent = serviceText('consent_text');
-  return views.offlineForm(t, {
-    draft,
-    categories: state.config.categories || [],
-    consent: { text: consent.text || state.config.consent_text, lang: consent.lang },
-    save: saveDraft,
-    send: sendOffline,
-  });
-}
-
-function saveDraft({ name, email, text, category_id, submission_id }) {
-  drafts.set('offline', { name, email, text, category_id, submission_id });
-}
-
-/** POST the offline message; null once it is received, else the ApiError (what
- * was typed stays, and a retry of this draft is the same message to the server). */
-async function sendOffline(draft) {
-  draft.submission_id ||= newClientMsgId();
-  saveDraft(draft);
-  const body = { name: draft.name.trim(), email: draft.email.trim(), text: draft.text.trim(),
-    consent: true, consent_version: state.config.consent_version, language: state.lang,
-    submission_id: draft.submission_id, page_origin: pageOrigin() || undefined,
-    visitor_token: saved.get('visitor') || undefined, category_id: draft.category_id || undefined,
-    page_url: pageUrl() };
-  try {
-    const { number } = await api.offlineMessage(body);
-    drafts.remove('offline');
-    state.offline = { received: number };
-    state.focused = null; // the focus goes to the number
-    render();
-    return null;
-  } catch (error) {
-    return error;
-  }
 }
 
 function setStatus(text) {
@@ -383,13 +310,14 @@ async function decide() {
     try {
       state.session = await newSession();
     } catch (error) {
-      return go(error.fatal ? 'unavailable' : 'error');
+      return error.fatal ? unavailable() : go('error');
     }
     const open = state.session.open_chat;
     if (open) return enterChat({ chat_id: open.chat_id, status: open.status }, false);
   }
-  if (state.config.open === false) return go('closed'); // no chat offered outside hours
-  go(state.config.operators_online > 0 ? 'consent' : 'absent');
+  if (state.config.open === false) return goAway('closed'); // no chat offered outside hours
+  if (state.config.operators_online > 0) go('consent');
+  else goAway('absent');
 }
 
 async function newSession(retried = false) {
@@ -492,6 +420,7 @@ const FRAMES = {
     updateChat(chat, false);
     if (chat.status === 'ended' || chat.customer_left_at) return finish();
     flush();
+    sendPage();
   },
   message: ({ message }) => received(message, true),
   'message.ack': ({ client_msg_id: id, seq }) => {
@@ -595,10 +524,12 @@ function updateChat(chat, live) {
 }
 
 function failed({ re, code, reason, next_open_at: nextOpenAt }) {
+  if (re === 'page') return; // a page view refused: nothing the customer needs to hear
+  if (code === 'blocked') return unavailable();
   if (re === 'start') {
     state.starting = null;
     if (code === 'outside_hours') return closedNow(nextOpenAt);
-    if (REFUSED[code]) return refused(code);
+    if (REFUSED.includes(code)) return refused(code);
     state.startFailed = true;
     return render();
   }
@@ -702,7 +633,7 @@ async function refused(code) {
   }
   socket.stop();
   state.refused = code;
-  go('absent');
+  goAway('absent');
 }
 
 /** chat.start refused outside business hours (the config said open when read):
@@ -711,7 +642,7 @@ function closedNow(nextOpenAt) {
   socket.stop();
   state.refused = 'outside_hours';
   state.nextOpenAt = nextOpenAt || null;
-  go('closed');
+  goAway('closed');
 }
 
 function leave() {
@@ -726,6 +657,7 @@ function finish() {
   store.forget();
   state.synced = false;
   state.inflight = null;
+  page = null;
   // The transcript by email, to the address given at the start where known (the
   // server defaults to it too), while the ended chat is known.
   if (!state.mail && state.chat?.chat_id) {
@@ -750,6 +682,74 @@ function withFiles(use) {
     throw error;
   });
   return filesLoading.then(use, () => setStatus(state.t('error')));
+}
+
+// --- nobody to chat with -------------------------------------------------------
+// away.js (the absent popup, the closed view with the opening times; its strings
+// and CSS) loads the first time one of them is shown, and with it offline.js
+// (the offline message form) where the service offers it: a chat with an
+// operator online opens without either.
+
+/** What away.js and offline.js work with. */
+const app = { state, api, saved, drafts, serviceText, pageOrigin, pageUrl, render,
+  recheck: boot, unavailable };
+
+/** Show the absent popup or the closed view (`screen`) once away.js is ready
+ * for the config, unless another screen was shown meanwhile. */
+function goAway(screen) {
+  const from = state.screen;
+  return import('./away.js').then(async (it) => {
+    await it.prepare(state.config);
+    away = it;
+  }).then(() => state.screen === from && go(screen), () => state.screen === from && go('error'));
+}
+
+/** The service will not chat with this visitor (`blocked`) or from this page:
+ * a neutral view, never why, no form and nothing retried. */
+function unavailable() {
+  socket.stop();
+  state.starting = null;
+  host.post('chatting', { value: false });
+  go('unavailable');
+}
+
+// --- the host page's address (R-VIS-1) -------------------------------------------
+// While a chat is open, the loader reports the pages the customer visits
+// ({type: 'page', url, title, referrer}: at most one a second, the address
+// without its fragment), which bridge.js takes only from the host page's window
+// and origin. Checked here again, and sent on as `page.view` once the chat is
+// in sync (the latest only, 1.2 s at least after the one before); the server
+// answers nothing unless it refuses it.
+
+const PAGE_EVERY_MS = 1200; // the server keeps at most one page a second: a margin
+let page = null; // the latest page not sent yet
+let pageSentAt = 0;
+let pageTimer = 0;
+
+function pageView({ url, title, referrer }) {
+  const web = (it) => typeof it === 'string' && it.length <= 2000 && /^https?:\/\/[^/]/i.test(it);
+  // On the host page's own origin (the `host` the loader put in this frame's URL).
+  if (!store.chatId || !web(url) || !`${url}/`.startsWith(`${params.get('host')}/`)) return;
+  referrer = web(referrer) ? referrer : page?.referrer; // a report it replaces may have had one
+  page = { url, title: (typeof title === 'string' && title.slice(0, 200)) || undefined,
+    referrer: referrer || undefined };
+  sendPage();
+}
+
+/** The latest page, once in sync and 1.2 s after the one before (a report held
+ * until the chat was in sync must not come too soon after the previous one). */
+function sendPage() {
+  const wait = pageSentAt + PAGE_EVERY_MS - Date.now();
+  if (!page || !state.synced || pageTimer) return;
+  if (wait > 0) {
+    pageTimer = setTimeout(() => {
+      pageTimer = 0;
+      sendPage();
+    }, wait);
+  } else if (send({ type: 'page.view', id: 'page', chat_id: store.chatId, ...page })) {
+    page = null;
+    pageSentAt = Date.now();
+  }
 }
 
 // --- rating -------------------------------------------------------------------

@@ -1,5 +1,7 @@
 // The frame's side of the conversation with the loader on the host page.
-// Messages go only to the host's origin and are taken only from it.
+// Messages go only to the host's origin and are taken only from it, and only
+// from the window that framed this one (the page views of R-VIS-1 among them:
+// app.js checks their shape).
 
 export function bridge(hostOrigin, onCommand) {
   const parentWindow = window.parent !== window ? window.parent : null;

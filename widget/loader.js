@@ -12,6 +12,8 @@
  *   HelpdeskChat.push(['identify', {id, name, email, hash}]);
  *   HelpdeskChat.push(['open']);   // also: 'close', 'toggle', 'language', 'reset'
  *
+ * While a chat is open it tells the frame which page the customer is on (on
+ * load and on a single-page app's navigation; see "Visitor context" below).
  * Loading it twice does nothing the second time. See docs/widget.md.
  */
 (function (win, doc) {
@@ -38,6 +40,7 @@
   var wantOpen = false;
   var launcher, badge, frame, frameReady = false, isOpen = false;
   var lang = null, page = '';
+  var chatting = false, referrer = '', lastPage = '', lastAt = 0, pageTimer = 0;
 
   win[NAME] = { loaded: true, push: run };
   if (Array.isArray(queued)) queued.forEach(run);
@@ -52,6 +55,38 @@
       commands.push({ type: name, value: arg === undefined ? null : arg });
       if (frameReady) send(commands[commands.length - 1]);
     }
+  }
+
+  // Visitor context (R-VIS-1): while a chat is open (the frame says `chatting`),
+  // the page's address without its fragment, its title (200 characters at
+  // most) and, on a chat's first report, the referrer go to the frame: on load,
+  // on history.pushState/replaceState and on popstate (a single-page app's
+  // navigation), at most one report a second (the latest wins) and none when
+  // nothing changed. The frame sends them on as `page.view`; the server drops
+  // the query string unless the service keeps it.
+  function pageView() {
+    if (!chatting || pageTimer) return;
+    pageTimer = setTimeout(function () {
+      pageTimer = 0;
+      var url = location.href.split('#')[0], title = String(doc.title).slice(0, 200);
+      if (!chatting || url + '\n' + title === lastPage) return;
+      lastPage = url + '\n' + title;
+      lastAt = Date.now();
+      send({ type: 'page', url: url, title: title, referrer: referrer || undefined });
+      referrer = '';
+    }, Math.max(250, lastAt + 1200 - Date.now()));
+  }
+  function watchPages() { // once the launcher is drawn (not where chat is off)
+    ['pushState', 'replaceState'].forEach(function (name) {
+      var original = history[name];
+      if (typeof original !== 'function') return;
+      history[name] = function () {
+        var result = original.apply(this, arguments);
+        pageView();
+        return result;
+      };
+    });
+    win.addEventListener('popstate', pageView);
   }
 
   function primary(tag) { return String(tag || '').split('-')[0].toLowerCase(); }
@@ -125,6 +160,7 @@
     root.appendChild(wrap);
     (doc.body || doc.documentElement).appendChild(host);
     win.addEventListener('message', receive);
+    watchPages();
   }
 
   // A constructable stylesheet needs no 'unsafe-inline' in the page's CSP; a
@@ -216,8 +252,12 @@
       badge.hidden = !count || isOpen;
     } else if (data.type === 'chatting') {
       var state = remembered();
-      state.chatting = !!data.value;
+      // A chat that starts here reports where the customer came from, once.
+      if (data.value && !state.chatting) referrer = doc.referrer;
+      chatting = state.chatting = !!data.value;
+      lastPage = ''; // (re)started: the page is reported again
       remember(state);
+      pageView();
     } else if (data.type === 'disabled') {
       launcher.parentNode.parentNode.host.remove();
     }

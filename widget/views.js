@@ -1,8 +1,7 @@
 // The widget's screens other than the conversation: plain functions from
-// state to DOM. `t` is the translator of the current language. When nobody can
-// chat: the service's opening times (its weekly hours, public holidays and
-// closed dates, in its time zone and the customer's language) and the offline
-// message form, which becomes a ticket the operators answer by email.
+// state to DOM. `t` is the translator of the current language. (When nobody
+// can chat, the absent and closed views and the offline message form are
+// away.js's, loaded only then.)
 
 import { h, icon, keepComposing } from './dom.js';
 import { LANGUAGE_NAMES } from './i18n.js';
@@ -31,25 +30,6 @@ export function header(t, { title, status, languages, lang, tools, rate, on }) {
 
 export function loading(t) {
   return h('div', { class: 'body center' }, h('p', { class: 'muted', text: t('loading') }));
-}
-
-/** Nobody to chat with: no operator online, outside business hours (`closed`:
- * the opening times in `details`), or the server refused to start a chat now
- * (`alert`). Under the service's away message (in its language) a line chosen
- * by what is offered next (`say`): the inquiry form's `link`, the offline `form`
- * (both when the service has both), or neither. */
-export function absent(t, { recheck, say, alert, away, link, closed, details, form }) {
-  const line = link ? say.body : form && 'form' in say ? say.form : say.noForm;
-  return h('div', { class: ['body absent', closed && 'closed'], id: closed ? 'hdc-closed' : null },
-    h('div', { class: 'absent-icon' }, icon('away')),
-    away?.text && h('p', { class: 'away', lang: away.lang, text: away.text }),
-    line && h('p', { role: alert ? 'alert' : null, text: t(line) }),
-    details,
-    form,
-    h('div', { class: 'actions' },
-      link && h('a', { class: 'btn primary', href: link, target: '_blank', rel: 'noopener',
-        'data-action': 'inquiry', text: t('inquiry') }),
-      h('button', { type: 'button', class: 'btn ghost', onclick: recheck, text: t('checkAgain') })));
 }
 
 export function consent(t, config, { consent: text, identified, busy, failed, draft, start }) {
@@ -118,6 +98,16 @@ export function mailNote(t, { busy, sent, error }) {
     text: busy ? t('sending') : error ? t(error) : sent ? t('mailSent', { email: sent }) : '' };
 }
 
+/** Chat cannot be had here (the server refused this visitor or this page):
+ * said neutrally, never why, with nothing to retry. The line takes the focus,
+ * so a screen reader reads it on opening. */
+export function unavailable(t) {
+  return h('div', { class: 'body center unavailable' },
+    h('div', { class: 'round-icon' }, icon('chat')),
+    h('p', { id: 'hdc-unavailable', class: 'lead', role: 'status', tabindex: '-1',
+      text: t('unavailable') }));
+}
+
 export function problem(t, { text, retry }) {
   return h('div', { class: 'body center' },
     h('p', { class: 'lead', text: t(text) }),
@@ -125,138 +115,5 @@ export function problem(t, { text, retry }) {
       text: t('tryAgain') }));
 }
 
-// --- outside business hours, offline messages ---------------------------------
-
-const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-const MAX_TEXT = 5000;
-
 /** An email address's shape only; the server is the judge. */
 export const looksLikeEmail = (text) => /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(text);
-
-/** Intl's date in `lang`; an unknown `timeZone` falls back to the browser's. */
-function format(lang, options, when) {
-  try {
-    return new Intl.DateTimeFormat(lang, options).format(when);
-  } catch {
-    return new Intl.DateTimeFormat(lang, { ...options, timeZone: undefined }).format(when);
-  }
-}
-
-const list = (lang, items) => new Intl.ListFormat(lang).format(items);
-
-/** The closed view's facts: the weekly hours as a table (times as the service
- * set them, in its time zone), public holidays, closed dates ("MM-DD" every year;
- * dates gone by are left out) and when it opens next. */
-export function opening(t, lang, hours, nextOpenAt) {
-  const zone = hours?.timezone || 'UTC';
-  const weekly = hours?.enabled && hours.weekly;
-  const day = (y, m, d, options) => format(lang, { ...options, timeZone: 'UTC' }, Date.UTC(y, m - 1, d));
-  const today = format('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' },
-    Date.now()); // YYYY-MM-DD
-  const dates = ((weekly && hours.closed_dates) || [])
-    .filter((date) => date.length === 5 || date >= today)
-    .sort((a, b) => a.length - b.length || (a < b ? -1 : 1))
-    .slice(0, 12)
-    .map((date) => date.length === 5
-      ? t('hoursYearly', { date: day(2000, ...date.split('-'), { month: 'long', day: 'numeric' }) })
-      : day(...date.split('-'), { dateStyle: 'long' }));
-  let country = hours?.holiday_country;
-  try {
-    country &&= new Intl.DisplayNames(lang, { type: 'region' }).of(country);
-  } catch {
-    country = hours.holiday_country_name;
-  }
-  const next = nextOpenAt && !Number.isNaN(Date.parse(nextOpenAt)) && format(lang, {
-    weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
-    hourCycle: 'h23', timeZone: zone }, new Date(nextOpenAt));
-  return [
-    weekly && h('table', { id: 'hdc-hours', class: 'hours' },
-      h('caption', { text: t('hoursTitle', { zone }) }),
-      h('tbody', {}, DAYS.map((key, i) => h('tr', { dataset: { day: key } },
-        h('th', { scope: 'row', text: day(2024, 1, 1 + i, { weekday: 'long' }) }), // a Monday
-        h('td', { text: list(lang, (weekly[key] || []).map((slot) => slot.join('–'))) ||
-          t('hoursClosed') }))))),
-    weekly && country && h('p', { class: 'hours-note', text: t('hoursHolidays', { country }) }),
-    dates.length > 0 && h('p', { class: 'hours-note', text: t('hoursClosedOn', { dates: list(lang, dates) }) }),
-    next && h('p', { id: 'hdc-next-open', class: 'next-open', text: t('nextOpen', { when: next, zone }) }),
-  ];
-}
-
-/** The offline message form. `draft` is what was typed (kept on every change by
- * `save`, so neither a redraw nor a reload loses it, nor does a failure clear it);
- * `send(draft)` resolves null once the message is received, else the ApiError. */
-export function offlineForm(t, { draft, categories, consent, save, send }) {
-  const field = (tag, name, props, ...children) => h(tag, { id: `hdc-off-${name}`, name,
-    required: true, value: draft[name] || null, ...props }, children);
-  const name = field('input', 'name', { autocomplete: 'name', maxlength: '100' });
-  const email = field('input', 'email', { type: 'email', autocomplete: 'email', maxlength: '254' });
-  const text = field('textarea', 'text', { rows: '4' });
-  const category = categories.length > 0 && field('select', 'category', { required: null,
-    value: draft.category_id || '' },
-  h('option', { value: '', text: '—' }),
-  categories.map((c) => h('option', { value: c.category_id, text: c.name })));
-  const agree = field('input', 'consent', { type: 'checkbox', value: null, checked: draft.consent });
-  const status = h('p', { id: 'hdc-offline-status', class: 'form-status', 'aria-live': 'polite' });
-  const say = (note) => {
-    draft.note = note;
-    status.textContent = note ? t(note.key, note) : '';
-    status.classList.toggle('error', !!note?.error);
-  };
-  const read = () => {
-    Object.assign(draft, { name: name.value, email: email.value, text: text.value,
-      category_id: category ? category.value : '', consent: agree.checked });
-    save(draft);
-  };
-  const problem = () =>
-    (!name.value.trim() && [name, 'offlineNeedName']) ||
-    (!looksLikeEmail(email.value.trim()) && [email, 'needEmail']) ||
-    (!text.value.trim() && [text, 'offlineNeedText']) ||
-    ([...text.value.trim()].length > MAX_TEXT && [text, 'tooLong']) ||
-    (!agree.checked && [agree, 'offlineNeedConsent']);
-  let busy = false;
-  const submit = async (event) => {
-    event.preventDefault();
-    if (busy) return;
-    read();
-    [name, email, text, agree].forEach((el) => el.removeAttribute('aria-invalid'));
-    const bad = problem();
-    if (bad) {
-      bad[0].setAttribute('aria-invalid', 'true');
-      say({ key: bad[1], error: true });
-      return bad[0].focus();
-    }
-    busy = true;
-    say({ key: 'sending' });
-    const error = await send(draft);
-    busy = false;
-    // 403: offline_form_disabled, blocked, origin_not_allowed; a network failure: try again.
-    if (error) say({ error: true, message: error.message || '', key: { rate_limited: 'offlineRateLimited',
-      bad_request: 'offlineBadRequest' }[error.code] || (error.status === 403 ? 'offlineRefused' : 'error') });
-  };
-  const label = (el, key) => h('label', { for: el.id, text: t(key) });
-  const form = h('form', { id: 'hdc-offline', class: 'offline', novalidate: true, oninput: read,
-    onchange: read, onkeydown: keepComposing, onsubmit: submit },
-  h('h2', { text: t('offlineTitle') }),
-  h('p', { class: 'muted', text: t('offlineLead') }),
-  h('div', { class: 'fields' },
-    label(name, 'offlineName'), name,
-    label(email, 'offlineEmail'), email,
-    category && [label(category, 'offlineCategory'), category],
-    label(text, 'messageLabel'), text),
-  // The same consent text (and version) as a chat's.
-  consent.text && h('div', { class: 'consent-text', tabindex: '0', lang: consent.lang, text: consent.text }),
-  h('label', { class: 'agree', for: agree.id }, agree, h('span', { text: t('offlineAgree') })),
-  status,
-  h('button', { type: 'submit', class: 'btn primary wide', 'data-action': 'offline-send',
-    text: t('send') }));
-  if (draft.note) say(draft.note); // a redraw (another language) keeps what was said
-  return form;
-}
-
-/** The offline message arrived: its ticket number. */
-export function received(t, number) {
-  return h('div', { class: 'received', role: 'status' },
-    h('p', { id: 'hdc-offline-received', class: 'lead', tabindex: '-1',
-      text: t('offlineReceived', { number }) }),
-    h('p', { class: 'muted', text: t('offlineThanks') }));
-}

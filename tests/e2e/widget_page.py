@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,16 +19,18 @@ SNIPPET = ('<script async src="{base}/widget/loader.js" data-widget-key="demo" '
            'data-api="{base}/api"></script>')
 
 
-def shop_page(base_url: str, *, lang: str = "en", before: str = "", copies: int = 1) -> str:
+def shop_page(base_url: str, *, lang: str = "en", before: str = "", copies: int = 1,
+              title: str = "Shop", body: str = "") -> str:
     """A host page on another origin with the snippet pasted as a site would
-    (absolute URLs, as GET /api/settings/widget-snippet gives them)."""
+    (absolute URLs, as GET /api/settings/widget-snippet gives them); `title` and
+    `body` (markup after the heading, e.g. a link) as a test needs them."""
     snippet = SNIPPET.format(base=base_url)
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<link rel="icon" href="data:,"><title>Shop</title>'
+        f'<link rel="icon" href="data:,"><title>{title}</title>'
         "<style>*{font-family:serif!important} button{background:red!important}"
         "iframe{border:9px solid lime!important}</style></head>"
-        f"<body><h1>Another shop</h1><script>{before}</script>"
+        f"<body><h1>Another shop</h1>{body}<script>{before}</script>"
         + snippet * copies + "</body></html>"
     )
 
@@ -106,6 +109,11 @@ class Widget:
 
     def action(self, name: str) -> Locator:
         return self.frame.locator(f"[data-action={name}]")
+
+    @property
+    def unavailable(self) -> Locator:
+        """The neutral "chat is not available" view's line (a blocked visitor)."""
+        return self.frame.locator("#hdc-unavailable")
 
     # --- what a customer does --------------------------------------------------
 
@@ -191,6 +199,19 @@ class Widget:
             [name, mime, base64.b64encode(data).decode()],
         )
 
+    # --- the host page (R-VIS-1) --------------------------------------------------
+
+    def navigate_in_page(self, path: str, title: str | None = None) -> None:
+        """A single-page app's navigation on the host page: the title set, then
+        history.pushState to `path`."""
+        self.page.evaluate(
+            """([path, title]) => {
+                if (title !== null) document.title = title;
+                history.pushState({}, '', path);
+            }""",
+            [path, title],
+        )
+
     def shot(self, folder: Path, name: str, **options: Any) -> None:
         self.page.wait_for_timeout(300)  # let transitions finish
         self.page.screenshot(path=str(folder / f"widget-{name}.png"), **options)
@@ -244,3 +265,37 @@ def refuse(context: Any, ws_url: str, refusals: dict[str, str]) -> None:
         page_side.on_message(from_page)
 
     context.route_web_socket(lambda url: url.startswith(ws_url), route)
+
+
+class SocketLog:
+    """Every WebSocket of the context through a route that keeps the frames the
+    widget sends (with the time each was sent, `time.monotonic()`) and passes
+    everything on; frame types in `refusals` are answered with the server's
+    `error` (as `refuse` does) instead of being passed on."""
+
+    def __init__(self, context: BrowserContext, ws_url: str,
+                 refusals: dict[str, str] | None = None) -> None:
+        self.sent: list[tuple[float, dict[str, Any]]] = []
+        self.opened = 0
+        self.refusals = refusals or {}
+        context.route_web_socket(lambda url: url.startswith(ws_url), self._route)
+
+    def _route(self, page_side: WebSocketRoute) -> None:
+        self.opened += 1
+        server_side = page_side.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message) if isinstance(message, str) else {}
+            self.sent.append((time.monotonic(), frame))
+            code = self.refusals.get(frame.get("type"))
+            if code:
+                page_side.send(json.dumps({"type": "error", "re": frame.get("id"), "code": code,
+                                           "message": "refused by the test"}))
+            else:
+                server_side.send(message)
+
+        page_side.on_message(from_page)
+
+    def of(self, kind: str) -> list[tuple[float, dict[str, Any]]]:
+        """The frames of this type the widget sent, oldest first, with when."""
+        return [(at, frame) for at, frame in self.sent if frame.get("type") == kind]
