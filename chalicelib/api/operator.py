@@ -12,6 +12,7 @@ from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
 from chalicelib.services import (
     attachments,
+    blocking,
     blocks,
     chat_views,
     chats,
@@ -141,7 +142,7 @@ def attachment_link(call: Call, chat_id: str, attachment_id: str) -> dict[str, A
 @endpoint(routes, "/chats/{chat_id}/block", methods=("POST",), status=201)
 def block_visitor(call: Call, chat_id: str) -> dict[str, Any]:
     """Block the chat's visitor (R-BLK-1): the chat ends."""
-    request = blocks.BlockRequest.checked(call.body)
-    found = blocks.block(_actor(call), chat_id, request, now=clock.now(),
-                         push=realtime.pusher(), close=realtime.closer())
+    request = blocking.BlockRequest.checked(call.body)
+    found = blocking.block(_actor(call), chat_id, request, now=clock.now(),
+                           push=realtime.pusher(), close=realtime.closer())
     return blocks.block_json(found)

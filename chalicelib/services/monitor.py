@@ -2,7 +2,7 @@
 with wait times and places, the chats in progress with how long their customer
 has waited for a reply. Read from the operators' partition, the queue index,
 each busy operator's open chats and the heads of those chats: its cost grows
-with the open chats and the team, never with history (no Scan)."""
+with the open chats and the team, never with history (no full-table read)."""
 
 from __future__ import annotations
 
