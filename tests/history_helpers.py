@@ -24,15 +24,18 @@ def make_chat(
     name: str | None = None,
     email: str | None = None,
     messages: int = 0,
+    customer_id: str | None = None,
 ) -> Chat:
+    customer_id = customer_id or f"cu_{number}"
     keys: dict[str, Any] = chat_index.new_chat_keys(service_id, channel, name, email)
+    keys["customer_key"] = chat_index.keyed(service_id, customer_id)
     keys["status_key"] = chat_index.status_key(service_id, processed)
     keys["operator_key"] = chat_index.keyed(service_id, operator_id)
     keys["rating_key"] = chat_index.keyed(service_id, rating)
     chat = Chat(
         chat_id=f"ch_{service_id}_{number:06d}",
         service_id=service_id,
-        customer_id=f"cu_{number}",
+        customer_id=customer_id,
         status="ended",
         processed=processed,
         operator_id=operator_id,

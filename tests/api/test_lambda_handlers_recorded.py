@@ -117,6 +117,7 @@ SEARCHES = {
     "category": {"category_id": "cat_1"},
     "rating": {"rating": 5},
     "channel": {"channel": "widget"},
+    "customer": {"customer_id": "cu_hanako"},
 }
 
 
@@ -128,7 +129,7 @@ def test_the_export_worker_pages_through_every_kind_of_search(
     for number in range(3):
         make_chat("acme", number, now - timedelta(hours=number + 1), processed=True,
                   operator_id="op_1", category_id="cat_1", rating=5, name="Hanako Yamada",
-                  email="hanako@example.jp", messages=2)
+                  email="hanako@example.jp", messages=2, customer_id="cu_hanako")
     # Pages of 2 instead of 100: the export follows the search's signed cursor as
     # it does past 100 chats on AWS.
     monkeypatch.setattr(history.all_matching, "__defaults__", (2,))
