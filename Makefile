@@ -68,12 +68,14 @@ TEST_WORKERS ?= 2
 unit: install
 	$(BIN)/pytest -n $(TEST_WORKERS) tests/unit tests/api
 
+# The browser tests run on as many workers, each with a local stack of its own.
 test: check dynamodb-local browser
 	$(BIN)/pytest -n $(TEST_WORKERS) tests/unit tests/api
-	$(BIN)/pytest tests/deploy tests/integration tests/reliability tests/e2e
+	$(BIN)/pytest tests/deploy tests/integration tests/reliability
+	$(BIN)/pytest -n $(TEST_WORKERS) tests/e2e
 
 e2e: install dynamodb-local browser
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest -n $(TEST_WORKERS) tests/e2e
 
 # The load-and-fault suite at full size (`make test` runs it short): minutes of many
 # customers and operators over real WebSockets, with sockets killed, operators
