@@ -421,3 +421,32 @@ def test_the_export_lists_file_names_and_types(chat, desk, monkeypatch):
     rows = list(openpyxl.load_workbook(io.BytesIO(body))["Messages"].iter_rows(values_only=True))
     assert rows[0][5:9] == ("Text", "Kind", "Attachment", "Attachment type")
     assert ("the invoice", "Message", "請求書.pdf", "application/pdf") in [r[5:9] for r in rows]
+
+
+def test_an_upload_not_sent_within_a_day_is_missing(chat, monkeypatch):
+    """Its item expires after a day (TTL, which lags on DynamoDB: the check
+    compares the time itself)."""
+    from datetime import timedelta
+
+    from chalicelib import clock
+
+    customer, chat_id = chat["customer"], chat["chat_id"]
+    answer = ask(customer, chat_id)
+    upload(answer, PNG)
+    later = clock.now() + timedelta(days=1, minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    refused = send(customer, chat_id, answer["attachment_id"])
+    assert refused["code"] == "bad_attachment" and refused["reason"] == "missing"
+    assert Message.count(chat_id) == 1
+
+
+def test_no_link_to_a_file_not_sent(chat):
+    """A pending upload (never checked) is nobody's to download."""
+    answer = ask(chat["customer"], chat["chat_id"])
+    upload(answer, PNG)
+    status, body = chat["operator"].get(
+        f"/chats/{chat['chat_id']}/attachments/{answer['attachment_id']}")
+    assert (status, body["code"], body["reason"]) == (400, "bad_attachment", "missing")
+    link = chat["customer"].request({"type": "attachment.link", "chat_id": chat["chat_id"],
+                                     "attachment_id": answer["attachment_id"]})
+    assert link["code"] == "bad_attachment" and link["reason"] == "missing"

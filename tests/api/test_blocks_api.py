@@ -153,3 +153,23 @@ def test_bad_blocks_are_400_and_block_nothing(chat, desk, body, field):
     assert result["message"].startswith(field)
     assert desk.admin.get("/blocks")[1]["blocks"] == []
     assert chat["operator"].get(f"/chats/{chat['chat_id']}")[1]["status"] != "ended"
+
+
+def test_lifting_one_block_leaves_a_later_block_of_the_same_visitor_in_force(chat, desk):
+    """A later block takes the visitor's lookup over; lifting the earlier one
+    does not free the visitor."""
+    first = chat["operator"].post(f"/chats/{chat['chat_id']}/block", {"days": 1})[1]
+    token = chat["customer"].visitor_token
+    # An admin blocks the same visitor again (from the same, ended chat), longer.
+    from chalicelib.services import blocking
+    from chalicelib.services.access import Actor
+    from tests.chat_helpers import RecordingPusher
+
+    admin = Actor(service_id=desk.tenant.service_id, role="admin",
+                  subject_id=desk.tenant.admin_id, name="Admin")
+    second = blocking.block(admin, chat["chat_id"], blocking.BlockRequest("again", 30, False),
+                            now=clock.now(), push=RecordingPusher(), close=lambda _: None)
+    assert desk.admin.delete(f"/blocks/{first['block_id']}")[0] == 204
+    assert_error(session(desk, "203.0.113.40", visitor_token=token), 403, "blocked")
+    assert desk.admin.delete(f"/blocks/{second.block_id}")[0] == 204
+    assert session(desk, "203.0.113.40", visitor_token=token)[0] == 200

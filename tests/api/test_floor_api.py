@@ -216,3 +216,63 @@ def test_an_admin_watches_any_chat_live_and_operators_only_read_it(desk):
     assert [f["message"]["text"] for f in admin_socket.new_frames("message")][-1] \
         == "is anyone there?"
     assert admin_api.post(f"/chats/{chat_id}/notes", {"text": "watching this one"})[0] == 201
+
+
+def test_the_referrer_is_the_first_pages_and_an_ended_chat_takes_no_pages(desk):
+    operator, _ = desk.operator()
+    customer = desk.customer()
+    chat_id = _start(customer)
+    view(customer, chat_id, "https://shop.example.com/", referrer="https://first.example/")
+    assert operator.post(f"/chats/{chat_id}/end")[0] == 200
+    refused = customer.request({"type": "page.view", "chat_id": chat_id,
+                                "url": "https://shop.example.com/later",
+                                "referrer": "https://second.example/"})
+    assert refused["type"] == "error" and refused["code"] == "chat_ended", refused
+    visitor = operator.get(f"/chats/{chat_id}")[1]["visitor"]
+    assert visitor["referrer"] == "https://first.example/"
+    assert [p["url"] for p in visitor["pages"]] == ["https://shop.example.com/"]
+
+
+def test_a_later_referrer_is_ignored(desk, monkeypatch):
+    operator, _ = desk.operator()
+    customer = desk.customer()
+    chat_id = _start(customer)
+    now = Clock(monkeypatch)
+    view(customer, chat_id, "https://shop.example.com/a", referrer="https://first.example/")
+    now.tick(2)
+    view(customer, chat_id, "https://shop.example.com/b", referrer="https://second.example/")
+    assert operator.get(f"/chats/{chat_id}")[1]["visitor"]["referrer"] == \
+        "https://first.example/"
+
+
+def test_history_by_customer_filters_by_name_too(desk):
+    operator, _ = desk.operator(max_chats=5)
+    customer = desk.customer()
+    first = _start(customer, name="Ann Lee")
+    operator.post(f"/chats/{first}/end")
+    second = _start(desk.customer(visitor_token=customer.visitor_token), name="Ann Other")
+    status, found = operator.get(f"/history?customer_id={customer.customer_id}&q=Ann%20Lee")
+    assert status == 200, found
+    assert [c["chat_id"] for c in found["chats"]] == [first]
+    assert second not in [c["chat_id"] for c in found["chats"]]
+
+
+def test_the_customers_wait_runs_from_their_first_unanswered_message(desk, monkeypatch):
+    _, console = desk.operator()
+    customer = desk.customer()
+    chat_id = _start(customer)
+    now = Clock(monkeypatch)
+    for n in range(2):
+        customer.request({"type": "message.send", "chat_id": chat_id,
+                          "client_msg_id": f"c{n}", "text": "hello?"})
+        now.tick(30)
+    row = {c["chat_id"]: c for c in desk.admin.get("/monitor")[1]["chats"]}[chat_id]
+    assert row["unanswered_s"] == 60  # from the first, not the second
+    console.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "o1",
+                     "text": "Here"})
+    now.tick(5)
+    customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "c9",
+                      "text": "thanks, and…"})
+    now.tick(10)
+    row = {c["chat_id"]: c for c in desk.admin.get("/monitor")[1]["chats"]}[chat_id]
+    assert row["unanswered_s"] == 10

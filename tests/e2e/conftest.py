@@ -283,6 +283,23 @@ def customers(local_stack: LocalStack) -> Iterator[Any]:
 
 
 @pytest.fixture
+def consoles(browser: Any, admin: Any, operator_account: Any) -> Iterator[Any]:
+    """Consoles and widgets in browser profiles of their own (console_helpers.
+    Consoles): nobody online and nothing open before and after; any JavaScript
+    error on their pages fails the test. A module needing more set-up or clean-up
+    defines a `consoles` fixture of its own that asks for this one."""
+    from tests.e2e.console_helpers import Consoles
+    from tests.e2e.operator_client import settle
+
+    settle(admin, operator_account)
+    opened = Consoles(browser)
+    yield opened
+    opened.close()
+    settle(admin, operator_account)
+    assert opened.errors == [], f"JavaScript errors: {opened.errors}"
+
+
+@pytest.fixture
 def nobody_online(admin: Any, operator_account: Any) -> Iterator[None]:
     """Nobody online, no chats open or queued, before and after."""
     from tests.e2e.operator_client import settle

@@ -211,21 +211,39 @@ def pdf_bytes(text: str = "Invoice 2026-04", padding: int = 0) -> bytes:
 
 
 class Consoles:
-    """Consoles in browser profiles of their own (1440 by 900); `errors` collects every
-    JavaScript error of their pages, for the test to assert there were none."""
+    """Consoles (and customers' widgets) in browser profiles of their own (1440 by
+    900, downloads accepted); `errors` collects every JavaScript error of their
+    pages, for the `consoles` fixture to assert there were none."""
 
     def __init__(self, browser: Any) -> None:
         self.browser = browser
         self.contexts: list[Any] = []
         self.errors: list[str] = []
 
-    def open(self, base_url: str, email: str, locale: str = "en-US") -> Page:
-        context = self.browser.new_context(viewport=VIEWPORT, locale=locale)
+    def _page(self, locale: str, label: str = "") -> Page:
+        context = self.browser.new_context(viewport=VIEWPORT, locale=locale,
+                                           accept_downloads=True)
         self.contexts.append(context)
         page = context.new_page()
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("pageerror", lambda error: self.errors.append(f"{label}{error}"))
+        return page
+
+    def open(self, base_url: str, email: str, locale: str = "en-US") -> Page:
+        """A console signed in as `email`."""
+        page = self._page(locale)
         sign_in(page, base_url, email)
         return page
+
+    def widget(self, base_url: str) -> Any:
+        """A customer on the demo page, the chat window open and the chat started."""
+        from tests.e2e.widget_page import Widget
+
+        page = self._page("en-US", "widget: ")
+        page.goto(base_url + "/")
+        widget = Widget(page)
+        widget.open()
+        widget.agree_and_start()
+        return widget
 
     def close(self) -> None:
         for context in self.contexts:

@@ -598,11 +598,13 @@ def test_every_console_screen_passes_axe_and_shows_its_focus(
     visit(page, local_stack, "/monitor")
     expect(page.get_by_test_id("monitor-queue-length")).not_to_have_text("—")
     console_screen(found, page, "monitor")
+    console_shot(page, screenshots, "monitor", lang)
     visit(page, local_stack, "/blocks")
     expect(page.get_by_test_id("blocks-table")).to_be_attached()
     expect(page.get_by_test_id("blocks-message")).not_to_have_text(
         re.compile("Loading…|読み込み中…"))
     console_screen(found, page, "blocks")
+    console_shot(page, screenshots, "blocks", lang)
     found.assert_clean()
 
 

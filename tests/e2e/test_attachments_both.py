@@ -7,34 +7,24 @@ attachment`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LocalStack
-from tests.e2e.console_helpers import VIEWPORT, go_online, pdf_bytes, png_bytes, sign_in
-from tests.e2e.operator_client import OPERATOR_EMAIL, Operator, settle
+from tests.e2e.console_helpers import Consoles, go_online, pdf_bytes, png_bytes
+from tests.e2e.operator_client import OPERATOR_EMAIL
 from tests.e2e.widget_page import Widget
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def console(browser: Browser, local_stack: LocalStack, admin: Operator,
-            operator_account: Operator) -> Any:
+def console(consoles: Consoles, local_stack: LocalStack) -> Page:
     """The demo operator's console in a browser of its own, the only one online."""
-    settle(admin, operator_account)
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US", accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
+    page = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
     go_online(page)
-    yield page
-    context.close()
-    settle(admin, operator_account)
-    assert errors == [], errors
+    return page
 
 
 def test_a_pasted_screenshot_reaches_the_console_and_the_operators_pdf_downloads(

@@ -16,20 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, Route, expect
+from playwright.sync_api import FilePayload, Page, Route, expect
 
 from tests.e2e import axe
 from tests.e2e.conftest import LocalStack
 from tests.e2e.console_helpers import (
-    VIEWPORT,
+    Consoles,
     go_online,
     open_chat,
     pdf_bytes,
     png_bytes,
     shoot,
-    sign_in,
 )
-from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, Operator, settle
+from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, Operator
 
 pytestmark = pytest.mark.e2e
 
@@ -38,40 +37,13 @@ DEFAULT_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "applicat
                  "text/plain"]
 
 
-class Consoles:
-    """Consoles in browser profiles of their own; any JavaScript error fails the test."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[Any] = []
-        self.errors: list[str] = []
-
-    def open(self, stack: LocalStack, email: str, locale: str = "en-US") -> Page:
-        context = self.browser.new_context(viewport=VIEWPORT, locale=locale,
-                                           accept_downloads=True)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        sign_in(page, stack.base_url, email)
-        return page
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
 @pytest.fixture
-def consoles(browser: Browser, admin: Operator, operator_account: Operator) -> Iterator[Consoles]:
-    """Nobody online and nothing open before and after; files on, as by default."""
-    settle(admin, operator_account)
+def consoles(consoles: Consoles, admin: Operator) -> Iterator[Consoles]:
+    """The shared consoles (conftest.py); the files setting put back after."""
     before = admin.call("GET", "/settings").get("attachments")
-    opened = Consoles(browser)
-    yield opened
-    opened.close()
+    yield consoles
     if before:
         admin.call("PUT", "/settings", {"attachments": before})
-    settle(admin, operator_account)
-    assert opened.errors == [], f"JavaScript errors: {opened.errors}"
 
 
 def accessible(page: Page, where: str) -> None:
@@ -95,7 +67,7 @@ def natural_width(page: Page, selector: str) -> int:
 def operator_with_chat(consoles: Consoles, stack: LocalStack, customers: Any,
                        name: str) -> tuple[Page, Any, str]:
     """The demo operator's console, online, with `name`'s new chat open."""
-    page = consoles.open(stack, OPERATOR_EMAIL)
+    page = consoles.open(stack.base_url, OPERATOR_EMAIL)
     go_online(page)
     customer = customers()
     customer.start(name)
@@ -355,7 +327,7 @@ def test_the_settings_card_saves_files_and_switched_off_the_console_refuses_them
     local_stack: LocalStack, consoles: Consoles, customers: Any, admin: Operator,
     screenshots: Path,
 ) -> None:
-    page = consoles.open(local_stack, ADMIN_EMAIL)
+    page = consoles.open(local_stack.base_url, ADMIN_EMAIL)
     page.goto(local_stack.base_url + "/console/#/admin/settings")
     card = page.get_by_test_id("settings-attachments")
     expect(card).to_be_visible()

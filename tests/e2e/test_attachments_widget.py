@@ -27,7 +27,6 @@ from tests.e2e.conftest import LocalStack
 from tests.e2e.console_helpers import pdf_bytes, png_bytes, post_to_store
 from tests.e2e.operator_client import Operator, settle
 from tests.e2e.widget_page import HostSite, Widget, shop_page
-from tests.unit.test_console_strings import WIDGET, holes, parse_strings
 
 pytestmark = pytest.mark.e2e
 
@@ -96,31 +95,6 @@ def natural_width(widget: Widget, image: Any) -> int:
         img.addEventListener('load', done, { once: true });
     })""")
     return int(image.evaluate("img => img.naturalWidth"))
-
-
-# --- the strings attach.js loads with it ------------------------------------------------
-
-
-def test_the_attach_strings_have_every_key_and_hole_in_every_language() -> None:
-    """widget/i18n/attach/<lang>.js (loaded with attach.js), checked as the chat
-    UI's own strings are in tests/unit/test_console_strings.py; and every key
-    attach.js names with `say('key')` exists."""
-    folder = WIDGET.strings / "attach"
-    english = parse_strings(folder / "en.js")
-    assert {path.stem for path in folder.glob("*.js")} == set(WIDGET.languages)
-    for language in WIDGET.languages:
-        table = parse_strings(folder / f"{language}.js")
-        assert table.keys() == english.keys(), language
-        assert {k: holes(v) for k, v in table.items()} == {
-            k: holes(v) for k, v in english.items()}, language
-        assert all(text.strip() for text in table.values()), language
-    source = (WIDGET.code / "attach.js").read_text(encoding="utf-8")
-    named = set(re.findall(r"""\bsay\(\s*'(\w+)'""", source))
-    assert named and named <= english.keys()
-    # The refusals' messages, chosen at run time (attach.js `why`, `refuse`).
-    for key in ("remove", "cancelUpload", "type", "notType", "size", "empty", "again", "off",
-                "busy", "network", "failed"):
-        assert key in english
 
 
 # --- (b) a pasted picture -----------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e import axe
 from tests.e2e.conftest import LocalStack
@@ -39,27 +39,21 @@ from tests.e2e.operator_client import (
     ApiCallFailed,
     Operator,
     rest,
-    settle,
 )
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def consoles(browser: Browser, admin: Operator, operator_account: Operator) -> Iterator[Consoles]:
-    """Nobody online and nothing open before and after; every block a test made is
-    lifted afterwards (an IP block of 127.0.0.1 would refuse every later customer)."""
-    settle(admin, operator_account)
+def consoles(consoles: Consoles, admin: Operator) -> Iterator[Consoles]:
+    """The shared consoles (conftest.py); every block a test made is lifted
+    afterwards (an IP block of 127.0.0.1 would refuse every later customer)."""
     before = {block["block_id"] for block in admin.call("GET", "/blocks")["blocks"]}
-    opened = Consoles(browser)
-    yield opened
-    opened.close()
+    yield consoles
     for block in admin.call("GET", "/blocks")["blocks"]:
         if block["block_id"] not in before:
             with contextlib.suppress(ApiCallFailed):
                 admin.call("DELETE", f"/blocks/{block['block_id']}")
-    settle(admin, operator_account)
-    assert opened.errors == [], f"JavaScript errors: {opened.errors}"
 
 
 @pytest.fixture

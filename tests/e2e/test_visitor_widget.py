@@ -39,7 +39,6 @@ from tests.e2e.conftest import LocalStack
 from tests.e2e.console_helpers import Customer
 from tests.e2e.operator_client import Frame, Operator, settle
 from tests.e2e.widget_page import HostSite, SocketLog, Widget, shop_page
-from tests.unit.test_console_strings import WIDGET, holes, parse_strings
 
 pytestmark = pytest.mark.e2e
 
@@ -134,36 +133,6 @@ def session_calls(page: Page) -> list[str]:
     page.on("request", lambda request: calls.append(request.url)
             if request.method == "POST" and request.url.endswith("/session") else None)
     return calls
-
-
-# --- the strings loaded on demand -----------------------------------------------------------
-
-
-@pytest.mark.parametrize("module", ["away", "offline"])
-def test_the_strings_loaded_with_the_away_views_have_every_key_in_every_language(
-    module: str,
-) -> None:
-    """widget/i18n/away/<lang>.js (away.js) and widget/i18n/offline/<lang>.js
-    (offline.js), checked as the chat UI's own strings are in
-    tests/unit/test_console_strings.py; every key the module names with
-    `say('key')` is in its table or the chat UI's."""
-    folder = WIDGET.strings / module
-    english = parse_strings(folder / "en.js")
-    assert {path.stem for path in folder.glob("*.js")} == set(WIDGET.languages)
-    for language in WIDGET.languages:
-        table = parse_strings(folder / f"{language}.js")
-        assert table.keys() == english.keys(), language
-        assert {k: holes(v) for k, v in table.items()} == {
-            k: holes(v) for k, v in english.items()}, language
-        assert all(text.strip() for text in table.values()), language
-        assert not table.keys() & WIDGET.table(language).keys(), "a key in both tables"
-    source = (WIDGET.code / f"{module}.js").read_text(encoding="utf-8")
-    # Named with say('key'), or chosen at run time (the line by what a view
-    # offers, a refusal's title, a check's message): every camelCase literal.
-    named = set(re.findall(r"""\bsay\(\s*'(\w+)'""", source))
-    named |= set(re.findall(r"'([a-z]+[A-Z]\w*)'", source))
-    assert len(named) > 10
-    assert sorted(named - english.keys() - WIDGET.table("en").keys()) == []
 
 
 # --- blocking (R-BLK-1) -----------------------------------------------------------------------

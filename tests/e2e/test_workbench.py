@@ -13,60 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e import axe
 from tests.e2e.conftest import LocalStack
-from tests.e2e.console_helpers import VIEWPORT, shoot, sign_in
-from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, Operator, settle
+from tests.e2e.console_helpers import Consoles, shoot
+from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, Operator
 from tests.e2e.widget_page import Widget
 
 pytestmark = pytest.mark.e2e
-
-
-class Consoles:
-    """Browser profiles of operators' consoles, each with its own storage; every
-    JavaScript error on any of their pages fails the test."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[Any] = []
-        self.errors: list[str] = []
-
-    def open(self, stack: LocalStack, email: str, locale: str = "en-US") -> Page:
-        context = self.browser.new_context(viewport=VIEWPORT, locale=locale)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        sign_in(page, stack.base_url, email)
-        return page
-
-    def widget(self, stack: LocalStack) -> Widget:
-        """A customer on the demo page, the chat window open and the chat started."""
-        context = self.browser.new_context(viewport=VIEWPORT, locale="en-US")
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: self.errors.append(f"widget: {error}"))
-        page.goto(stack.base_url + "/")
-        widget = Widget(page)
-        widget.open()
-        widget.agree_and_start()
-        return widget
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def consoles(browser: Browser, admin: Operator, operator_account: Operator) -> Iterator[Consoles]:
-    """Nobody online and nothing open before and after; the consoles closed after."""
-    settle(admin, operator_account)
-    opened = Consoles(browser)
-    yield opened
-    opened.close()
-    settle(admin, operator_account)
-    assert opened.errors == [], f"JavaScript errors: {opened.errors}"
 
 
 def accessible(page: Page, where: str) -> None:
@@ -124,7 +79,7 @@ def test_the_slash_picker_finds_a_response_by_kana_and_width_and_inserts_it_at_t
     local_stack: LocalStack, consoles: Consoles, customers: Any, operator_account: Operator,
     canned: dict[str, Any], screenshots: Path,
 ) -> None:
-    page = consoles.open(local_stack, OPERATOR_EMAIL)
+    page = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
     # The console folds as the server does: half-width, katakana and hiragana are one.
     folded = page.evaluate("""async () => {
         const { fold } = await import('./js/fold.js');
@@ -203,7 +158,7 @@ def test_the_canned_responses_screen_manages_my_set_and_says_what_is_wrong(
     local_stack: LocalStack, consoles: Consoles, operator_account: Operator, canned: dict[str, Any],
     screenshots: Path,
 ) -> None:
-    page = consoles.open(local_stack, OPERATOR_EMAIL)
+    page = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
     page.get_by_role("link", name="Canned responses").click()
     expect(page).to_have_url(re.compile(r"#/canned$"))
     expect(page.get_by_role("heading", name="Canned responses", level=1)).to_be_visible()
@@ -275,7 +230,7 @@ def test_the_canned_responses_screen_manages_my_set_and_says_what_is_wrong(
 def test_an_admin_edits_the_service_set(
     local_stack: LocalStack, consoles: Consoles, admin: Operator,
 ) -> None:
-    page = consoles.open(local_stack, ADMIN_EMAIL)
+    page = consoles.open(local_stack.base_url, ADMIN_EMAIL)
     page.goto(local_stack.base_url + "/console/#/canned")
     shortcut = f"hours{uuid.uuid4().hex[:5]}"
     page.locator("[data-action=add-service]").click()
@@ -304,9 +259,9 @@ def test_an_admin_edits_the_service_set(
 def test_a_note_shows_as_a_note_in_the_console_and_never_in_the_widget(
     local_stack: LocalStack, consoles: Consoles, operator_account: Operator, screenshots: Path,
 ) -> None:
-    page = consoles.open(local_stack, OPERATOR_EMAIL)
+    page = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
     go_online(page)
-    widget = consoles.widget(local_stack)
+    widget = consoles.widget(local_stack.base_url)
     chat_id = open_first_chat(page)
     composer = page.locator(".composer-input")
     transcript = page.locator(".conversation-pane .transcript")
@@ -390,14 +345,14 @@ def test_a_transfer_between_two_consoles_moves_the_chat_live_and_the_customer_se
     local_stack: LocalStack, consoles: Consoles, admin: Operator, operator_account: Operator,
     screenshots: Path,
 ) -> None:
-    giver = consoles.open(local_stack, OPERATOR_EMAIL)
+    giver = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
     go_online(giver)
-    widget = consoles.widget(local_stack)  # goes to the only operator online
+    widget = consoles.widget(local_stack.base_url)  # goes to the only operator online
     chat_id = open_first_chat(giver)
     giver.locator(".composer-input").fill("Let me pass you to a colleague.")
     giver.locator(".composer-input").press("Enter")
     widget.wait_for_text("Let me pass you to a colleague.")
-    taker = consoles.open(local_stack, ADMIN_EMAIL)
+    taker = consoles.open(local_stack.base_url, ADMIN_EMAIL)
     go_online(taker)
 
     # The dialog: the online operators but me, with their load in figures and words.
@@ -452,7 +407,7 @@ def test_a_chat_moved_away_while_open_becomes_read_only_and_back_to_the_queue_go
     local_stack: LocalStack, consoles: Consoles, admin: Operator, operator_account: Operator,
     customers: Any,
 ) -> None:
-    holder = consoles.open(local_stack, OPERATOR_EMAIL)
+    holder = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
     go_online(holder)
     customer = customers()
     customer.start("Kenji Moved")
@@ -488,7 +443,7 @@ def test_the_workbench_speaks_japanese_and_minds_the_ime(
     local_stack: LocalStack, consoles: Consoles, customers: Any, operator_account: Operator,
     canned: dict[str, Any], screenshots: Path,
 ) -> None:
-    page = consoles.open(local_stack, OPERATOR_EMAIL)
+    page = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
     page.get_by_label("Language").select_option("ja")
     page.get_by_role("link", name="定型文").click()
     expect(page.get_by_role("heading", name="定型文", level=1)).to_be_visible()

@@ -244,27 +244,12 @@ class SocketSwitch:
         self.down = False
 
 
-def refuse(context: Any, ws_url: str, refusals: dict[str, str]) -> None:
+def refuse(context: Any, ws_url: str, refusals: dict[str, str]) -> SocketLog:
     """The widget's WebSocket through a route that answers some frame types with the
     `error` the server sends when it refuses them (codes of API.md), and passes
     everything else on: the widget's side of those answers, whatever the server's
     limits are set to."""
-
-    def route(page_side: Any) -> None:
-        server_side = page_side.connect_to_server()
-
-        def from_page(message: str | bytes) -> None:
-            frame = json.loads(message) if isinstance(message, str) else {}
-            code = refusals.get(frame.get("type"))
-            if code:
-                page_side.send(json.dumps({"type": "error", "re": frame.get("id"), "code": code,
-                                           "message": "refused by the test"}))
-            else:
-                server_side.send(message)
-
-        page_side.on_message(from_page)
-
-    context.route_web_socket(lambda url: url.startswith(ws_url), route)
+    return SocketLog(context, ws_url, refusals)
 
 
 class SocketLog:

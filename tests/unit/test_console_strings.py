@@ -179,3 +179,39 @@ def test_the_loader_names_the_launcher_as_the_chat_ui_does() -> None:
     assert found, "loader.js: var LABELS = {…};"
     labels = parse_object(_tokens(found.group(1)), "loader.js LABELS")
     assert labels == {language: WIDGET.table(language)["launcher"] for language in WIDGET.languages}
+
+
+# --- the widget's strings loaded on demand, with the module that uses them -----------------
+
+# widget/i18n/<module>/<lang>.js, imported with widget/<code>.js (bench/widget_size.py
+# counts them apart): the strings of files (attach.js), the away views and the
+# offline form. Their keys are looked up with `say('key')`.
+ON_DEMAND = {"attach": "attach", "away": "away", "offline": "offline"}
+# Keys chosen at run time by a one-word name (attach.js: a refusal's `reason` as
+# the server gives it, and its own checks).
+RUN_TIME = {"attach": ("remove", "cancelUpload", "type", "notType", "size", "empty", "again",
+                       "off", "busy", "network", "failed")}
+
+
+@pytest.mark.parametrize("module", sorted(ON_DEMAND))
+def test_the_strings_loaded_on_demand_have_every_key_and_hole_in_every_language(
+    module: str,
+) -> None:
+    folder = WIDGET.strings / module
+    english = parse_strings(folder / "en.js")
+    assert {path.stem for path in folder.glob("*.js")} == set(WIDGET.languages)
+    for language in WIDGET.languages:
+        table = parse_strings(folder / f"{language}.js")
+        assert table.keys() == english.keys(), language
+        assert {k: holes(v) for k, v in table.items()} == {
+            k: holes(v) for k, v in english.items()}, language
+        assert all(text.strip() for text in table.values()), language
+        assert not table.keys() & WIDGET.table(language).keys(), "a key in both tables"
+    # Named with say('key'), or chosen at run time (a refusal's reason, the line
+    # by what a view offers, a check's message): every camelCase literal too.
+    source = (WIDGET.code / f"{ON_DEMAND[module]}.js").read_text(encoding="utf-8")
+    named = set(re.findall(r"""\bsay\(\s*'(\w+)'""", source))
+    assert named, f"{module}.js names no string"
+    named |= set(re.findall(r"'([a-z]+[A-Z]\w*)'", source))
+    assert sorted(named - english.keys() - WIDGET.table("en").keys()) == []
+    assert sorted(set(RUN_TIME.get(module, ())) - english.keys()) == []

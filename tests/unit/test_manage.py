@@ -131,3 +131,32 @@ def test_number_tickets_numbers_older_tickets_oldest_first_once(aws, capsys):
     assert [f.ticket_id for f in TicketFilter.query("shop#s=open")] == ["tk_a", "tk_b"]
     assert manage.main(["--aws", "number-tickets"]) == 0
     assert "numbered 0 ticket(s)" in capsys.readouterr().err
+
+
+def test_index_customers_gives_older_chats_their_customer_key_once(aws, capsys):
+    """R-VIS-1: chats from before the customer index are found by Chat History's
+    customer filter (and counted as earlier chats) once indexed."""
+    from chalicelib import aws as aws_clients
+    from chalicelib.models import Chat
+    from chalicelib.services import history
+    from tests.conftest import _refuse_scan
+
+    for chat_id, at in (("ch_old1", "2026-01-05T00:00:00.000Z"),
+                        ("ch_old2", "2026-01-06T00:00:00.000Z")):
+        Chat(chat_id=chat_id, service_id="shop", customer_id="cu_old", status="ended",
+             created_at=at).save()
+    Chat(chat_id="ch_new", service_id="shop", customer_id="cu_old", status="ended",
+         customer_key="shop#cu_old", created_at="2026-01-07T00:00:00.000Z").save()
+    search = history.parse_filter({"customer_id": "cu_old", "from": "2026-01-01",
+                                   "to": "2026-01-31"})
+    assert [c.chat_id for c in history.search_page("shop", search, 10, None).chats] == [
+        "ch_new"]
+    aws_clients.client("dynamodb").meta.events.unregister(
+        "before-call.dynamodb.Scan", handler=_refuse_scan)
+
+    assert manage.main(["--aws", "index-customers"]) == 0
+    assert "indexed 2 chat(s)" in capsys.readouterr().err
+    assert [c.chat_id for c in history.search_page("shop", search, 10, None).chats] == [
+        "ch_new", "ch_old2", "ch_old1"]
+    assert manage.main(["--aws", "index-customers"]) == 0  # done once: nothing again
+    assert "indexed 0 chat(s)" in capsys.readouterr().err
