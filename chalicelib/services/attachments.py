@@ -220,12 +220,7 @@ def for_message(actor: Actor, chat_id: str, attachment_id: str, client_msg_id: s
     limits = allowed(actor.service_id)
     head, total = _first_bytes(upload_key(attachment))
     if total is None:
-        # Never uploaded, or sent by a message racing this one (which deletes
-        # the upload once it is sent).
-        again = Attachment.get(attachment_id, consistent_read=True)
-        if again.status == SENT:
-            return sent_before(again, client_msg_id)
-        raise _missing()
+        return _gone(attachment_id, client_msg_id)
     if total == 0:
         _refuse(attachment, "the file is empty", "empty")
     if total != int(attachment.size) or total > limits["max_bytes"]:
@@ -234,8 +229,19 @@ def for_message(actor: Actor, chat_id: str, attachment_id: str, client_msg_id: s
     if not files.is_what_it_claims(attachment.content_type, head, limits["types"]):
         _refuse(attachment, f"the file is not a {attachment.content_type} file by its content",
                 "type")
-    _store_checked(attachment)
+    if not _store_checked(attachment):
+        return _gone(attachment_id, client_msg_id)
     return Checked(attachment)
+
+
+def _gone(attachment_id: str, client_msg_id: str) -> Checked:
+    """The upload is not there: never uploaded, or sent by a message racing
+    this one (which deletes the upload once it is sent), between our read and
+    our copy as well as before."""
+    again = Attachment.get(attachment_id, consistent_read=True)
+    if again.status == SENT:
+        return sent_before(again, client_msg_id)
+    raise _missing()
 
 
 def sent_before(attachment: Attachment, client_msg_id: str) -> Checked:
@@ -278,21 +284,30 @@ def _refuse(attachment: Attachment, message: str, reason: str) -> None:
     raise BadAttachment(message, reason)
 
 
-def _store_checked(attachment: Attachment) -> None:
+def _store_checked(attachment: Attachment) -> bool:
     """Copy the checked upload where sent files live, typed by its content,
-    with its Content-Disposition and the tags retention and erasure look for."""
+    with its Content-Disposition and the tags retention and erasure look for;
+    False when the upload is gone meanwhile."""
+    from botocore.exceptions import ClientError
+
     tags = urlencode({"service": attachment.service_id, "chat_date": attachment.chat_date})
-    _s3().copy_object(
-        Bucket=bucket(),
-        Key=file_key(attachment),
-        CopySource={"Bucket": bucket(), "Key": upload_key(attachment)},
-        MetadataDirective="REPLACE",
-        ContentType=attachment.content_type,
-        ContentDisposition=files.content_disposition(attachment.filename,
-                                                     attachment.content_type),
-        TaggingDirective="REPLACE",
-        Tagging=tags,
-    )
+    try:
+        _s3().copy_object(
+            Bucket=bucket(),
+            Key=file_key(attachment),
+            CopySource={"Bucket": bucket(), "Key": upload_key(attachment)},
+            MetadataDirective="REPLACE",
+            ContentType=attachment.content_type,
+            ContentDisposition=files.content_disposition(attachment.filename,
+                                                         attachment.content_type),
+            TaggingDirective="REPLACE",
+            Tagging=tags,
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            return False
+        raise
+    return True
 
 
 def _delete_quietly(key: str) -> None:

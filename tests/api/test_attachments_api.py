@@ -450,3 +450,28 @@ def test_no_link_to_a_file_not_sent(chat):
     link = chat["customer"].request({"type": "attachment.link", "chat_id": chat["chat_id"],
                                      "attachment_id": answer["attachment_id"]})
     assert link["code"] == "bad_attachment" and link["reason"] == "missing"
+
+
+def test_a_rival_message_sending_the_file_between_our_check_and_our_copy_makes_ours_used(
+        chat, monkeypatch):
+    """The race the integration test runs twelve-wide, pinned: another message
+    commits the file and deletes its upload after this one read it."""
+    from chalicelib.services import attachments
+
+    customer, chat_id = chat["customer"], chat["chat_id"]
+    answer = ask(customer, chat_id)
+    upload(answer, PNG)
+    real = attachments._first_bytes
+
+    def read_then_lose_the_race(key: str) -> Any:
+        found = real(key)
+        item = Attachment.get(answer["attachment_id"])
+        item.update(actions=[Attachment.status.set("sent"), Attachment.seq.set(9),
+                             Attachment.client_msg_id.set("rival")])
+        aws.client("s3").delete_object(Bucket=config.files_bucket(), Key=key)
+        return found
+
+    monkeypatch.setattr(attachments, "_first_bytes", read_then_lose_the_race)
+    late = send(customer, chat_id, answer["attachment_id"], cmid="late")
+    assert late["code"] == "bad_attachment" and late["reason"] == "used", late
+    assert Message.count(chat_id) == 1  # the system's welcome only: nothing of ours
