@@ -29,7 +29,16 @@ def _client(service: str, endpoint_url: str | None, region: str, pool_size: int)
     )
 
 
+# Services whose endpoint comes from config when the caller names none (set only
+# locally: moto's server).
+_CONFIGURED_ENDPOINTS = {
+    "sqs": config.sqs_endpoint,
+}
+
+
 def client(service: str, endpoint_url: str | None = None) -> Any:
+    if endpoint_url is None and service in _CONFIGURED_ENDPOINTS:
+        endpoint_url = _CONFIGURED_ENDPOINTS[service]()
     return _client(service, endpoint_url, config.region(), config.http_pool_size())
 
 

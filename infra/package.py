@@ -13,21 +13,26 @@ runs `chalice package` with a merge template built here from:
   response-headers policy (HSTS, nosniff, referrer policy);
 - the token-signing secret: a generated Secrets Manager secret, or an existing SSM
   SecureString parameter (parameter `TokenSecretParameter`); never a literal;
+- the webhook queue (encrypted, a dead-letter queue after 5 receives) feeding the
+  webhook sender through an event source mapping that reports partial failures;
 - one environment for every Lambda (SAM `Globals`): TABLE_<KEY>, EXPORTS_BUCKET,
   FILES_BUCKET, TOKEN_SECRET_ID, WS_URL, WS_MANAGEMENT_ENDPOINT, PUBLIC_BASE_URL
-  (the widget's origin), CONSOLE_ORIGIN, API_BASE_URL, EXPORT_FUNCTION;
+  (the widget's origin), CONSOLE_ORIGIN, API_BASE_URL, EXPORT_FUNCTION,
+  WEBHOOK_QUEUE_URL;
 - least privilege per function: each function has a fixed name, its own log group
   (with a retention) and a role allowed only that log group plus what
   infra/iam-access.json says its handler was recorded doing (DynamoDB actions per
   table and index, S3 actions on the exports prefix and on the files bucket's
   uploads/ and files/, `@connections` methods, reading the token secret, starting
-  the export worker);
+  the export worker, sending to the webhook queue), and for the webhook sender
+  what its event source mapping needs to read the queue;
 - limits: REST stage throttling, WebSocket stage throttling, reserved concurrency
   for the export worker (all template parameters);
 - the REST API's gateway responses in the API's error shape (a missing route is a
   404 `not_found` that echoes nothing); CORS preflights of everything but the
   public widget routes are the app's own (they answer only the console's origin);
-- Outputs: every table name, the buckets, the REST, WebSocket, console and widget URLs.
+- Outputs: every table name, the buckets, the REST, WebSocket, console and widget
+  URLs, the webhook queues' URLs.
 
 The result is `<out>/sam.yaml` plus `<out>/deployment.zip`; `make deploy` uploads
 and deploys them (docs/deploy.md).
@@ -42,6 +47,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +98,33 @@ FUNCTION_NAMES = {
     "WebsocketDisconnect": "ws-disconnect",
     "Sweep": "sweep",
     EXPORT_WORKER: "export-worker",
+    "WebhookSender": "webhooks",
 }
 EXPORT_FUNCTION_NAME = "${AWS::StackName}-" + FUNCTION_NAMES[EXPORT_WORKER]
 # What the recorder calls the export worker when a function starts it.
 RECORDED_EXPORT_WORKER = "export_worker"
+
+# Webhook deliveries (R-HOOK-1): the app queues them on WebhookQueue (env
+# WEBHOOK_QUEUE_URL); Lambda's event source mapping hands them to the sender in
+# batches, and the sender reports the records to retry (ReportBatchItemFailures).
+# A delivery received WEBHOOK_MAX_RECEIVES times without being deleted goes to
+# WebhookDeadLetterQueue.
+WEBHOOK_QUEUE_NAME = "helpdesk-webhooks"  # app.py's @app.on_sqs_message(queue=…)
+WEBHOOK_QUEUE = "WebhookQueue"
+WEBHOOK_DEAD_LETTER_QUEUE = "WebhookDeadLetterQueue"
+WEBHOOK_QUEUE_ARN = f"${{{WEBHOOK_QUEUE}.Arn}}"  # as a Fn::Sub text
+WEBHOOK_MAX_RECEIVES = 5
+WEBHOOK_RETENTION_S = 4 * 24 * 3600
+WEBHOOK_DEAD_LETTER_RETENTION_S = 14 * 24 * 3600
+# AWS's advice for a queue feeding a function: a visibility timeout of six times
+# the function's timeout, so a batch Lambda is still retrying (throttled, or
+# timed out) is not handed out again meanwhile.
+VISIBILITY_PER_FUNCTION_TIMEOUT = 6
+# What the recorder calls the queue (tests/deploy/access_recorder.py).
+RECORDED_WEBHOOK_QUEUE = "webhook-queue"
+# What an SQS event source mapping does with its queue, authorized as the
+# function's role (chalice's generated policy grants the same).
+QUEUE_POLLING_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
 
 # REST routes called cross-origin from any shop's page (the widget's loader):
 # chalice's own preflight answers any origin. Every other route answers its
@@ -353,6 +382,36 @@ def secret_statements(access: Access) -> list[dict[str, Any]]:
     }]
 
 
+def sqs_statements(access: Access) -> list[dict[str, Any]]:
+    """Exactly the SQS actions recorded (sending deliveries), on the webhook
+    queue only; any other queue refuses to package."""
+    entries = _of(access, "sqs")
+    unknown = [e for e in entries if e["resource"] != RECORDED_WEBHOOK_QUEUE
+               or not e["action"].startswith("sqs:")]
+    if unknown:
+        raise SystemExit(f"infra/iam-access.json: unexpected SQS access {unknown}")
+    if not entries:
+        return []
+    return [{
+        "Sid": "UseWebhookQueue",
+        "Effect": "Allow",
+        "Action": sorted({e["action"] for e in entries}),
+        "Resource": [_arn(WEBHOOK_QUEUE)],
+    }]
+
+
+def queue_polling_statements() -> list[dict[str, Any]]:
+    """What Lambda's event source mapping does as the sender's role: receive
+    the queue's messages, delete those handled, read the queue's settings. Not
+    recorded (Lambda does it, not the handler), so granted here."""
+    return [{
+        "Sid": "PollWebhookQueue",
+        "Effect": "Allow",
+        "Action": list(QUEUE_POLLING_ACTIONS),
+        "Resource": [_arn(WEBHOOK_QUEUE)],
+    }]
+
+
 def log_statement(logical_id: str) -> dict[str, Any]:
     """Writing to the function's own log group and nothing else (the group is a
     resource of the stack, so no CreateLogGroup)."""
@@ -368,10 +427,12 @@ def log_statement(logical_id: str) -> dict[str, Any]:
 
 
 KNOWN_SERVICES = {"dynamodb", "s3", "apigatewaymanagementapi", "lambda", "token-secret",
-                  "sesv2"}
+                  "sesv2", "sqs"}
 
 
-def function_statements(logical_id: str, access: Access) -> list[dict[str, Any]]:
+def function_statements(
+    logical_id: str, access: Access, polls_queue: bool = False
+) -> list[dict[str, Any]]:
     unknown = [e for e in access if e["service"] not in KNOWN_SERVICES]
     if unknown:
         raise SystemExit(
@@ -384,6 +445,8 @@ def function_statements(logical_id: str, access: Access) -> list[dict[str, Any]]
         *connection_statements(access),
         *invoke_statements(access),
         *mail_statements(access),
+        *sqs_statements(access),
+        *(queue_polling_statements() if polls_queue else []),
         *secret_statements(access),
     ]
 
@@ -404,11 +467,37 @@ def chalice_functions(chalice_resources: dict[str, Any]) -> dict[str, dict[str, 
     return functions
 
 
+def queue_event_sources(chalice_resources: dict[str, Any]) -> dict[str, str]:
+    """Function logical id → its SQS event source (the event's id in `Events`).
+    chalice names the queue in an ARN it builds from the queue's name (a packaged
+    template: the stack's queue already); the only queue the stack has is the
+    webhook queue."""
+    found: dict[str, str] = {}
+    for logical_id, resource in chalice_resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event_id, event in resource["Properties"].get("Events", {}).items():
+            if event["Type"] != "SQS":
+                continue
+            queue = event["Properties"]["Queue"]
+            name = (queue.get("Fn::Sub", "") if isinstance(queue, dict) else queue)
+            ours = name.rsplit(":", 1)[-1] == WEBHOOK_QUEUE_NAME or name == WEBHOOK_QUEUE_ARN
+            if not ours or logical_id in found:
+                raise SystemExit(
+                    f"{logical_id} reads SQS queue {queue}: the stack has only "
+                    f"{WEBHOOK_QUEUE_NAME!r} ({WEBHOOK_QUEUE}), once per function"
+                )
+            found[logical_id] = event_id
+    return found
+
+
 def role_policies(
-    functions: dict[str, dict[str, str]], access: dict[str, Access]
+    functions: dict[str, dict[str, str]], access: dict[str, Access],
+    pollers: Container[str] = (),
 ) -> dict[str, Any]:
     """Each chalice-made role's Policies, replaced (the merge replaces lists) by
-    its own function's statements."""
+    its own function's statements; `pollers` (logical ids) read the webhook
+    queue through an event source mapping."""
     handlers = {f["handler"] for f in functions.values()}
     if set(access) != handlers:
         raise SystemExit(
@@ -422,7 +511,9 @@ def role_policies(
                     "PolicyName": f"{function['role']}Policy",
                     "PolicyDocument": {
                         "Version": "2012-10-17",
-                        "Statement": function_statements(logical_id, access[function["handler"]]),
+                        "Statement": function_statements(
+                            logical_id, access[function["handler"]], logical_id in pollers
+                        ),
                     },
                 }]
             }
@@ -434,15 +525,26 @@ def role_policies(
 # --- functions, their log groups and limits -----------------------------------------
 
 
-def function_resources(functions: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """A fixed name for each function, its log group, and the export worker's
+def function_resources(
+    functions: dict[str, dict[str, str]], queue_events: dict[str, str]
+) -> dict[str, Any]:
+    """A fixed name for each function, its log group, the export worker's
     reserved concurrency (at most that many exports run at once, and they can
-    never take the whole account's concurrency from the API)."""
+    never take the whole account's concurrency from the API), and the webhook
+    sender's event source pointed at the stack's queue, reporting the records
+    it failed (only those come back; the rest of the batch is deleted)."""
     resources: dict[str, Any] = {}
     for logical_id in functions:
         properties: dict[str, Any] = {"FunctionName": _sub(function_name(logical_id))}
         if logical_id == EXPORT_WORKER:
             properties["ReservedConcurrentExecutions"] = _ref("ExportWorkerConcurrency")
+        if logical_id in queue_events:
+            # Fn::Sub, as chalice's own Queue is: the merge keeps a dict's
+            # other keys, so a Fn::GetAtt would sit beside chalice's Fn::Sub.
+            properties["Events"] = {queue_events[logical_id]: {"Properties": {
+                "Queue": _sub(WEBHOOK_QUEUE_ARN),
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            }}}
         resources[logical_id] = {"Properties": properties}
         resources[log_group_id(logical_id)] = {
             "Type": "AWS::Logs::LogGroup",
@@ -587,8 +689,38 @@ def environment() -> dict[str, Any]:
         # The REST API's own URL would make every function depend on the API that
         # depends on it; `make deploy` passes it in as a parameter once it is known.
         "API_BASE_URL": {"Fn::If": ["HasApiBaseUrl", _ref("ApiBaseUrl"), _ref("AWS::NoValue")]},
+        # Where webhook deliveries are queued for the sender (R-HOOK-1).
+        "WEBHOOK_QUEUE_URL": _ref(WEBHOOK_QUEUE),
     })
     return variables
+
+
+def webhook_queues(sender_timeout_s: int) -> dict[str, Any]:
+    """The webhook queue and its dead-letter queue, encrypted with SQS's own
+    keys (no KMS grants needed). A delivery stays at most 4 days in the queue;
+    one received WEBHOOK_MAX_RECEIVES times without being deleted (the sender
+    failed it every time, or crashed) waits 14 days in the dead-letter queue."""
+    return {
+        WEBHOOK_QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "SqsManagedSseEnabled": True,
+                "VisibilityTimeout": VISIBILITY_PER_FUNCTION_TIMEOUT * sender_timeout_s,
+                "MessageRetentionPeriod": WEBHOOK_RETENTION_S,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": _arn(WEBHOOK_DEAD_LETTER_QUEUE),
+                    "maxReceiveCount": WEBHOOK_MAX_RECEIVES,
+                },
+            },
+        },
+        WEBHOOK_DEAD_LETTER_QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "SqsManagedSseEnabled": True,
+                "MessageRetentionPeriod": WEBHOOK_DEAD_LETTER_RETENTION_S,
+            },
+        },
+    }
 
 
 def _private_bucket(**extra: Any) -> dict[str, Any]:
@@ -984,6 +1116,9 @@ def outputs() -> dict[str, Any]:
             "Value": {"Fn::If": ["UseSsmParameter", _sub("ssm:${TokenSecretParameter}"),
                                  _ref("TokenSecret")]}
         },
+        "WebhookQueueUrl": {"Description": "WEBHOOK_QUEUE_URL",
+                            "Value": _ref(WEBHOOK_QUEUE)},
+        "WebhookDeadLetterQueueUrl": {"Value": _ref(WEBHOOK_DEAD_LETTER_QUEUE)},
     })
     return result
 
@@ -995,6 +1130,12 @@ def merge_template(
     functions = chalice_functions(chalice_resources)
     if EXPORT_WORKER not in functions:
         raise SystemExit(f"chalice package made no {EXPORT_WORKER} function")
+    queue_events = queue_event_sources(chalice_resources)
+    if not queue_events:
+        raise SystemExit(f"chalice package made no function reading {WEBHOOK_QUEUE_NAME!r}")
+    sender_timeout_s = max(
+        int(chalice_resources[logical_id]["Properties"]["Timeout"]) for logical_id in queue_events
+    )
     tables = {
         logical_id: {**resource, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
         for logical_id, resource in table_resources().items()
@@ -1011,9 +1152,10 @@ def merge_template(
         "Resources": {
             **tables,
             **storage_resources(),
+            **webhook_queues(sender_timeout_s),
             **site_resources(),
-            **function_resources(functions),
-            **role_policies(functions, access),
+            **function_resources(functions, queue_events),
+            **role_policies(functions, access, pollers=queue_events),
             **two_way_message_route(chalice_resources),
             "RestAPI": rest_api(),
             "WebsocketAPIStage": websocket_stage(),

@@ -1,7 +1,8 @@
-"""The Lambda events API Gateway and EventBridge send, built for local runs.
+"""The Lambda events API Gateway, EventBridge and SQS send, built for local runs.
 
 Shapes follow what AWS sends for WebSocket routes ($connect, $default,
-$disconnect) and scheduled rules, so handlers see here what they see there."""
+$disconnect), scheduled rules and SQS event source mappings, so handlers see
+here what they see there."""
 
 from __future__ import annotations
 
@@ -134,3 +135,55 @@ def scheduled_event(rule_name: str, region: str, fired_at: datetime) -> dict[str
         "resources": [f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{rule_name}"],
         "detail": {},
     }
+
+
+# What Lambda's SQS event source passes on of a message's system attributes: these
+# four always, the others (FIFO queues, X-Ray) when the message has them.
+_SQS_ATTRIBUTES = ("ApproximateReceiveCount", "SentTimestamp", "SenderId",
+                   "ApproximateFirstReceiveTimestamp")
+_SQS_OPTIONAL_ATTRIBUTES = ("AWSTraceHeader", "SequenceNumber", "MessageGroupId",
+                            "MessageDeduplicationId", "DeadLetterQueueSourceArn")
+
+
+def sqs_queue_arn(queue: str, region: str) -> str:
+    return f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{queue}"
+
+
+def _sqs_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """ReceiveMessage's `{StringValue|BinaryValue, DataType}` as Lambda spells it
+    (binary values in base64)."""
+    attribute: dict[str, Any] = {}
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    attribute.update(stringListValues=[], binaryListValues=[], dataType=value["DataType"])
+    return attribute
+
+
+def sqs_record(message: dict[str, Any], queue: str, region: str) -> dict[str, Any]:
+    """One received message (boto3's ReceiveMessage shape) as a record of the event."""
+    received = message.get("Attributes", {})
+    attributes = {name: received[name] for name in _SQS_ATTRIBUTES if name in received}
+    attributes.update(
+        {name: received[name] for name in _SQS_OPTIONAL_ATTRIBUTES if name in received}
+    )
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": {
+            name: _sqs_message_attribute(value)
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": sqs_queue_arn(queue, region),
+        "awsRegion": region,
+    }
+
+
+def sqs_event(messages: Iterable[dict[str, Any]], queue: str, region: str) -> dict[str, Any]:
+    """What an SQS event source mapping invokes its function with: one batch."""
+    return {"Records": [sqs_record(message, queue, region) for message in messages]}

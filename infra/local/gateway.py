@@ -1,6 +1,7 @@
 """The local API Gateway: one aiohttp server on 127.0.0.1:PORT with REST under
 `/api`, the WebSocket API at `/ws` and its `@connections`, the Lambda Invoke API,
-the static widget and console, and the app's schedules running beside them."""
+the static widget and console, and the app's schedules and SQS queue pollers
+running beside them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from chalice import Chalice
 
 from infra.local import outbox, static
 from infra.local.functions import LambdaApi, Scheduler
+from infra.local.queues import QueuePoller
 from infra.local.rest import RestApi
 from infra.local.runtime import LambdaRuntime, point_websocket_api_at
 from infra.local.settings import HOST, WS_STAGE, LocalSettings
@@ -46,6 +48,7 @@ class Gateway:
         self.rest = RestApi(self.runtime, settings.domain_name, settings.port)
         self.functions = LambdaApi(self.runtime)
         self.scheduler = Scheduler(self.runtime, region=app_region())
+        self.queues = QueuePoller(self.runtime, settings.sqs_endpoint, region=app_region())
 
     def application(self) -> web.Application:
         application = web.Application(client_max_size=MAX_REQUEST_BYTES)
@@ -72,10 +75,12 @@ class Gateway:
             chores = [
                 asyncio.create_task(self.websockets.close_idle_connections()),
                 asyncio.create_task(self.scheduler.run()),
+                asyncio.create_task(self.queues.run()),
             ]
             on_ready()
             await until.wait()
-            log.info("stopping: closing WebSockets")
+            log.info("stopping: queue pollers, then WebSockets")
+            await self.queues.stop(SHUTDOWN_GRACE_S)
             for chore in chores:
                 chore.cancel()
             await self.websockets.close_all(SHUTDOWN_GRACE_S)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chalice import Chalice
-from chalice.app import ScheduledEventConfig
+from chalice.app import ScheduledEventConfig, SQSEventConfig
 from chalice.local import LambdaContext, LocalChalice
 
 from infra.local.settings import LAMBDA_CONCURRENCY, ROOT, STAGE
@@ -76,6 +76,42 @@ class ScheduledFunction(Function):
     expression: Any = None  # a chalice Rate/Cron or an EventBridge expression string
 
 
+@dataclass(frozen=True)
+class QueueFunction(Function):
+    """A function fed by an SQS queue, with its event source mapping's settings."""
+
+    queue: str = ""
+    batch_size: int = 10
+    batching_window_s: int = 0
+
+
+async def in_thread(work: Callable[[], T], name: str = "lambda") -> T:
+    """Run blocking code in a thread of its own and await its result. Daemon
+    threads, so work that never returns cannot keep Ctrl-C from stopping the stack."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)
+
+    def run() -> None:
+        try:
+            outcome: tuple[Any, BaseException | None] = (work(), None)
+        except BaseException as error:  # handed to the awaiting coroutine
+            outcome = (None, error)
+        # RuntimeError: the gateway stopped meanwhile; nobody is waiting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return await done
+
+
 class LambdaRuntime:
     """Invokes the app's handlers; at most MAX_CONCURRENCY at once, like a
     reserved-concurrency Lambda."""
@@ -103,6 +139,21 @@ class LambdaRuntime:
             if isinstance(source, ScheduledEventConfig)
         ]
 
+    def queue_functions(self) -> list[QueueFunction]:
+        """Each `@app.on_sqs_message` handler with its queue (named, or the last
+        part of its ARN) and batching."""
+        return [
+            QueueFunction(
+                source.name,
+                self.app.handler_map[source.name],
+                queue=source.queue or (source.queue_arn or "").rsplit(":", 1)[-1],
+                batch_size=source.batch_size,
+                batching_window_s=source.maximum_batching_window_in_seconds,
+            )
+            for source in self.app.event_sources
+            if isinstance(source, SQSEventConfig)
+        ]
+
     def invocable_function(self, name: str) -> Function | None:
         """A function `lambda.invoke` may name: by its own name, its deployed name
         (`helpdesk-chat-dev-export_worker`) or an ARN ending in either."""
@@ -113,6 +164,7 @@ class LambdaRuntime:
                 for f in self.app.pure_lambda_functions
             ),
             *self.scheduled_functions(),
+            *self.queue_functions(),
         ]
         exact = [f for f in functions if f.name == wanted]
         deployed = [f for f in functions if wanted.endswith("-" + f.name)]
@@ -133,31 +185,9 @@ class LambdaRuntime:
         return await self.call(lambda: function.handler(event, context))
 
     async def call(self, work: Callable[[], T]) -> T:
-        """Run blocking app code in a thread of its own. Daemon threads, so a
-        handler that never returns cannot keep Ctrl-C from stopping the stack."""
+        """Run blocking app code in a thread of its own, within the concurrency."""
         async with self._slots:
-            loop = asyncio.get_running_loop()
-            done: asyncio.Future[T] = loop.create_future()
-
-            def settle(result: Any, error: BaseException | None) -> None:
-                if done.done():
-                    return
-                if error is not None:
-                    done.set_exception(error)
-                else:
-                    done.set_result(result)
-
-            def run() -> None:
-                try:
-                    outcome: tuple[Any, BaseException | None] = (work(), None)
-                except BaseException as error:  # handed to the awaiting coroutine
-                    outcome = (None, error)
-                # RuntimeError: the gateway stopped meanwhile; nobody is waiting.
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(settle, *outcome)
-
-            threading.Thread(target=run, name="lambda", daemon=True).start()
-            return await done
+            return await in_thread(work)
 
     def invoke_in_background(self, function: Function, event: dict[str, Any]) -> None:
         """`InvocationType=Event`: accepted now, run later; errors only logged."""

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra import package
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 STAGE = "local"
@@ -24,6 +26,11 @@ WS_IDLE_TIMEOUT_S = 600.0
 WS_MAX_DURATION_S = 7200.0
 # Lambda invocations the gateway runs at once (as a reserved concurrency would).
 LAMBDA_CONCURRENCY = 64
+# The webhook sender's queue (app.py's `@app.on_sqs_message(queue=…)`) and its
+# dead-letter queue, on moto's SQS beside S3, in moto's account.
+WEBHOOK_QUEUE = package.WEBHOOK_QUEUE_NAME
+WEBHOOK_DEAD_LETTER_QUEUE = f"{WEBHOOK_QUEUE}-dlq"
+MOTO_ACCOUNT_ID = "123456789012"
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,15 @@ class LocalSettings:
         return f"http://{HOST}:{self.s3_port}"
 
     @property
+    def sqs_endpoint(self) -> str:
+        """moto's SQS: the server that serves S3 and SES."""
+        return self.s3_endpoint
+
+    def queue_url(self, queue: str) -> str:
+        """A queue's URL as moto's server gives it (`http://host:port/account/name`)."""
+        return f"{self.sqs_endpoint}/{MOTO_ACCOUNT_ID}/{queue}"
+
+    @property
     def dynamodb_dir(self) -> Path:
         return self.state_dir / "dynamodb"
 
@@ -120,6 +136,12 @@ def stage_environment(settings: LocalSettings) -> dict[str, str]:
         # Mail goes to moto's SES beside S3 (the outbox), from the worker Lambda.
         "SES_ENDPOINT": settings.s3_endpoint,
         "MAIL_INVOKE": "lambda",
+        # Webhook deliveries queue on moto's SQS, polled by the gateway as Lambda's
+        # event source mapping would (infra/local/queues.py); receivers may be on
+        # loopback here (never on AWS).
+        "SQS_ENDPOINT": settings.sqs_endpoint,
+        "WEBHOOK_QUEUE_URL": settings.queue_url(WEBHOOK_QUEUE),
+        "WEBHOOKS_ALLOW_LOOPBACK": "true",
         # Every Lambda "container" of this gateway shares the process's clients.
         "AWS_HTTP_POOL_SIZE": str(LAMBDA_CONCURRENCY),
     }

@@ -1,8 +1,9 @@
 """`make run`: the whole product on loopback. Starts DynamoDB (DynamoDB Local,
-or moto's server in memory where Java is missing) and moto's S3, creates the
-tables and the buckets (exports, files sent in chats: with the template's CORS
-and lifecycle rules, the rules carried out hourly), seeds the demo service, then
-serves the gateway until Ctrl-C, and stops everything it started on the way out."""
+or moto's server in memory where Java is missing) and moto's S3 (SES and SQS on
+the same port), creates the tables, the buckets (exports, files sent in chats:
+with the template's CORS and lifecycle rules, the rules carried out hourly) and
+the webhook queue with its dead-letter queue, seeds the demo service, then serves
+the gateway until Ctrl-C, and stops everything it started on the way out."""
 
 from __future__ import annotations
 
@@ -17,8 +18,14 @@ import socket
 import sys
 from typing import Any
 
-from infra.local import buckets, dynamodb_local, moto_servers, seed
-from infra.local.settings import HOST, LocalSettings, apply_environment
+from infra.local import buckets, dynamodb_local, moto_servers, queues, seed
+from infra.local.settings import (
+    HOST,
+    WEBHOOK_DEAD_LETTER_QUEUE,
+    WEBHOOK_QUEUE,
+    LocalSettings,
+    apply_environment,
+)
 
 log = logging.getLogger("local.stack")
 
@@ -96,8 +103,18 @@ def s3_client(settings: LocalSettings) -> Any:
     return aws.client("s3", endpoint_url=settings.s3_endpoint)
 
 
+def prepare_queues(settings: LocalSettings) -> None:
+    """The webhook queue and its dead-letter queue on moto's SQS."""
+    from chalicelib import aws
+
+    url = queues.create_webhook_queues(aws.client("sqs", endpoint_url=settings.sqs_endpoint))
+    if url != os.environ.get("WEBHOOK_QUEUE_URL"):
+        log.warning("moto named the webhook queue %s; the app is told so", url)
+        os.environ["WEBHOOK_QUEUE_URL"] = url
+
+
 def prepare_data(settings: LocalSettings) -> None:
-    """Tables, the buckets and the demo service: whatever is missing."""
+    """Tables, the buckets, the queues and the demo service: whatever is missing."""
     from chalicelib import aws
     from infra import tables, upgrade
     from infra.local import tables_upgrade
@@ -129,6 +146,7 @@ def prepare_data(settings: LocalSettings) -> None:
     if customers:
         log.info("indexed %d chat(s) from an older checkout by customer", customers)
     buckets.prepare(s3_client(settings), local_buckets(settings))
+    prepare_queues(settings)
     from chalicelib import config
     from infra.local import outbox
 
@@ -159,6 +177,8 @@ def banner(settings: LocalSettings, dynamodb: str) -> str:
             f"{settings.exports_bucket}, {settings.files_bucket}",
             f"  Mail (outbox)       {url}/api/local/outbox  moto's SES: nothing leaves "
             "the machine",
+            f"  SQS (webhooks)      {settings.sqs_endpoint}  moto, queue {WEBHOOK_QUEUE} "
+            f"(dead letters: {WEBHOOK_DEAD_LETTER_QUEUE})",
             f"Demo service '{seed.DEMO_SERVICE_ID}' (widget key '{seed.DEMO_WIDGET_KEY}'):",
             f"  admin     {seed.ADMIN_EMAIL}     {password}",
             f"  operator  {seed.OPERATOR_EMAIL}  {password}",

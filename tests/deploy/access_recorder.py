@@ -4,11 +4,11 @@
 
 (`make iam-access` writes infra/iam-access.json this way.) It installs a botocore
 handler before any session exists, so it reaches boto3's and pynamodb's sessions
-alike, and notes each DynamoDB, S3, Lambda, `@connections` and secret call with the
-table (by its key in infra/tables.yaml), index, bucket prefix or function it
-touches, mapped to the IAM action AWS authorizes it as. A bucket is named by its
+alike, and notes each DynamoDB, S3, Lambda, `@connections`, SQS and secret call with
+the table (by its key in infra/tables.yaml), index, bucket prefix, queue or function
+it touches, mapped to the IAM action AWS authorizes it as. A bucket is named by its
 alias (`exports`, `files`) and an object by its key's first segment
-(`files/uploads/*`).
+(`files/uploads/*`); the webhook queue (WEBHOOK_QUEUE_URL) is `webhook-queue`.
 
 A presigned link is no call, but AWS authorizes the request made with it as the
 function that signed it: `generate_presigned_url` is recorded as the action of
@@ -66,6 +66,9 @@ ENTRIES: dict[tuple[str, str], str] = {
     ("chalicelib/api/ws.py", "on_disconnect"): "app.ws_disconnect",
     ("chalicelib/services/sweep.py", "run"): "app.sweep",
     ("chalicelib/services/exports.py", "run"): "app.export_worker",
+    # The webhook sender, however it is reached (its SQS handler, or its service).
+    ("chalicelib/api/hooks.py", "run_sender"): "app.webhook_sender",
+    ("chalicelib/services/hook_sender.py", "handle_records"): "app.webhook_sender",
     # Mail sent inline in a request (MAIL_INVOKE=inline) is the worker's, which
     # the request starts on AWS (R-MAIL-1); the sweep sends what is left itself.
     ("chalicelib/services/mail.py", "run_worker"): "app.export_worker",
@@ -74,13 +77,14 @@ ENTRIES: dict[tuple[str, str], str] = {
     ("app.py", "ws_disconnect"): "app.ws_disconnect",
     ("app.py", "sweep"): "app.sweep",
     ("app.py", "export_worker"): "app.export_worker",
+    ("app.py", "webhook_sender"): "app.webhook_sender",
 }
 # Chalice's own REST dispatch (the Lambda entry of `app.app`), by qualified name.
 _CHALICE_APP = str(Path("chalice") / "app.py")
 _CHALICE_ENTRY = "Chalice.__call__"
 
 HANDLERS = ("app.app", "app.ws_connect", "app.ws_message", "app.ws_disconnect",
-            "app.sweep", "app.export_worker")
+            "app.sweep", "app.export_worker", "app.webhook_sender")
 
 # The export worker, as the recording names it (infra/package.py maps it to the
 # function the stack creates).
@@ -89,6 +93,9 @@ TOKEN_SECRET = {"service": "token-secret", "action": "read", "resource": "TOKEN_
 START_EXPORT = {"service": "lambda", "action": "lambda:InvokeFunction", "resource": EXPORT_WORKER}
 # Sending mail is authorized on the SES identity of MAIL_FROM (the stack's parameter).
 MAIL_IDENTITY = "mail-identity"
+# The webhook queue (WEBHOOK_QUEUE_URL), as the recording names it (infra/package.py
+# maps it to the stack's WebhookQueue).
+WEBHOOK_QUEUE = "webhook-queue"
 
 _ENTRY_FILES = {str(_ROOT / path): path for path, _ in ENTRIES}
 _RECORDED: set[tuple[str, str, str, str]] = set()  # (handler, service, action, resource)
@@ -115,6 +122,13 @@ _S3_ACTIONS = {
 }
 # Operations that may set an object's tags (`Tagging`), which needs s3:PutObjectTagging.
 _S3_TAGGING = {"PutObject", "CopyObject", "CreateMultipartUpload"}
+# SQS batch operations are authorized as their single-message action (IAM has no
+# sqs:SendMessageBatch).
+_SQS_ACTIONS = {
+    "SendMessageBatch": "sqs:SendMessage",
+    "DeleteMessageBatch": "sqs:DeleteMessage",
+    "ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 # @connections operations, authorized as ManageConnections on METHOD/@connections/*.
 _CONNECTION_METHODS = {
     "PostToConnection": "POST",
@@ -276,6 +290,14 @@ def _bucket_aliases() -> dict[str, str]:
     return {config.exports_bucket(): "exports", config.files_bucket(): "files"}
 
 
+def sqs_resource(params: dict[str, Any]) -> str:
+    """`webhook-queue` for the webhook queue, else the queue's URL (or name)."""
+    from chalicelib import config
+
+    queue = params.get("QueueUrl") or params.get("QueueName") or "*"
+    return WEBHOOK_QUEUE if queue == config.webhook_queue_url() else str(queue)
+
+
 def _export_function() -> str:
     return os.environ.get("EXPORT_FUNCTION", EXPORT_WORKER)
 
@@ -294,6 +316,8 @@ def accesses(service: str, operation: str, params: dict[str, Any]) -> list[dict[
         pairs = [("lambda:InvokeFunction", EXPORT_WORKER if name == _export_function() else name)]
     elif (service, operation) == ("sesv2", "SendEmail"):
         pairs = [("ses:SendEmail", MAIL_IDENTITY)]
+    elif service == "sqs":
+        pairs = [(_SQS_ACTIONS.get(operation, f"sqs:{operation}"), sqs_resource(params))]
     elif (service, operation) in (("ssm", "GetParameter"), ("secretsmanager", "GetSecretValue")):
         return [TOKEN_SECRET]  # the only secret the app reads
     else:
@@ -380,7 +404,7 @@ def _wrap(module_name: str, name: str, entry: dict[str, str]) -> None:
 
 def install() -> None:
     for service in ("dynamodb", "s3", "lambda", "apigatewaymanagementapi", "ssm",
-                    "secretsmanager", "sesv2"):
+                    "secretsmanager", "sesv2", "sqs"):
         entry = (f"before-parameter-build.{service}", _record)
         if entry not in handlers.BUILTIN_HANDLERS:
             handlers.BUILTIN_HANDLERS.append(entry)

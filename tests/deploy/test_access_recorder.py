@@ -1,6 +1,6 @@
-"""tests/deploy/access_recorder.py: S3 calls and presigned links as the IAM actions
-AWS authorizes them as, on the bucket aliases and key prefixes infra/package.py
-turns into statements."""
+"""tests/deploy/access_recorder.py: S3 calls and presigned links, and SQS calls,
+as the IAM actions AWS authorizes them as, on the bucket aliases and key prefixes
+(and the webhook queue's alias) infra/package.py turns into statements."""
 
 from __future__ import annotations
 
@@ -115,3 +115,59 @@ def test_presigned_links_are_recorded_for_the_function_that_signs_them() -> None
         ("s3:PutObjectTagging", "files/uploads/*"),
         ("s3:GetObject", "files/files/*"),
     }
+
+
+QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/stack-WebhookQueue-x"
+
+
+def test_sqs_calls_are_actions_on_the_webhook_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_QUEUE_URL", QUEUE_URL)
+    accesses = access_recorder.accesses
+    assert accesses("sqs", "SendMessage", {"QueueUrl": QUEUE_URL, "MessageBody": "{}"}) == [
+        {"service": "sqs", "action": "sqs:SendMessage", "resource": "webhook-queue"}]
+    # IAM has no batch actions: a batch is authorized as its single-message action.
+    assert accesses("sqs", "SendMessageBatch", {"QueueUrl": QUEUE_URL, "Entries": []}) == [
+        {"service": "sqs", "action": "sqs:SendMessage", "resource": "webhook-queue"}]
+    assert accesses("sqs", "DeleteMessageBatch", {"QueueUrl": QUEUE_URL, "Entries": []}) == [
+        {"service": "sqs", "action": "sqs:DeleteMessage", "resource": "webhook-queue"}]
+    # Another queue keeps its URL (and packaging refuses it).
+    other = QUEUE_URL.replace("WebhookQueue", "Other")
+    assert accesses("sqs", "SendMessage", {"QueueUrl": other}) == [
+        {"service": "sqs", "action": "sqs:SendMessage", "resource": other}]
+
+
+_QUEUEING = textwrap.dedent("""
+    import json, os, sys
+    from moto import mock_aws
+    from tests.deploy import access_recorder
+    access_recorder.install()
+    import boto3
+    with mock_aws():
+        sqs = boto3.client("sqs")
+        os.environ["WEBHOOK_QUEUE_URL"] = sqs.create_queue(QueueName="hooks")["QueueUrl"]
+        # As if sent inside the REST function (the recorder finds it on the stack).
+        access_recorder.current_function = lambda frame: "app.app"
+        from chalicelib import aws
+        url = os.environ["WEBHOOK_QUEUE_URL"]
+        aws.client("sqs").send_message(QueueUrl=url, MessageBody="{}", DelaySeconds=5)
+        aws.client("sqs").send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "1", "MessageBody": "{}"}, {"Id": "2", "MessageBody": "{}"}])
+    json.dump(access_recorder.recorded()["functions"], sys.stdout)
+""")
+
+
+def test_queueing_a_delivery_is_recorded_for_the_function_that_sends_it() -> None:
+    """Run in a process of its own: install() changes botocore for good."""
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    for name in ("AWS_PROFILE", "SQS_ENDPOINT"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "-c", _QUEUEING], cwd=ROOT, env=env,
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    recorded = json.loads(result.stdout)
+    # Creating the queue (before any function ran) is nobody's.
+    assert recorded == {"app.app": [
+        {"service": "sqs", "action": "sqs:SendMessage", "resource": "webhook-queue"}]}

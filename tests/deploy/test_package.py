@@ -1,7 +1,7 @@
 """`chalice package` + infra/package.py: one template with every table, the buckets,
 the secret and one environment for every Lambda (R-RUN-1). IAM is checked in
 test_package_iam.py, the API's edges and limits in test_package_edges.py, the
-static sites in test_package_sites.py."""
+static sites in test_package_sites.py, the webhook queues in test_package_queues.py."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.deploy.template import environment, functions, of_type
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = {
     "app.app", "app.ws_connect", "app.ws_message", "app.ws_disconnect",
-    "app.sweep", "app.export_worker",
+    "app.sweep", "app.export_worker", "app.webhook_sender",
 }
 
 
@@ -65,6 +65,9 @@ def test_every_lambda_has_the_one_environment(template: dict[str, Any]) -> None:
         assert env["PUBLIC_BASE_URL"] == {"Fn::Sub": "https://${WidgetDistribution.DomainName}"}
         assert env["CONSOLE_ORIGIN"] == {"Fn::Sub": "https://${ConsoleDistribution.DomainName}"}
         assert "DYNAMODB_ENDPOINT" not in env and "TABLE_PREFIX" not in env
+        # Deliveries go to the stack's queue; loopback receivers are for the local stage.
+        assert env["WEBHOOK_QUEUE_URL"] == {"Ref": package.WEBHOOK_QUEUE}
+        assert "SQS_ENDPOINT" not in env and "WEBHOOKS_ALLOW_LOOPBACK" not in env
     sweep = template["Resources"]["Sweep"]["Properties"]["Events"]
     assert [e["Properties"]["Schedule"] for e in sweep.values()] == ["rate(1 minute)"]
 
@@ -134,9 +137,16 @@ def test_outputs_name_every_table_and_both_sites(template: dict[str, Any]) -> No
     assert outputs["ConsoleDistributionId"]["Value"] == {"Ref": "ConsoleDistribution"}
     assert outputs["WidgetDistributionId"]["Value"] == {"Ref": "WidgetDistribution"}
     assert {"RestApiURL", "WebSocketURL", "SiteBucketName", "TokenSecretId"} <= set(outputs)
+    assert outputs["WebhookQueueUrl"]["Value"] == {"Ref": package.WEBHOOK_QUEUE}
+    assert outputs["WebhookDeadLetterQueueUrl"]["Value"] == {
+        "Ref": package.WEBHOOK_DEAD_LETTER_QUEUE}
 
 
 def test_prod_stage_packages_too(tmp_path: Path) -> None:
     template = package.load_template(package.package("prod", tmp_path / "prod"))
-    assert len(functions(template)) == 6
+    assert len(functions(template)) == 7
     assert template["Resources"]["ExportWorker"]["Properties"]["Timeout"] == 900
+    sender = template["Resources"]["WebhookSender"]["Properties"]
+    assert (sender["Timeout"], sender["MemorySize"]) == (60, 256)
+    queue = template["Resources"][package.WEBHOOK_QUEUE]["Properties"]
+    assert queue["VisibilityTimeout"] == 6 * 60

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # every function: chats, messages, every history index, statistics, exports to S3
 # and their presigned links, the sweep and the export worker through their
 # handlers, widget sessions, logins, sockets opening and closing, and files sent
-# both ways (presigned POST, the check, the copy, links; a refused file deleted).
+# both ways (presigned POST, the check, the copy, links; a refused file deleted),
+# and a webhook delivery queued by the API and sent (and retried) by the sender.
 # infra/iam-access.json is the same recording over all of tests/api and
 # tests/unit; DEPLOY_ACCESS_FULL=1 checks against that whole run (~5 minutes).
 ACCESS_SUBSET = (
@@ -47,6 +48,8 @@ ACCESS_SUBSET = (
     "test_the_operator_sends_a_pdf_that_downloads_as_an_attachment",
     "tests/api/test_attachments_api.py::"
     "test_a_file_that_is_not_what_it_claims_is_refused_and_deleted",
+    "tests/api/test_webhooks_api.py::"
+    "test_500_twice_then_200_is_the_same_delivery_three_times_and_delivered",
 )
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
@@ -100,6 +103,8 @@ def recorder_terms(action: str, resource: Any) -> Grant:
         return action, "export_worker"
     if (action, text) == ("ses:SendEmail", package.MAIL_IDENTITY_ARN):
         return action, package.MAIL_IDENTITY
+    if resource == {"Fn::GetAtt": [package.WEBHOOK_QUEUE, "Arn"]}:
+        return action, package.RECORDED_WEBHOOK_QUEUE
     if (action, resource) == ("secretsmanager:GetSecretValue", {"Ref": "TokenSecret"}) or (
         action, text) == ("ssm:GetParameter", _SSM_PARAMETER):
         return "read", "TOKEN_SECRET_ID"
@@ -119,6 +124,18 @@ def grants(found: list[dict[str, Any]], *, logs: bool = False) -> set[Grant]:
 
 def recorded_terms(access: list[dict[str, str]]) -> set[Grant]:
     return {(e["action"], e["resource"]) for e in access}
+
+
+def event_source_grants(template: dict[str, Any]) -> dict[str, set[Grant]]:
+    """Handler → what Lambda's SQS event source mapping does as its role (not
+    recorded: Lambda polls, not the handler), for the functions a queue feeds."""
+    polling = {(action, package.RECORDED_WEBHOOK_QUEUE)
+               for action in package.QUEUE_POLLING_ACTIONS}
+    return {
+        f["Properties"]["Handler"]: polling
+        for f in functions(template).values()
+        if any(e["Type"] == "SQS" for e in f["Properties"].get("Events", {}).values())
+    }
 
 
 def _by_handler(template: dict[str, Any]) -> dict[str, set[Grant]]:
@@ -146,8 +163,11 @@ def test_each_role_grants_exactly_what_its_handler_was_recorded_doing(
     template: dict[str, Any],
 ) -> None:
     access = package.recorded_access()
+    polling = event_source_grants(template)
+    assert set(polling) == {"app.webhook_sender"}
     for handler, granted in _by_handler(template).items():
-        assert granted == recorded_terms(access[handler]), handler
+        expected = recorded_terms(access[handler]) | polling.get(handler, set())
+        assert granted == expected, handler
 
 
 def test_policies_differ_per_function(template: dict[str, Any]) -> None:
@@ -196,6 +216,9 @@ def test_iam_grants_no_wildcard(template: dict[str, Any]) -> None:
                 elif action.startswith("s3:"):
                     # One prefix of one bucket per statement, never the bucket.
                     assert len(terms) == 1 and terms[0] in S3_GRANTABLE, (role_id, terms)
+                elif action.startswith("sqs:"):
+                    # The webhook queue, nothing else.
+                    assert terms == [package.RECORDED_WEBHOOK_QUEUE], (role_id, terms)
                 elif action == "execute-api:ManageConnections":
                     # This stack's WebSocket stage, a method at a time.
                     assert all(re.fullmatch(r"(POST|DELETE|GET)/@connections/\*", t)
@@ -288,9 +311,14 @@ def test_calls_are_recorded_for_the_function_they_run_under(
     for handler in ("app.app", "app.ws_message"):
         assert ("s3:PutObject", "files/uploads/*") in terms[handler], handler
         assert ("s3:GetObject", "files/files/*") in terms[handler], handler
+    # A delivery is queued where it is made (here the API's test ping) and sent by
+    # the sender, which queues a retry itself; the test's own queue pump is nobody's.
+    assert ("sqs:SendMessage", "webhook-queue") in terms["app.app"]
+    assert ("sqs:SendMessage", "webhook-queue") in terms["app.webhook_sender"]
     # Fixtures' calls (tables, buckets) belong to no function.
     every = set().union(*terms.values())
-    assert not {a for a, _ in every} & {"dynamodb:CreateTable", "s3:CreateBucket"}
+    assert not {a for a, _ in every} & {"dynamodb:CreateTable", "s3:CreateBucket",
+                                        "sqs:CreateQueue", "sqs:ReceiveMessage"}
 
 
 def test_the_coverage_check_notices_a_missing_grant(template: dict[str, Any]) -> None:
