@@ -4,7 +4,18 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import admin, auth, canned, frame, operator, records, sweeps, widget, ws
+from chalicelib.api import (
+    admin,
+    auth,
+    canned,
+    frame,
+    hooks,
+    operator,
+    records,
+    sweeps,
+    widget,
+    ws,
+)
 
 app = Chalice(app_name="helpdesk-chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -16,6 +27,7 @@ app.register_blueprint(frame.routes)
 app.register_blueprint(operator.routes)
 app.register_blueprint(records.routes)
 app.register_blueprint(canned.routes)
+app.register_blueprint(hooks.routes)
 
 
 @app.on_ws_connect()
@@ -41,3 +53,9 @@ def sweep(event: Any) -> None:
 @app.lambda_function(name="export_worker")
 def export_worker(event: Any, context: Any) -> None:
     records.run_worker(event)
+
+
+# Webhook deliveries (R-HOOK-1): SQS on AWS, the local stack's queue locally.
+@app.on_sqs_message(queue="helpdesk-webhooks", batch_size=10, name="webhook_sender")
+def webhook_sender(event: Any) -> dict[str, Any]:
+    return hooks.run_sender(event.to_dict())

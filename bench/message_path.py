@@ -51,6 +51,7 @@ class Tally:
 
     requests: Counter[str] = field(default_factory=Counter)
     s3: Counter[str] = field(default_factory=Counter)  # S3 requests, by operation
+    sqs: Counter[str] = field(default_factory=Counter)  # SQS requests (webhooks)
     read_units: float = 0.0
     write_units: float = 0.0
     per: int = 1  # how many of the thing the line is "per" (messages)
@@ -77,6 +78,8 @@ class Tally:
         s3 = ""
         if self.s3:
             s3 = "; S3 " + ", ".join(f"{op} {n / per:g}" for op, n in sorted(self.s3.items()))
+        if self.sqs:
+            s3 += "; SQS " + ", ".join(f"{op} {n / per:g}" for op, n in sorted(self.sqs.items()))
         return (
             f"{label:<34} {self.total / per:>6.2f} requests  "
             f"{self.read_units / per:>6.2f} RCU  {self.write_units / per:>6.2f} WCU   "
@@ -130,6 +133,16 @@ class Meter:
 
         aws.client("s3", endpoint_url=config.s3_endpoint()).meta.events.register(
             "before-call.s3", counted)
+
+    def count_sqs(self) -> None:
+        """Count the app's SQS requests too (webhook deliveries)."""
+        from chalicelib import aws
+
+        def counted(model: Any, **_: Any) -> None:
+            if self.current is not None:
+                self.current.sqs[model.name] += 1
+
+        aws.client("sqs").meta.events.register("before-call.sqs", counted)
 
     @contextlib.contextmanager
     def measure(self) -> Iterator[Tally]:
@@ -268,6 +281,7 @@ def files_bucket(use_moto: bool) -> Iterator[None]:
 
         server = moto_servers.start(free_port())
         os.environ["S3_ENDPOINT"] = server.endpoint
+        os.environ["SQS_ENDPOINT"] = server.endpoint  # webhooks: the same moto server
         aws.reset()
     aws.client("s3", endpoint_url=config.s3_endpoint()).create_bucket(
         Bucket=config.files_bucket())
@@ -325,6 +339,53 @@ def run_files(meter: Meter) -> dict[str, Tally]:
             "message.send with a file, per file": sent}
 
 
+WEBHOOK_MESSAGES = 20
+
+
+def run_webhook(meter: Meter) -> dict[str, Tally]:
+    """The same messages while a webhook hears `message.created` (R-HOOK-1):
+    each also records a delivery and queues it (the sending is the queue's)."""
+    from chalicelib import aws, clock
+    from chalicelib.api import ws
+    from chalicelib.services import chats, webhooks
+    from chalicelib.services.access import Actor
+    from tests.chat_helpers import (
+        RecordingPusher,
+        add_operator,
+        as_operator,
+        connect_customer,
+        later,
+    )
+
+    os.environ["WEBHOOKS_ALLOW_LOOPBACK"] = "true"
+    os.environ["WEBHOOK_QUEUE_URL"] = aws.client("sqs").create_queue(
+        QueueName="bench-webhooks")["QueueUrl"]
+    push = RecordingPusher()
+    operator = add_operator("bench", "Hook Operator")
+    customer = connect_customer("bench")
+
+    def frame(body: dict[str, Any], at: float) -> dict[str, Any]:
+        reply = ws.handle_frame(customer.connection_id, json.dumps(body), now=later(at),
+                                push=push)
+        assert reply is not None and reply["type"] != "error", reply
+        return reply
+
+    chat_id = frame({"type": "chat.start", "consent": True}, 200)["chat"]["chat_id"]
+    chats.open_chat(as_operator(operator), chat_id, now=later(201))
+    admin = Actor(service_id="bench", role="admin", subject_id=operator.operator_id)
+    webhooks.create(admin, webhooks.WebhookChange(url="http://127.0.0.1:9/hook",
+                                                  events=["message.created"]), clock.now())
+    meter.count_sqs()
+    frame({"type": "message.send", "chat_id": chat_id, "client_msg_id": "hook-warm",
+           "text": "warm"}, 202)  # the subscriptions were just read: as in steady use
+    with meter.measure() as tally:
+        for n in range(WEBHOOK_MESSAGES):
+            frame({"type": "message.send", "chat_id": chat_id, "client_msg_id": f"hook-{n}",
+                   "text": f"message {n}"}, 203 + n)
+    tally.per = WEBHOOK_MESSAGES
+    return {"message.send, a webhook hears it": tally}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint", help="an already running DynamoDB (Local) URL")
@@ -335,11 +396,15 @@ def main() -> int:
     with dynamodb(args.endpoint, args.moto) as where, files_bucket(args.moto):
         tallies = run(meter)
         files = run_files(meter)
+        hooked = run_webhook(meter)
     print(f"DynamoDB requests and consumed capacity, {where}\n")
     for label, tally in tallies.items():
         print(tally.line(label))
     print(f"\nFiles (a customer sends {FILES} PNGs in a chat of their own; S3 on moto):")
     for label, tally in files.items():
+        print(tally.line(label))
+    print("\nWebhooks (one webhook hears message.created; R-HOOK-1):")
+    for label, tally in hooked.items():
         print(tally.line(label))
     worst = max(
         tallies[f"message.send ({side}), per message"].total

@@ -31,6 +31,8 @@ TABLE_KEYS = (
     "attachments",
     "blocks",
     "visits",
+    "webhooks",
+    "webhook_deliveries",
 )
 
 DEFAULT_REGION = "us-east-1"
@@ -126,6 +128,11 @@ def s3_endpoint() -> str | None:
     return os.environ.get("S3_ENDPOINT") or None
 
 
+def sqs_endpoint() -> str | None:
+    """The SQS endpoint when not Amazon SQS: locally, moto's server (beside S3)."""
+    return os.environ.get("SQS_ENDPOINT") or None
+
+
 # --- limits and the export worker ------------------------------------------------------
 
 
@@ -183,3 +190,27 @@ def ses_endpoint() -> str | None:
 def mail_inline() -> bool:
     """Send mail in the request itself (tests), not from the worker Lambda."""
     return os.environ.get("MAIL_INVOKE") == "inline"
+
+
+# --- webhooks (R-HOOK-1) -------------------------------------------------------------
+
+
+def webhook_queue_url() -> str | None:
+    """The queue deliveries wait in for the webhook sender (the stack's
+    WebhookQueue on AWS, moto's `helpdesk-webhooks` locally); None: not set."""
+    return os.environ.get("WEBHOOK_QUEUE_URL") or None
+
+
+def webhooks_allow_loopback() -> bool:
+    """Admit webhook URLs on loopback (`http://127.0.0.1:…`): the local stage
+    only, where the receiver runs on the same machine. Never set on AWS."""
+    return os.environ.get("WEBHOOKS_ALLOW_LOOPBACK", "").strip().lower() == "true"
+
+
+def webhook_retry_scale() -> float:
+    """The webhook retry schedule's scale: 1 (about 5 s … 24 h); the tests run
+    it in hundredths (`WEBHOOK_RETRY_SCALE=0.01`)."""
+    try:
+        return max(0.0, float(os.environ.get("WEBHOOK_RETRY_SCALE") or 1))
+    except ValueError:
+        return 1.0

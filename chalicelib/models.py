@@ -795,3 +795,67 @@ class Visit(Model):
     pages = JSONAttribute(default=list)  # [{url, title, at}]
     last_at = NumberAttribute(default=0)  # epoch seconds of the last page kept
     version = NumberAttribute(default=0)
+
+
+# --- webhooks ---------------------------------------------------------------------
+
+
+@registered
+class Webhook(Model):
+    """An admin's HTTPS endpoint hearing some of a service's events (R-HOOK-1).
+    `secret` signs each delivery (shown once, at creation and rotation);
+    `failing_since` is when its deliveries began to fail without a success
+    since; three days of that disable it with `disabled_reason`."""
+
+    Meta = table_meta("webhooks")
+    service_id = UnicodeAttribute(hash_key=True)
+    webhook_id = UnicodeAttribute(range_key=True)
+    url = UnicodeAttribute()
+    events = JSONAttribute(default=list)
+    enabled = BooleanAttribute(default=True)
+    disabled_reason = UnicodeAttribute(null=True)
+    failing_since = UnicodeAttribute(null=True)
+    secret = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class DeliveriesDueIndex(GlobalSecondaryIndex["WebhookDelivery"]):
+    """Deliveries waiting for an attempt, by when: sparse (only pending ones
+    have `due`), read by the minute sweep for any whose queue message was lost."""
+
+    Meta = index_meta("webhook-deliveries-due", KeysOnlyProjection())
+    due = UnicodeAttribute(hash_key=True)
+    next_attempt_at = UnicodeAttribute(range_key=True)
+
+
+@registered
+class WebhookDelivery(Model):
+    """One event for one webhook, recorded when the event happens and sent by
+    the queue's sender: attempts, the last outcome, the body it sends (the
+    same on every attempt). Ids sort by creation, so the log reads newest
+    first. Kept 30 days."""
+
+    Meta = table_meta("webhook_deliveries")
+    webhook_id = UnicodeAttribute(hash_key=True)
+    delivery_id = UnicodeAttribute(range_key=True)
+    service_id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    body = UnicodeAttribute()  # the JSON sent, exactly
+    status = UnicodeAttribute(default="pending")  # pending | delivered | failed
+    attempts = NumberAttribute(default=0)
+    # Attempts before this round of the retry schedule (a redelivery starts one).
+    round_base = NumberAttribute(default=0)
+    # An attempt is claimed (attempts + 1) until `lease_until` (epoch s): a
+    # duplicate queue message or the sweep meanwhile does not send it again.
+    lease_until = NumberAttribute(null=True)
+    last_status_code = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    last_attempt_at = UnicodeAttribute(null=True)
+    due = UnicodeAttribute(null=True)  # "due" while pending (the sparse index)
+    next_attempt_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+    by_due = DeliveriesDueIndex()

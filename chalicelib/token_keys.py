@@ -20,6 +20,7 @@ contents are listed in one place:
 | canned | the guard making a canned response's folded shortcut unique in its set | never |
 | cannedcount | how many canned responses a set holds (its cap) | never |
 | block | a block in force on a visitor (`c`) or an address (`ip`) of a service | with the block |
+| webhookcount | how many webhooks a service has (its cap) | never |
 """
 
 from __future__ import annotations
@@ -88,3 +89,7 @@ def transcripts(chat_id: str) -> str:
 
 def block(service_id: str, kind: str, subject: str) -> str:
     return f"block#{service_id}#{kind}#{subject}"
+
+
+def webhook_count(service_id: str) -> str:
+    return f"webhookcount#{service_id}"

@@ -53,9 +53,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from infra import tables
 
     monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
+    from chalicelib.services import webhooks
+
     with mock_aws():
         aws_clients.reset()
         models.reset_connections()
+        webhooks.forget_subscriptions()  # read per process: a fresh table each test
         tables.create_tables(aws_clients.client("dynamodb"))
         # SES sends only from a verified identity (as on AWS).
         aws_clients.client("sesv2").create_email_identity(EmailIdentity=config.mail_from())

@@ -1,11 +1,12 @@
-"""Scheduled work: the minute sweep of routing (R-RT-3, R-RT-4)."""
+"""Scheduled work: the minute sweep of routing (R-RT-3, R-RT-4), mail left
+waiting (R-MAIL-1) and webhook deliveries due (R-HOOK-1)."""
 
 from __future__ import annotations
 
 import logging
 
 from chalicelib import clock, realtime
-from chalicelib.services import mail, sweep
+from chalicelib.services import mail, sweep, webhooks
 
 log = logging.getLogger("helpdesk.sweep")
 
@@ -21,3 +22,8 @@ def run_sweep() -> None:
     sent = mail.send_due(clock.now())
     if sent:
         log.info("sweep: sent %d mail(s) left waiting", sent)
+    # Webhook deliveries whose queue message was lost, or whose retry is further
+    # off than SQS delays (R-HOOK-1): back on the queue.
+    queued = webhooks.enqueue_due(clock.now())
+    if queued:
+        log.info("sweep: queued %d webhook deliveries due", queued)

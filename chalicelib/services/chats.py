@@ -45,6 +45,7 @@ from chalicelib.services import (
     categories,
     chat_index,
     heads,
+    hook_events,
     messages,
     retries,
     routing,
@@ -157,6 +158,7 @@ def start(
                 raise LimitReached("too many chats are open from this address; "
                                    "try again later", "too_many_chats") from exc
             raise retries.Retry from exc  # another start won (return its chat), or a place freed
+        hook_events.chat_event("chat.started", chat)  # R-HOOK-1
         routing.drain(actor.service_id, now=now, push=push, known=[chat])
         return Chat.get(chat.chat_id, consistent_read=True)
 
@@ -393,7 +395,10 @@ def leave(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
     if head is None:
         return chat
     if chat.status == ChatStatus.WAITING:
+        ended = Chat.get(chat.chat_id, consistent_read=True)
+        hook_events.chat_event("chat.ended", ended, ended_by="customer")
         routing.push_positions(chat.service_id, push)
+        return ended
     else:
         frame = {"type": "chat.customer_left", "chat_id": chat.chat_id}
         realtime.deliver(push, realtime.conns(head, "operator"), frame)
@@ -484,6 +489,8 @@ def submit_rating(
         return chat
 
     chat = retries.until_committed(attempt, busy="the chat changed meanwhile; rate again")
+    chat.rating = rating
+    hook_events.chat_event("chat.rated", chat)
     frame = {"type": "chat.rated", "chat_id": chat.chat_id, "score": score,
              "comment": rating["comment"]}
     head = heads.get(chat.chat_id)
@@ -737,7 +744,10 @@ def end(actor: Actor, chat_id: str, *, now: datetime, push: Pusher) -> Chat:
         routing.drain(chat.service_id, now=now, push=push)
     else:
         routing.push_positions(chat.service_id, push)
-    return Chat.get(chat.chat_id, consistent_read=True)
+    ended = Chat.get(chat.chat_id, consistent_read=True)
+    hook_events.chat_event("chat.ended", ended,
+                           ended_by="customer" if actor.is_customer else "operator")
+    return ended
 
 
 def _add_end_writes(writes: TransactWrite, chat: Chat, head: ChatHead, ended_at: str) -> None:

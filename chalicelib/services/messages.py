@@ -35,7 +35,16 @@ from chalicelib.models import (
     transaction,
 )
 from chalicelib.realtime import FrameRaced, Pusher
-from chalicelib.services import access, attachments, chat_index, frames, heads, retries, stats
+from chalicelib.services import (
+    access,
+    attachments,
+    chat_index,
+    frames,
+    heads,
+    hook_events,
+    retries,
+    stats,
+)
 from chalicelib.services.access import Actor
 from chalicelib.services.frames import Cost
 
@@ -264,6 +273,8 @@ def send(
             checked.committed()
         others = listeners(head) - {actor.connection_id}
         realtime.deliver(push, others, {"type": "message", "message": message_json(stored)})
+        hook_events.heard(head.service_id, "message.created", lambda: {  # R-HOOK-1
+            "message": hook_events.message_data(message_json(stored, links=False))})
         return Sent(seq=int(stored.seq), duplicate=False)
 
     return retries.until_committed(attempt, attempts=MAX_ATTEMPTS,

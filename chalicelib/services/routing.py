@@ -40,6 +40,7 @@ from chalicelib.services import (
     categories,
     chat_index,
     heads,
+    hook_events,
     operators,
     retries,
     settings,
@@ -349,6 +350,7 @@ def announce_assignment(chat_id: str, push: Pusher) -> None:
     realtime.deliver(push, realtime.conns(head, "operator"), to_operators)
     to_customer = {"type": "chat.assigned", "chat": customer_chat_json(view)}
     realtime.deliver(push, realtime.conns(head, "customer"), to_customer)
+    hook_events.chat_event("chat.assigned", chat)  # R-HOOK-1
 
 
 # --- giving chats back ------------------------------------------------------------

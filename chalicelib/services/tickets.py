@@ -33,6 +33,7 @@ from chalicelib.realtime import Pusher
 from chalicelib.services import (
     access,
     categories,
+    hook_events,
     mail,
     messages,
     notes,
@@ -94,6 +95,7 @@ def create(actor: Actor, chat_id: str, new: NewTicket, *, push: Pusher | None = 
     request = new_entry(ticket, "request", new.body or new.subject, now,
                         role="operator", author_id=actor.subject_id, author_name=actor.name)
     filed = file(ticket, request)
+    _tell_webhooks("ticket.created", filed)
     if push is not None:
         announce(filed, push, "ticket.created")
     return filed
@@ -260,6 +262,8 @@ def reply(actor: Actor, ticket_id: str, new: NewReply) -> TicketEntry:
                        ref={"ticket_id": ticket.ticket_id, "entry_id": entry.entry_id}, now=now)
     if to:
         mail.dispatch([mail_id])
+    ticket.updated_at = clock.iso(now)
+    _tell_webhooks("ticket.updated", ticket, entry=entry_json(entry))
     return entry
 
 
@@ -343,6 +347,7 @@ def update(actor: Actor, ticket_id: str, change: TicketChange, *, push: Pusher |
         return ticket
 
     changed = retries.until_committed(attempt, busy="the ticket changed meanwhile; try again")
+    _tell_webhooks("ticket.updated", changed)
     if push is not None:
         announce(changed, push, "ticket.updated")
     return changed
@@ -494,6 +499,7 @@ def file_offline(ticket: Ticket, text: str, guard_key: str, now: datetime,
             raise
         return found, False  # the same submission, a moment earlier
     mail.dispatch([mail_id])
+    _tell_webhooks("ticket.created", filed)
     if push is not None:
         announce(filed, push, "ticket.created")
     return filed, True
@@ -508,6 +514,12 @@ def received(guard_key: str) -> Ticket | None:
     except (Token.DoesNotExist, Ticket.DoesNotExist):
         return None
     return ticket if ticket.number is not None else give_number(ticket)
+
+
+def _tell_webhooks(event: str, ticket: Ticket, **extra: Any) -> None:
+    """ticket.created / ticket.updated to the webhooks hearing it (R-HOOK-1)."""
+    hook_events.heard(ticket.service_id, event, lambda: {
+        "ticket": hook_events.ticket_data(to_json(ticket)), **extra})
 
 
 def announce(ticket: Ticket, push: Pusher, kind: str) -> None:

@@ -40,6 +40,7 @@ from chalicelib.services import (
     access,
     chat_views,
     heads,
+    hook_events,
     messages,
     notes,
     retries,
@@ -264,6 +265,8 @@ def _announce_to_operator(
     realtime.deliver(push, now_hearing, frame)
     realtime.deliver(push, realtime.conns(head, "customer"),
                      {"type": "chat.assigned", "chat": customer_chat_json(view)})
+    hook_events.chat_event("chat.transferred", chat, from_operator_id=giver,
+                           from_operator_name=giver_name)  # R-HOOK-1
 
 
 def _name_of(service_id: str, operator_id: str) -> str | None:

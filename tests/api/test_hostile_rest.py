@@ -88,7 +88,8 @@ def _fill(path, value):
     return path.replace("{chat_id}", value).replace("{ticket_id}", value).replace(
         "{export_id}", value).replace("{category_id}", value).replace(
         "{operator_id}", value).replace("{key}", value).replace("{customer_id}", value).replace(
-        "{canned_id}", value).replace("{attachment_id}", value).replace("{block_id}", value)
+        "{canned_id}", value).replace("{attachment_id}", value).replace("{block_id}", value).replace(
+        "{webhook_id}", value).replace("{delivery_id}", value)
 
 
 def _error_keys(payload):
@@ -199,3 +200,37 @@ def test_the_attachment_route_refuses_hostile_bodies_with_a_real_chat(client, te
     status, answer = desk.admin.post(f"/chats/{chat_id}/attachments", {
         "filename": "ok.pdf", "content_type": "application/pdf", "size": 10})
     assert status == 201, answer
+
+
+HOSTILE_WEBHOOK_URLS = [
+    "http://169.254.169.254/latest/meta-data/iam/", "http://[::1]/", "https://10.0.0.1/",
+    "https://localhost/", "file:///etc/passwd", "gopher://127.0.0.1:25/", "dict://x/",
+    "https://" + "a" * 3000 + ".example/", "https://[fd00:ec2::254]/", "https://0x7f000001/",
+    "https://user:pw@93.184.215.14/", "javascript:alert(1)", "https://93.184.215.14/\r\nX: y",
+    "\u0000", {"url": "x"}, ["https://93.184.215.14/"],
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_WEBHOOK_URLS)
+def test_webhooks_refuse_urls_into_the_network_and_store_nothing(client, tenant, url,
+                                                                 monkeypatch):
+    """R-HOOK-1's SSRF corpus, as on AWS (loopback refused too): 400 bad_url, no webhook."""
+    monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "false")
+    admin = login(client, tenant.service_id, tenant.admin_email)
+    status, payload = admin.post("/webhooks", {"url": url, "events": ["chat.started"]})
+    assert (status, payload["code"]) == (400, "bad_url"), (url, payload)
+    assert set(payload) == {"code", "message"}
+    assert admin.get("/webhooks")[1]["webhooks"] == []
+
+
+@pytest.mark.parametrize("events", [["chat.exploded"], ["ping"], [None], [], "all", {"a": 1},
+                                    ["message.created"] * 10_000])
+def test_webhooks_refuse_unknown_events(client, tenant, events, monkeypatch):
+    monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "false")
+    admin = login(client, tenant.service_id, tenant.admin_email)
+    status, payload = admin.post("/webhooks", {"url": "https://93.184.215.14/h", "events": events})
+    if events == ["message.created"] * 10_000:
+        # A repeated name is the one event (the body is within the size limit).
+        assert status in (201, 400, 413), payload
+        return
+    assert (status, payload["code"]) == (400, "bad_request"), (events, payload)
