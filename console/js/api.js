@@ -188,6 +188,20 @@ export const api = {
   liftBlock: (blockId) => del(`/blocks/${id(blockId)}`),
   monitor: () => get("/monitor"),
 
+  // Admins: signed webhooks (R-HOOK-1). The secret comes only from create and rotate.
+  webhooks: () => get("/webhooks"),
+  /** `{url, events}` → 201 webhook with its `secret`. */
+  createWebhook: (fields) => post("/webhooks", fields),
+  /** `{url?, events?, enabled?}` → webhook. */
+  updateWebhook: (webhookId, fields) => put(`/webhooks/${id(webhookId)}`, fields),
+  deleteWebhook: (webhookId) => del(`/webhooks/${id(webhookId)}`),
+  rotateWebhookSecret: (webhookId) => post(`/webhooks/${id(webhookId)}/secret`),
+  testWebhook: (webhookId) => post(`/webhooks/${id(webhookId)}/test`),
+  /** Newest first, 20 a page: `{deliveries, next_cursor}`. */
+  webhookDeliveries: (webhookId, cursor) => get(`/webhooks/${id(webhookId)}/deliveries`, { cursor }),
+  redeliver: (webhookId, deliveryId) =>
+    post(`/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/redeliver`),
+
   // Canned responses (R-CAN-1): the service's set and the caller's personal set.
   cannedResponses: () => get("/canned-responses"),
   createCanned: (fields) => post("/canned-responses", fields),

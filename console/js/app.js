@@ -23,6 +23,7 @@ import * as outboxView from "./views/outbox.js";
 import * as settingsView from "./views/settings.js";
 import * as statsView from "./views/stats.js";
 import * as ticketsView from "./views/tickets.js";
+import * as webhooksView from "./views/webhooks.js";
 
 const ROUTES = [
   { path: "/login", view: loginView, public: true },
@@ -36,6 +37,7 @@ const ROUTES = [
   { path: "/outbox", view: outboxView, nav: "outbox" },
   { path: "/monitor", view: monitorView, nav: "monitor", admin: true },
   { path: "/blocks", view: blocksView, nav: "blocks", admin: true },
+  { path: "/webhooks", view: webhooksView, nav: "webhooks", admin: true },
   { path: "/admin/settings", view: settingsView, nav: "settings", admin: true },
   { path: "/admin/categories", view: categoriesView, nav: "categories", admin: true },
   { path: "/admin/operators", view: operatorsView, nav: "operators", admin: true },
@@ -58,6 +60,7 @@ const ADMIN_NAV = [
   { id: "categories", href: "#/admin/categories", icon: "tree", label: "nav.categories" },
   { id: "operators", href: "#/admin/operators", icon: "users", label: "nav.operators" },
   { id: "blocks", href: "#/blocks", icon: "block", label: "nav.blocks" },
+  { id: "webhooks", href: "#/webhooks", icon: "webhook", label: "nav.webhooks" },
 ];
 
 const root = document.getElementById("app");
