@@ -34,6 +34,8 @@ def benches(history_chats: int) -> list[Bench]:
         Bench("message_path", ("-m", "bench.message_path"),
               "DynamoDB requests and capacity per message"),
         Bench("cost", ("-m", "bench.cost"), "cost per 1,000 chats"),
+        Bench("webhooks", ("-m", "bench.webhooks"),
+              "webhook deliveries a second through the local queue"),
         Bench("relay_latency", ("-m", "bench.relay_latency"),
               "relay latency, 50 chats at once, against a minimal relay"),
         Bench("history", ("-m", "bench.history", "--chats", str(history_chats)),

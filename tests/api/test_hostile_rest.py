@@ -88,8 +88,8 @@ def _fill(path, value):
     return path.replace("{chat_id}", value).replace("{ticket_id}", value).replace(
         "{export_id}", value).replace("{category_id}", value).replace(
         "{operator_id}", value).replace("{key}", value).replace("{customer_id}", value).replace(
-        "{canned_id}", value).replace("{attachment_id}", value).replace("{block_id}", value).replace(
-        "{webhook_id}", value).replace("{delivery_id}", value)
+        "{canned_id}", value).replace("{attachment_id}", value).replace(
+        "{block_id}", value).replace("{webhook_id}", value).replace("{delivery_id}", value)
 
 
 def _error_keys(payload):
