@@ -332,6 +332,40 @@ def test_events_arrive_signed_with_the_secret_from_creation(hooks, desk, receive
     assert {d["status"] for d in log_of(hooks, created["webhook_id"])} == {"delivered"}
 
 
+def test_transfers_ratings_and_tickets_are_heard_too(hooks, desk, receiver):
+    create(hooks, receiver.url, ["chat.transferred", "chat.rated", "ticket.created",
+                                 "ticket.updated"])
+    api1, _ = desk.operator(max_chats=1)
+    customer = desk.customer()
+    chat_id = customer.request({"type": "chat.start", "consent": True,
+                                "name": "Ann"})["chat"]["chat_id"]
+    api2, _ = desk.operator(max_chats=1)
+    status, moved = api1.post(f"/chats/{chat_id}/transfer", {"operator_id": api2.operator_id,
+                                                             "note": "private handover"})
+    assert status == 200, moved
+    assert customer.request({"type": "rating.submit", "chat_id": chat_id, "score": 4,
+                             "comment": "kind"})["type"] != "error"
+    status, ticket = api2.post(f"/chats/{chat_id}/tickets", {"subject": "Call back"})
+    assert status == 201, ticket
+    assert api2.put(f"/tickets/{ticket['ticket_id']}", {"status": "pending"})[0] == 200
+    assert api2.post(f"/tickets/{ticket['ticket_id']}/replies", {"text": "calling"})[0] == 201
+    pump()
+    bodies = [json.loads(g["body"]) for g in receiver.got]
+    assert sorted(b["event"] for b in bodies) == ["chat.rated", "chat.transferred",
+                                                  "ticket.created", "ticket.updated",
+                                                  "ticket.updated"]
+    by_event = {b["event"]: b["data"] for b in bodies}
+    moved_data = by_event["chat.transferred"]
+    assert moved_data["from_operator_id"] == api1.operator_id
+    assert moved_data["chat"]["operator_id"] == api2.operator_id
+    assert by_event["chat.rated"]["chat"]["rating"] == {"score": 4, "comment": "kind"}
+    assert by_event["ticket.created"]["ticket"]["subject"] == "Call back"
+    assert "created_by" not in by_event["ticket.created"]["ticket"]
+    replies = [b["data"] for b in bodies if b["event"] == "ticket.updated" and "entry" in b["data"]]
+    assert [r["entry"]["text"] for r in replies] == ["calling"]
+    assert b"private handover" not in b" ".join(g["body"] for g in receiver.got)
+
+
 def test_500_twice_then_200_is_the_same_delivery_three_times_and_delivered(hooks, receiver):
     created = create(hooks, receiver.url)
     receiver.script = [500, 503]
