@@ -32,7 +32,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from chalicelib import clock, config, cursors, token_keys, validate
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.models import Token, Webhook, WebhookDelivery, transaction
-from chalicelib.services import webhook_urls
+from chalicelib.services import audit, webhook_urls
 from chalicelib.services.access import Actor
 
 log = logging.getLogger("helpdesk.webhooks")
@@ -102,7 +102,7 @@ def new_secret() -> str:
 
 def _new_id(prefix: str, now: datetime) -> str:
     """An id that sorts by creation time (the log reads newest first)."""
-    return f"{prefix}_{int(now.timestamp() * 1000):012x}{secrets.token_hex(8)}"
+    return f"{prefix}_{int(now.timestamp() * 1_000_000):014x}{secrets.token_hex(8)}"
 
 
 def create(actor: Actor, change: WebhookChange, now: datetime) -> Webhook:
@@ -118,6 +118,8 @@ def create(actor: Actor, change: WebhookChange, now: datetime) -> Webhook:
         with transaction() as writes:
             writes.update(counter, actions=[Token.failures.add(1)], condition=below_cap)
             writes.save(hook, condition=Webhook.webhook_id.does_not_exist())
+            audit.add_to(writes, actor.service_id, "webhook.create", hook.webhook_id,
+                         {"url": hook.url, "events": hook.events})
     except TransactWriteError as exc:
         raise Conflict(f"a service has at most {MAX_WEBHOOKS} webhooks",
                        "too_many") from exc
@@ -151,12 +153,17 @@ def update(actor: Actor, webhook_id: str, change: WebhookChange, now: datetime) 
         actions.append(Webhook.enabled.set(change.enabled))
         if change.enabled:
             actions += [Webhook.disabled_reason.remove(), Webhook.failing_since.remove()]
+    fields = [name for name, value in (("url", change.url), ("events", change.events),
+                                       ("enabled", change.enabled)) if value is not None]
     try:
-        hook.update(actions=actions, condition=Webhook.webhook_id.exists())
-    except UpdateError as exc:
+        with transaction() as writes:
+            writes.update(hook, actions=actions, condition=Webhook.webhook_id.exists())
+            audit.add_to(writes, actor.service_id, "webhook.update", hook.webhook_id,
+                         {"fields": fields})
+    except TransactWriteError as exc:
         raise NotFound("no such webhook") from exc
     forget_subscriptions(actor.service_id)
-    return hook
+    return get(actor, webhook_id)
 
 
 def delete(actor: Actor, webhook_id: str) -> None:
@@ -167,6 +174,8 @@ def delete(actor: Actor, webhook_id: str) -> None:
         with transaction() as writes:
             writes.delete(hook, condition=Webhook.webhook_id.exists())
             writes.update(counter, actions=[Token.failures.add(-1)])
+            audit.add_to(writes, actor.service_id, "webhook.delete", hook.webhook_id,
+                         {"url": hook.url})
     except TransactWriteError as exc:
         raise NotFound("no such webhook") from exc
     forget_subscriptions(actor.service_id)
@@ -177,10 +186,14 @@ def rotate_secret(actor: Actor, webhook_id: str, now: datetime) -> str:
     hook = get(actor, webhook_id)
     secret = new_secret()
     try:
-        hook.update(actions=[Webhook.secret.set(secret), Webhook.updated_at.set(clock.iso(now)),
-                             Webhook.version.add(1)],
-                    condition=Webhook.webhook_id.exists())
-    except UpdateError as exc:
+        with transaction() as writes:
+            writes.update(hook, actions=[Webhook.secret.set(secret),
+                                         Webhook.updated_at.set(clock.iso(now)),
+                                         Webhook.version.add(1)],
+                          condition=Webhook.webhook_id.exists())
+            audit.add_to(writes, actor.service_id, "webhook.update", hook.webhook_id,
+                         {"fields": ["secret"]})
+    except TransactWriteError as exc:
         raise NotFound("no such webhook") from exc
     return secret
 

@@ -320,8 +320,11 @@ def test_events_arrive_signed_with_the_secret_from_creation(hooks, desk, receive
         assert body["delivery_id"] == got["headers"]["X-Helpdesk-Delivery"]
         assert body["service_id"] == desk.tenant.service_id
         assert set(body) == {"delivery_id", "event", "created_at", "service_id", "data"}
-    texts = [json.loads(g["body"])["data"]["message"]["text"] for g in receiver.got
-             if json.loads(g["body"])["event"] == "message.created"]
+    # A batch is sent in parallel: order by the message's seq, as a receiver would.
+    sent = sorted((json.loads(g["body"])["data"]["message"] for g in receiver.got
+                   if json.loads(g["body"])["event"] == "message.created"),
+                  key=lambda m: m["seq"])
+    texts = [m["text"] for m in sent]
     assert texts == ["where is my parcel?", "on its way"]  # never the note, nor the greeting
     everything = b" ".join(g["body"] for g in receiver.got)
     assert b"VIP" not in everything and b"203.0.113.20" not in everything
