@@ -33,6 +33,7 @@ TABLE_KEYS = (
     "visits",
     "webhooks",
     "webhook_deliveries",
+    "audit",
 )
 
 DEFAULT_REGION = "us-east-1"

@@ -859,3 +859,37 @@ class WebhookDelivery(Model):
     expires_at = TTLAttribute(null=True)
 
     by_due = DeliveriesDueIndex()
+
+
+# --- audit ------------------------------------------------------------------------
+
+
+class AuditByActionIndex(GlobalSecondaryIndex["AuditEntry"]):
+    """A service's entries of one action, by time (`<service>#<action>`)."""
+
+    Meta = index_meta("audit-by-action", AllProjection())
+    service_action = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+
+
+@registered
+class AuditEntry(Model):
+    """One admin-relevant action (R-AUD-1): who (an operator, or nobody: the
+    system), from where, what, on what, with what detail (field names, never
+    values that are secrets or message text). Written once, never changed;
+    gone after two years (TTL). `entry_id` is `<ISO time>#<random>`: a
+    service's entries sort by time."""
+
+    Meta = table_meta("audit")
+    service_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    service_action = UnicodeAttribute()
+    at = UnicodeAttribute()
+    action = UnicodeAttribute()
+    actor = JSONAttribute(null=True)  # {operator_id, name, role}
+    target = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    detail = JSONAttribute(default=dict)
+    expires_at = TTLAttribute(null=True)
+
+    by_action = AuditByActionIndex()

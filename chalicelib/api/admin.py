@@ -10,6 +10,7 @@ from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.services import (
     accounts,
+    audit,
     blocks,
     categories,
     hours,
@@ -134,6 +135,15 @@ def list_blocks(call: Call) -> dict[str, Any]:
 @endpoint(routes, "/blocks/{block_id}", methods=("DELETE",), who="admin", status=204)
 def lift_block(call: Call, block_id: str) -> None:
     blocks.lift(Actor.calling(call.require_caller()), block_id)
+
+
+@endpoint(routes, "/audit", who="admin")
+def list_audit(call: Call) -> dict[str, Any]:
+    """The audit log (R-AUD-1), newest first; there is no route that changes it."""
+    actor = Actor.calling(call.require_caller())
+    query = audit.AuditQuery.checked(call.query, tenants.zone(actor.service_id))
+    found, next_cursor = audit.page(actor.service_id, query, call.query.get("cursor"))
+    return {"entries": [audit.entry_json(e) for e in found], "next_cursor": next_cursor}
 
 
 @endpoint(routes, "/monitor", who="admin")

@@ -13,7 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import config
 from chalicelib.errors import DomainError, InvalidInput, NotAllowed, TooLarge
-from chalicelib.services import sessions
+from chalicelib.services import audit, sessions
 from chalicelib.services.sessions import Caller
 
 log = logging.getLogger("helpdesk.api")
@@ -54,6 +54,14 @@ class Call:
     def require_caller(self) -> Caller:
         assert self.caller is not None
         return self.caller
+
+
+def _who(call: Call) -> audit.Who:
+    caller = call.caller
+    if caller is None:
+        return audit.Who(ip=call.source_ip)
+    return audit.Who(operator_id=caller.operator_id, name=caller.name, role=caller.role,
+                     ip=call.source_ip)
 
 
 class UnsupportedMediaType(DomainError):
@@ -201,7 +209,8 @@ def endpoint(
                     call.caller = sessions.authenticate(headers.get("authorization"))
                     if who == "admin" and not call.caller.is_admin:
                         raise NotAllowed("this needs an admin", "admin_only")
-                result = handler(call, **params)
+                with audit.acting(_who(call)):  # whom the audit log names (R-AUD-1)
+                    result = handler(call, **params)
             except DomainError as error:
                 return error_response(error)
             except Exception:

@@ -13,7 +13,7 @@ from chalicelib import auth, clock, validate
 from chalicelib.errors import Conflict
 from chalicelib.models import Block, Token, transaction
 from chalicelib.realtime import Closer, Pusher
-from chalicelib.services import access, accounts, blocks, chats, heads, messages
+from chalicelib.services import access, accounts, audit, blocks, chats, heads, messages
 from chalicelib.services.access import Actor
 
 DEFAULT_DAYS = 30
@@ -69,6 +69,9 @@ def block(actor: Actor, chat_id: str, request: BlockRequest, *, now: datetime, p
             # A later block of the same visitor or address takes the lookup over.
             writes.save(Token(token_key=key, payload={"block_id": found.block_id},
                               until=int(until.timestamp()), expires_at=until))
+        audit.add_to(writes, found.service_id, "block.create", found.block_id,
+                     {"customer_id": found.customer_id, "chat_id": found.chat_id,
+                      "days": request.days, "ip": found.ip is not None})
     head = heads.get(chat.chat_id)
     if head is not None and not head.ended:
         language = chat.language if chat.language in ENDED_TEXT else "en"

@@ -17,11 +17,12 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError
+from pynamodb.exceptions import DeleteError, TransactWriteError
 
 from chalicelib import clock, token_keys, validate
 from chalicelib.errors import Blocked, NotFound
-from chalicelib.models import Block, Token
+from chalicelib.models import Block, Token, transaction
+from chalicelib.services import audit
 from chalicelib.services.access import Actor
 
 
@@ -70,7 +71,13 @@ def lift(actor: Actor, block_id: str) -> None:
             continue  # taken over by a later block of the same visitor or address
         with contextlib.suppress(DeleteError):  # taken over meanwhile
             lookup.delete(condition=Token.until == lookup.until)
-    found.delete()
+    try:
+        with transaction() as writes:
+            writes.delete(found, condition=Block.block_id.exists())
+            audit.add_to(writes, found.service_id, "block.delete", found.block_id,
+                         {"customer_id": found.customer_id})
+    except TransactWriteError as exc:
+        raise NotFound("no such block") from exc  # lifted meanwhile
 
 
 def block_json(found: Block) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from chalicelib.models import (
 )
 from chalicelib.services import (
     access,
+    audit,
     caps,
     categories,
     heads,
@@ -116,6 +117,14 @@ def _running_cap(service_id: str) -> str:
     return token_keys.running_exports(service_id)
 
 
+def _export_detail(job: ExportJob) -> dict[str, Any]:
+    """The period and which filters (their names: a search text is the
+    customer's words, not the audit's)."""
+    search = dict(job.search or {})
+    filters = sorted(k for k, v in search.items() if k not in ("start", "end") and v is not None)
+    return {"from": search.get("start"), "to": search.get("end"), "filters": filters}
+
+
 def _save_within_cap(job: ExportJob, now: datetime) -> None:
     """Save the job holding a place among the service's running exports."""
     pruned = False
@@ -125,6 +134,8 @@ def _save_within_cap(job: ExportJob, now: datetime) -> None:
         try:
             with transaction() as writes:
                 writes.save(job, condition=ExportJob.export_id.does_not_exist())
+                audit.add_to(writes, job.service_id, "export.create", job.export_id,
+                             _export_detail(job))
                 caps.take_in(writes, _running_cap(job.service_id), job.export_id,
                              limit=MAX_RUNNING, keep_until=now + RUNNING_KEPT)
         except TransactWriteError as exc:

@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import auth, clock, token_keys, validate
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.models import Operator, Service, Token, transaction
+from chalicelib.services import audit
 
 ROLES = ("admin", "operator")
 STATUSES = ("online", "break", "offline")
@@ -151,6 +152,8 @@ def create(service: Service, new: NewOperator) -> Operator:
             add_create_actions(writes, operator)
             if new.role == "admin":
                 writes.update(service, actions=[Service.admin_count.add(1)])
+            audit.add_to(writes, service.service_id, "operator.create", operator.operator_id,
+                         {"role": new.role, "email": operator.email})
     except TransactWriteError as exc:
         raise Conflict("an operator with that email exists", "email_taken") from exc
     return operator
@@ -189,11 +192,27 @@ def update(service: Service, operator_id: str, change: OperatorChange) -> Operat
                         condition=Service.admin_count > 1,
                     )
             writes.update(operator, actions=actions, condition=condition)
+            audit.add_to(writes, service.service_id, "operator.update", operator_id,
+                         _changed_fields(change, operator))
     except TransactWriteError as exc:
         if role == "operator":
             raise Conflict("a service must keep at least one admin", "last_admin") from exc
         raise Conflict("the operator changed meanwhile; try again", "conflict") from exc
     return get_operator(service.service_id, operator_id)
+
+
+def _changed_fields(change: OperatorChange, before: Operator) -> dict[str, Any]:
+    """The audit's detail: which fields changed (never the password), and a
+    role change's from and to."""
+    fields = [name for name, given in (("name", change.name is not None),
+                                       ("password", change.password is not None),
+                                       ("max_chats", change.max_chats_given),
+                                       ("role", change.role is not None
+                                        and change.role != before.role)) if given]
+    detail: dict[str, Any] = {"fields": fields}
+    if "role" in fields:
+        detail["role"] = {"from": before.role, "to": change.role}
+    return detail
 
 
 def delete(service: Service, operator_id: str) -> None:
@@ -208,6 +227,8 @@ def delete(service: Service, operator_id: str) -> None:
                 ),
             )
             writes.delete(Token(token_key=_email_guard_key(service.service_id, operator.email)))
+            audit.add_to(writes, service.service_id, "operator.delete", operator_id,
+                         {"role": operator.role, "email": operator.email})
             if operator.role == "admin":
                 writes.update(
                     service,

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib import auth, clock, config, token_keys, validate
 from chalicelib.errors import NotAuthenticated, NotFound, TooManyRequests
 from chalicelib.models import Operator, Token
-from chalicelib.services import operators, ratelimit, settings, tenants
+from chalicelib.services import audit, operators, ratelimit, settings, tenants
 
 # Failed logins for one account from one address: the first FREE_FAILURES are
 # free; after that each attempt from that address must wait 2, 4, 8 … seconds
@@ -93,8 +93,10 @@ def login(credentials: Credentials, ip: str | None = None) -> tuple[str, datetim
     _check_throttle(key)
     ratelimit.check(ratelimit.failed_logins(), ip, time.time())
     operator = None
+    service_known = False
     try:
         tenants.get_service(service_id)
+        service_known = True
         operator = operators.find_by_email(service_id, email)
     except NotFound:
         operator = None
@@ -102,11 +104,18 @@ def login(credentials: Credentials, ip: str | None = None) -> tuple[str, datetim
     if not auth.verify_password(password_hash, password) or operator is None:
         _record_failure(key)
         ratelimit.take(ratelimit.failed_logins(), ip, time.time(), refuse=False)
+        if service_known:
+            audit.record(service_id, "auth.login_failed",
+                         operator.operator_id if operator else None, {"email": email},
+                         who=audit.Who(ip=ip))
         raise NotAuthenticated("wrong service, email or password", "bad_credentials")
     Token(token_key=key).delete()
     token, expires_at = auth.issue_operator_token(
         service_id, operator.operator_id, int(operator.token_version or 0)
     )
+    audit.record(service_id, "auth.login", operator.operator_id,
+                 who=audit.Who(operator_id=operator.operator_id, name=operator.name,
+                               role=operator.role, ip=ip))
     return token, expires_at, operator
 
 

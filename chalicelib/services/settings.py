@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from chalicelib import config, validate
 from chalicelib.errors import InvalidInput
-from chalicelib.models import Service
-from chalicelib.services import files, hours, retries
+from chalicelib.models import Service, transaction
+from chalicelib.services import audit, files, hours, retries
 
 LANGUAGES = ("ja", "en", "ko")
 
@@ -290,14 +290,19 @@ def update(service: Service, change: SettingsChange) -> dict[str, Any]:
 
     def attempt(n: int) -> dict[str, Any]:
         read = service if n == 0 else Service.get(service.service_id, consistent_read=True)
-        merged = applied(change, current(read))
+        before = current(read)
+        merged = applied(change, before)
         version = int(read.settings_version or 0)
         unchanged = Service.settings_version == version
         if version == 0:
             unchanged = Service.settings_version.does_not_exist() | unchanged
-        read.update(actions=[Service.settings.set(merged),
-                             Service.settings_version.set(version + 1)],
-                    condition=unchanged)
+        with transaction() as writes:
+            writes.update(read, actions=[Service.settings.set(merged),
+                                         Service.settings_version.set(version + 1)],
+                          condition=unchanged)
+            audit.add_to(writes, read.service_id, "settings.update", read.service_id,
+                         {"fields": sorted(k for k in change.fields
+                                           if merged.get(k) != before.get(k))})
         return merged
 
     return retries.until_committed(attempt, busy="the settings changed meanwhile; try again")
@@ -313,7 +318,10 @@ def widget_snippet(service: Service) -> str:
 
 def rotate_identity_secret(service: Service) -> str:
     secret = secrets.token_hex(32)
-    service.update(actions=[Service.identity_secret.set(secret)])
+    with transaction() as writes:
+        writes.update(service, actions=[Service.identity_secret.set(secret)])
+        audit.add_to(writes, service.service_id, "settings.update", service.service_id,
+                     {"fields": ["identity_secret"]})
     return secret
 
 

@@ -440,6 +440,13 @@ def _hooks_day(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
         _ok(admin.delete(path), 404)
     finally:
         receiver.stop()
+    # The audit log (R-AUD-1) of all of the above.
+    page = _ok(admin.get("/audit?limit=5"))
+    assert page["entries"] and page["next_cursor"]
+    _ok(admin.get(f"/audit?limit=5&cursor={page['next_cursor']}"))
+    _ok(admin.get("/audit?action=webhook.create&from=2020-01-01&to=2099-12-31"))
+    _ok(admin.get("/audit?from=2026-03-05&to=2026-03-01"), 400)
+    _ok(operator.get("/audit"), 403)
 
 
 def _mistakes(desk: Desk) -> None:

@@ -225,6 +225,23 @@ def test_iam_grants_no_wildcard(template: dict[str, Any]) -> None:
                                for t in terms), (role_id, terms)
 
 
+def test_no_role_may_change_or_delete_an_audit_entry(template: dict[str, Any]) -> None:
+    """R-AUD-1: entries are only ever put (in the change's transaction) and
+    read; they go by TTL, never by a grant."""
+    may_put_or_read = {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:GetItem",
+                       "dynamodb:ConditionCheckItem"}
+    granted = {
+        (role_id, action)
+        for role_id, found in statements(template).items()
+        for statement in found if statement["Effect"] == "Allow"
+        for action in listed(statement["Action"])
+        for resource in listed(statement["Resource"])
+        if recorder_terms(action, resource)[1].split("/index/")[0] == "audit"
+    }
+    assert granted, "nobody writes the audit log?"
+    assert {action for _, action in granted} <= may_put_or_read, sorted(granted)
+
+
 def test_each_function_writes_only_to_its_own_log_group(template: dict[str, Any]) -> None:
     found = function_statements(template)
     resources = template["Resources"]
