@@ -202,6 +202,10 @@ export const api = {
   redeliver: (webhookId, deliveryId) =>
     post(`/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/redeliver`),
 
+  // Admins: the audit log (R-AUD-1), newest first: `{from?, to? (YYYY-MM-DD, the
+  // service's local days), action?, cursor?}` → `{entries, next_cursor}`.
+  audit: (filters) => get("/audit", filters),
+
   // Canned responses (R-CAN-1): the service's set and the caller's personal set.
   cannedResponses: () => get("/canned-responses"),
   createCanned: (fields) => post("/canned-responses", fields),

@@ -11,6 +11,7 @@ import * as session from "./session.js";
 import * as store from "./store.js";
 import { confirmDialog } from "./ui/dialog.js";
 import { toast, toastError } from "./ui/toast.js";
+import * as auditView from "./views/audit.js";
 import * as blocksView from "./views/blocks.js";
 import * as cannedView from "./views/canned.js";
 import * as categoriesView from "./views/categories.js";
@@ -38,6 +39,7 @@ const ROUTES = [
   { path: "/monitor", view: monitorView, nav: "monitor", admin: true },
   { path: "/blocks", view: blocksView, nav: "blocks", admin: true },
   { path: "/webhooks", view: webhooksView, nav: "webhooks", admin: true },
+  { path: "/audit", view: auditView, nav: "audit", admin: true },
   { path: "/admin/settings", view: settingsView, nav: "settings", admin: true },
   { path: "/admin/categories", view: categoriesView, nav: "categories", admin: true },
   { path: "/admin/operators", view: operatorsView, nav: "operators", admin: true },
@@ -61,6 +63,7 @@ const ADMIN_NAV = [
   { id: "operators", href: "#/admin/operators", icon: "users", label: "nav.operators" },
   { id: "blocks", href: "#/blocks", icon: "block", label: "nav.blocks" },
   { id: "webhooks", href: "#/webhooks", icon: "webhook", label: "nav.webhooks" },
+  { id: "audit", href: "#/audit", icon: "audit", label: "nav.audit" },
 ];
 
 const root = document.getElementById("app");
