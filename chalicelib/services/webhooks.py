@@ -231,12 +231,19 @@ def forget_subscriptions(service_id: str | None = None) -> None:
 
 def hearing(service_id: str, event: str) -> list[str]:
     """The ids of the service's enabled webhooks that hear `event` (read at
-    most every SUBSCRIPTIONS_TTL_S)."""
+    most every SUBSCRIPTIONS_TTL_S; none when they cannot be read: an event is
+    never worth failing the change it tells of)."""
     with _subscriptions_lock:
         cached = _subscriptions.get(service_id)
     if cached is None or time.monotonic() - cached[0] > SUBSCRIPTIONS_TTL_S:
-        read = [(h.webhook_id, tuple(h.events or ())) for h in Webhook.query(service_id)
-                if h.enabled]
+        try:
+            read = [(h.webhook_id, tuple(h.events or ())) for h in Webhook.query(service_id)
+                    if h.enabled]
+        except Exception:
+            # The change that makes the event is done; never fail it over this.
+            log.exception("could not read the webhooks of service %s; %s not delivered",
+                          service_id, event)
+            return []
         cached = (time.monotonic(), read)
         with _subscriptions_lock:
             _subscriptions[service_id] = cached

@@ -7,6 +7,7 @@ policy (docs/deploy.md)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Any
@@ -55,6 +56,47 @@ def test_the_scheduled_sweep_hands_an_unopened_chat_to_another_operator(
     # Pushed through the @connections API to the new operator's console.
     assert any(frame.get("chat", {}).get("chat_id") == chat_id
                for frame in quick_console.new_frames("chat.assigned"))
+
+
+def test_the_sweep_tells_webhooks_of_its_assignments_and_queues_deliveries_due(
+    desk, client, monkeypatch
+):
+    """As its own Lambda, whose container has not read the service's webhooks
+    (R-HOOK-1): the sweep's assignment is a chat.assigned delivery, and a
+    delivery whose queue message was lost is queued again."""
+    from chalicelib.models import WebhookDelivery
+    from chalicelib.services import webhooks
+
+    sqs = aws.client("sqs")
+    monkeypatch.setenv("WEBHOOK_QUEUE_URL",
+                       sqs.create_queue(QueueName="helpdesk-webhooks")["QueueUrl"])
+    monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
+    status, hook = desk.admin.post("/webhooks", {"url": "http://127.0.0.1:9/hook",
+                                                 "events": ["chat.assigned"]})
+    assert status == 201, hook
+    monkeypatch.delenv("WEBHOOK_QUEUE_URL")  # this one's queue message is lost
+    lost = desk.admin.post(f"/webhooks/{hook['webhook_id']}/test")[1]["delivery_id"]
+    monkeypatch.setenv("WEBHOOK_QUEUE_URL", sqs.get_queue_url(
+        QueueName="helpdesk-webhooks")["QueueUrl"])
+    slow, _ = desk.operator()
+    customer = desk.customer()
+    chat_id = customer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
+    desk.operator()
+    later = datetime.now(UTC) + timedelta(seconds=150)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    webhooks.forget_subscriptions()  # the sweep's own container
+
+    assert client.lambda_.invoke("sweep", scheduled_event(later)).payload is None
+
+    assert Chat.get(chat_id, consistent_read=True).operator_id != slow.operator_id
+    queued = [json.loads(m["Body"])["delivery_id"] for m in sqs.receive_message(
+        QueueUrl=sqs.get_queue_url(QueueName="helpdesk-webhooks")["QueueUrl"],
+        MaxNumberOfMessages=10).get("Messages", [])]
+    events = {d.delivery_id: d.event for d in WebhookDelivery.query(hook["webhook_id"])}
+    assert lost in queued
+    # One at the start (the first operator), one by the sweep (the second).
+    assert list(events.values()).count("chat.assigned") == 2
+    assert all(d in queued for d, event in events.items() if event == "chat.assigned")
 
 
 def test_a_sweep_with_nothing_due_changes_nothing(desk, client):
