@@ -117,10 +117,12 @@ TOKEN_SECRET_PARAMETER ?=
 MAIL_FROM ?=
 MAIL_IDENTITY ?=
 OVERRIDES = $(strip $(if $(TOKEN_SECRET_PARAMETER),TokenSecretParameter=$(TOKEN_SECRET_PARAMETER)) \
-	$(if $(MAIL_FROM),MailFrom=$(MAIL_FROM)) $(if $(MAIL_IDENTITY),MailIdentity=$(MAIL_IDENTITY)))
+	$(if $(MAIL_FROM),MailFrom=$(MAIL_FROM)) $(if $(MAIL_IDENTITY),MailIdentity=$(MAIL_IDENTITY)) \
+	$(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)))
+# The template is over the 51,200 bytes CloudFormation takes inline: it goes by S3.
 CFN_DEPLOY   = aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml \
 	--stack-name $(STACK) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
-	--no-fail-on-empty-changeset
+	--s3-bucket $(DEPLOY_BUCKET) --s3-prefix $(STACK) --no-fail-on-empty-changeset
 
 .PHONY: package deploy iam-access
 

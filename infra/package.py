@@ -24,15 +24,22 @@ runs `chalice package` with a merge template built here from:
   infra/iam-access.json says its handler was recorded doing (DynamoDB actions per
   table and index, S3 actions on the exports prefix and on the files bucket's
   uploads/ and files/, `@connections` methods, reading the token secret, starting
-  the export worker, sending to the webhook queue), and for the webhook sender
-  what its event source mapping needs to read the queue;
+  the export worker, sending to the webhook queue), for the webhook sender
+  what its event source mapping needs to read the queue, and for the export
+  worker sending its failed asynchronous invocations to the on-failure queue;
 - limits: REST stage throttling, WebSocket stage throttling, reserved concurrency
   for the export worker (all template parameters);
+- alarms (R-OPS-1) to one SNS topic (its own KMS key; an email subscription when
+  the `AlarmEmail` parameter is set): Lambda errors and throttles per function,
+  the REST API's 5xx, the WebSocket API's integration and execution errors,
+  DynamoDB throttled requests and system errors per table, and anything in the
+  webhook dead-letter queue or the on-failure queue the export worker's failed
+  asynchronous invocations go to (after two retries);
 - the REST API's gateway responses in the API's error shape (a missing route is a
   404 `not_found` that echoes nothing); CORS preflights of everything but the
   public widget routes are the app's own (they answer only the console's origin);
 - Outputs: every table name, the buckets, the REST, WebSocket, console and widget
-  URLs, the webhook queues' URLs.
+  URLs, the webhook queues' URLs, the alarm topic, the on-failure queue's URL.
 
 The result is `<out>/sam.yaml` plus `<out>/deployment.zip`; `make deploy` uploads
 and deploys them (docs/deploy.md).
@@ -126,6 +133,17 @@ RECORDED_WEBHOOK_QUEUE = "webhook-queue"
 # function's role (chalice's generated policy grants the same).
 QUEUE_POLLING_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
 
+# Asynchronous invocations (R-OPS-1): the app starts the export worker with
+# InvocationType Event (exports, mail, transcripts). Lambda retries a failed one
+# ASYNC_RETRIES times, then sends the event to ASYNC_FAILURE_QUEUE (its on-failure
+# destination), as the function's own role. The sweep is invoked asynchronously
+# too (by its schedule), but a failed sweep is redone by the next minute's and
+# its event says nothing worth keeping: its Errors alarm is enough.
+ASYNC_FUNCTIONS = (EXPORT_WORKER,)
+ASYNC_FAILURE_QUEUE = "AsyncFailureQueue"
+ASYNC_RETRIES = 2
+ASYNC_FAILURE_RETENTION_S = 14 * 24 * 3600  # SQS's longest: time to look and replay
+
 # REST routes called cross-origin from any shop's page (the widget's loader):
 # chalice's own preflight answers any origin. Every other route answers its
 # preflight in the app, for the console's origin only (chalicelib/api/common.py).
@@ -141,6 +159,10 @@ SITE_ORIGINS = {
 }
 
 REST_HOST = "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+# The REST API's name (a Fn::Sub text). API Gateway reports a REST API's metrics
+# by ApiName, and chalice names it after the app, the same in every stack of an
+# account (dev and prod): the stack's name keeps each stack's alarms its own.
+REST_API_NAME = "${AWS::StackName}-rest-api"
 WS_HOST = "${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
 # What CloudWatch Logs accepts as a retention.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
@@ -412,6 +434,18 @@ def queue_polling_statements() -> list[dict[str, Any]]:
     }]
 
 
+def async_failure_statements() -> list[dict[str, Any]]:
+    """What Lambda does as the function's role when an asynchronous invocation
+    has failed every retry: send the event to its on-failure destination. Not
+    recorded (Lambda sends it, not the handler), so granted here."""
+    return [{
+        "Sid": "ReportAsyncFailures",
+        "Effect": "Allow",
+        "Action": ["sqs:SendMessage"],
+        "Resource": [_arn(ASYNC_FAILURE_QUEUE)],
+    }]
+
+
 def log_statement(logical_id: str) -> dict[str, Any]:
     """Writing to the function's own log group and nothing else (the group is a
     resource of the stack, so no CreateLogGroup)."""
@@ -431,7 +465,8 @@ KNOWN_SERVICES = {"dynamodb", "s3", "apigatewaymanagementapi", "lambda", "token-
 
 
 def function_statements(
-    logical_id: str, access: Access, polls_queue: bool = False
+    logical_id: str, access: Access, polls_queue: bool = False,
+    reports_async_failures: bool = False,
 ) -> list[dict[str, Any]]:
     unknown = [e for e in access if e["service"] not in KNOWN_SERVICES]
     if unknown:
@@ -447,6 +482,7 @@ def function_statements(
         *mail_statements(access),
         *sqs_statements(access),
         *(queue_polling_statements() if polls_queue else []),
+        *(async_failure_statements() if reports_async_failures else []),
         *secret_statements(access),
     ]
 
@@ -493,11 +529,12 @@ def queue_event_sources(chalice_resources: dict[str, Any]) -> dict[str, str]:
 
 def role_policies(
     functions: dict[str, dict[str, str]], access: dict[str, Access],
-    pollers: Container[str] = (),
+    pollers: Container[str] = (), async_functions: Container[str] = (),
 ) -> dict[str, Any]:
     """Each chalice-made role's Policies, replaced (the merge replaces lists) by
     its own function's statements; `pollers` (logical ids) read the webhook
-    queue through an event source mapping."""
+    queue through an event source mapping, `async_functions` send their failed
+    asynchronous invocations to the on-failure queue."""
     handlers = {f["handler"] for f in functions.values()}
     if set(access) != handlers:
         raise SystemExit(
@@ -512,7 +549,8 @@ def role_policies(
                     "PolicyDocument": {
                         "Version": "2012-10-17",
                         "Statement": function_statements(
-                            logical_id, access[function["handler"]], logical_id in pollers
+                            logical_id, access[function["handler"]], logical_id in pollers,
+                            logical_id in async_functions,
                         ),
                     },
                 }]
@@ -607,6 +645,7 @@ def gateway_responses() -> dict[str, Any]:
 def rest_api() -> dict[str, Any]:
     return {
         "Properties": {
+            "Name": _sub(REST_API_NAME),
             # CORS: the widget's public routes answer any site with chalice's own
             # preflight (a mock); every other route answers its preflight in the
             # app (an OPTIONS route per path, chalicelib/api/common.py), for the
@@ -1026,6 +1065,318 @@ def site_resources() -> dict[str, Any]:
     }
 
 
+# --- alarms (R-OPS-1) ---------------------------------------------------------------
+
+# Every alarm notifies this topic (ALARM and back to OK); its email subscriber is
+# the AlarmEmail parameter.
+ALARM_TOPIC = "AlarmTopic"
+ALARM_TOPIC_KEY = "AlarmTopicKey"
+ALARM_EMAIL_SUBSCRIPTION = "AlarmEmailSubscription"
+ALARM_PERIOD_S = 300  # every alarm judges one period of 5 minutes
+# A 5xx now and then is one client's bad luck; five in 5 minutes is a pattern.
+API_ERRORS_THRESHOLD = 5
+# DynamoDB reports ThrottledRequests and SystemErrors per table *and operation*
+# (there is no series with TableName alone), so a table's alarm sums one series
+# per operation with metric math. Which operations: those the app was recorded
+# making on the table (infra/iam-access.json, the same list its roles are
+# granted: an operation no role may make cannot be throttled), as CloudWatch
+# names them. A transaction is recorded item by item as these actions, so a
+# table written at all is watched under TransactWriteItems too (the app has no
+# TransactGetItems; it too would be recorded as GetItem).
+DYNAMODB_OPERATIONS = {
+    "dynamodb:GetItem": ("GetItem",),
+    "dynamodb:BatchGetItem": ("BatchGetItem",),
+    "dynamodb:Query": ("Query",),
+    "dynamodb:Scan": ("Scan",),
+    "dynamodb:PutItem": ("PutItem", "TransactWriteItems"),
+    "dynamodb:UpdateItem": ("UpdateItem", "TransactWriteItems"),
+    "dynamodb:DeleteItem": ("DeleteItem", "TransactWriteItems"),
+    "dynamodb:ConditionCheckItem": ("TransactWriteItems",),
+    "dynamodb:BatchWriteItem": ("BatchWriteItem",),
+}
+# Alarm id suffix → DynamoDB metric: two alarms per table.
+DYNAMODB_ALARMS = {"Throttles": "ThrottledRequests", "SystemErrors": "SystemErrors"}
+# An alarm on metric math reads at most 10 metrics (a hard CloudWatch limit);
+# DYNAMODB_OPERATIONS names 9 operations, so one alarm always covers a table.
+MAX_ALARM_METRICS = 10
+
+
+def alarm_topic() -> dict[str, Any]:
+    """The topic, encrypted with a key of the stack's own: CloudWatch publishes
+    to an encrypted topic only with a customer managed key whose policy lets it
+    use the key (the AWS managed alias/aws/sns key's policy cannot, so alarms
+    sent to a topic under it are dropped). Only this account may publish to the
+    topic (SNS's default topic policy), and the key protects nothing else. The
+    email subscription exists only when AlarmEmail is set; SNS mails the address
+    a link to confirm first."""
+    return {
+        ALARM_TOPIC_KEY: {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": _sub("${AWS::StackName}: encrypts the alarm topic"),
+                "EnableKeyRotation": True,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            # KMS's default: the account's IAM policies decide who
+                            # manages the key (without it nobody could).
+                            "Sid": "AccountManagesTheKey",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": _sub(
+                                "arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "CloudWatchPublishesAlarms",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                        },
+                    ],
+                },
+            },
+        },
+        ALARM_TOPIC: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "DisplayName": _sub("${AWS::StackName} alarms"),
+                "KmsMasterKeyId": _ref(ALARM_TOPIC_KEY),
+            },
+        },
+        ALARM_EMAIL_SUBSCRIPTION: {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {
+                "TopicArn": _ref(ALARM_TOPIC),
+                "Protocol": "email",
+                "Endpoint": _ref("AlarmEmail"),
+            },
+        },
+    }
+
+
+def _alarm(description: str, threshold: int, **metric: Any) -> dict[str, Any]:
+    """An alarm on one period that notifies the topic when it fires and when it
+    clears. These services report errors only when there are some, so a period
+    without data is a good one (notBreaching)."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": _sub(description),
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "Threshold": threshold,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [_ref(ALARM_TOPIC)],
+            "OKActions": [_ref(ALARM_TOPIC)],
+            **metric,
+        },
+    }
+
+
+def _dimensions(dimensions: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"Name": name, "Value": value} for name, value in dimensions.items()]
+
+
+def _metric(
+    namespace: str, name: str, dimensions: dict[str, Any], statistic: str = "Sum"
+) -> dict[str, Any]:
+    """An alarm's properties for one metric over ALARM_PERIOD_S."""
+    return {
+        "Namespace": namespace,
+        "MetricName": name,
+        "Dimensions": _dimensions(dimensions),
+        "Statistic": statistic,
+        "Period": ALARM_PERIOD_S,
+    }
+
+
+def function_alarms(functions: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Per function: an invocation failed, or one was throttled, in 5 minutes."""
+    alarms: dict[str, Any] = {}
+    for logical_id in functions:
+        name = function_name(logical_id)
+        metric = {"FunctionName": _ref(logical_id)}
+        alarms[f"{logical_id}ErrorsAlarm"] = _alarm(
+            f"Lambda {name}: an invocation failed (Errors >= 1 in 5 minutes); "
+            f"its log group /aws/lambda/{name} says why.",
+            1, **_metric("AWS/Lambda", "Errors", metric),
+        )
+        alarms[f"{logical_id}ThrottlesAlarm"] = _alarm(
+            f"Lambda {name}: an invocation was throttled (Throttles >= 1 in 5 minutes): "
+            "the account's concurrency, or the function's reserved concurrency, was used "
+            "up. Lambda retries asynchronous invocations; a synchronous caller got an error.",
+            1, **_metric("AWS/Lambda", "Throttles", metric),
+        )
+    return alarms
+
+
+def api_alarms() -> dict[str, Any]:
+    """5xx answers of the REST API (by its name and stage, how API Gateway
+    reports REST APIs) and failed integrations of the WebSocket API (by id and
+    stage)."""
+    stage = api_stage()
+    websocket = {"ApiId": _ref("WebsocketAPI"), "Stage": stage}
+    return {
+        "RestApi5xxAlarm": _alarm(
+            f"REST API {REST_API_NAME} (stage {stage}): {API_ERRORS_THRESHOLD} or more 5xx "
+            "answers in 5 minutes: the API function failing or timing out, or API "
+            "Gateway's own errors.",
+            API_ERRORS_THRESHOLD,
+            **_metric("AWS/ApiGateway", "5XXError",
+                      {"ApiName": _sub(REST_API_NAME), "Stage": stage}),
+        ),
+        "WebSocketIntegrationErrorsAlarm": _alarm(
+            f"WebSocket API ${{WebsocketAPI}} (stage {stage}): {API_ERRORS_THRESHOLD} or more "
+            "frames or connects in 5 minutes whose function answered with an error "
+            "(IntegrationError).",
+            API_ERRORS_THRESHOLD,
+            **_metric("AWS/ApiGateway", "IntegrationError", websocket),
+        ),
+        "WebSocketExecutionErrorsAlarm": _alarm(
+            f"WebSocket API ${{WebsocketAPI}} (stage {stage}): {API_ERRORS_THRESHOLD} or more "
+            "errors in 5 minutes calling the functions at all (ExecutionError: not "
+            "invoked, throttled, timed out).",
+            API_ERRORS_THRESHOLD,
+            **_metric("AWS/ApiGateway", "ExecutionError", websocket),
+        ),
+    }
+
+
+def table_operations(access: dict[str, Access]) -> dict[str, list[str]]:
+    """Table key → the operations (CloudWatch's Operation dimension) any
+    function was recorded making on the table or its indexes."""
+    found: dict[str, set[str]] = {}
+    for entries in access.values():
+        for entry in _of(entries, "dynamodb"):
+            if entry["action"] not in DYNAMODB_OPERATIONS:
+                raise SystemExit(
+                    f"infra/iam-access.json: no alarm watches {entry['action']}; "
+                    "add it to DYNAMODB_OPERATIONS in infra/package.py"
+                )
+            key = entry["resource"].partition("/index/")[0]
+            found.setdefault(key, set()).update(DYNAMODB_OPERATIONS[entry["action"]])
+    return {key: sorted(operations) for key, operations in sorted(found.items())}
+
+
+def table_alarms(access: dict[str, Access]) -> dict[str, Any]:
+    """Per table, two alarms (throttled requests, system errors), each summing
+    the table's series of every operation the app makes on it: one alarm per
+    table rather than tables grouped, so the mail names the table, and at no
+    extra cost (CloudWatch bills an alarm per metric it reads)."""
+    ids = table_logical_ids()
+    alarms: dict[str, Any] = {}
+    for key, operations in table_operations(access).items():
+        if key not in ids:
+            raise SystemExit(f"infra/iam-access.json: unknown table {key!r}")
+        if len(operations) > MAX_ALARM_METRICS:
+            raise SystemExit(f"table {key}: more operations than one alarm can read")
+        logical_id = ids[key]
+        for suffix, metric_name in DYNAMODB_ALARMS.items():
+            ids_in_sum = [f"m{number}" for number in range(1, len(operations) + 1)]
+            series: list[dict[str, Any]] = [
+                {
+                    "Id": series_id,
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/DynamoDB",
+                            "MetricName": metric_name,
+                            "Dimensions": _dimensions(
+                                {"TableName": _ref(logical_id), "Operation": operation}
+                            ),
+                        },
+                        "Period": ALARM_PERIOD_S,
+                        "Stat": "Sum",
+                    },
+                    "ReturnData": False,
+                }
+                for series_id, operation in zip(ids_in_sum, operations, strict=True)
+            ]
+            total = {
+                "Id": "total",
+                "Expression": "SUM([" + ",".join(ids_in_sum) + "])",
+                "Label": f"{metric_name}, {key}, all operations",
+                "ReturnData": True,
+            }
+            what = ("requests throttled (a hot key, or a burst above the table's "
+                    "on-demand limits)" if metric_name == "ThrottledRequests"
+                    else "requests failed inside DynamoDB (HTTP 500)")
+            alarms[f"{logical_id}{suffix}Alarm"] = _alarm(
+                f"DynamoDB table {key} (${{{logical_id}}}): {what}, at least one in 5 "
+                f"minutes ({metric_name} of {', '.join(operations)}).",
+                1, Metrics=[*series, total],
+            )
+    return alarms
+
+
+def _queue_depth(queue: str) -> dict[str, Any]:
+    return _metric("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                   {"QueueName": {"Fn::GetAtt": [queue, "QueueName"]}}, statistic="Maximum")
+
+
+def queue_alarms() -> dict[str, Any]:
+    """Anything waiting in a queue no function reads: webhook deliveries given
+    up on, asynchronous invocations that failed every retry."""
+    return {
+        f"{WEBHOOK_DEAD_LETTER_QUEUE}Alarm": _alarm(
+            "Webhook deliveries wait in the dead-letter queue "
+            f"${{{WEBHOOK_DEAD_LETTER_QUEUE}.QueueName}} (at least one in the last 5 "
+            f"minutes): each was received {WEBHOOK_MAX_RECEIVES} times without being "
+            "sent. Kept 14 days.",
+            1, **_queue_depth(WEBHOOK_DEAD_LETTER_QUEUE),
+        ),
+        f"{ASYNC_FAILURE_QUEUE}Alarm": _alarm(
+            "Asynchronous invocations of the export worker (exports, mail, transcripts) "
+            f"wait in ${{{ASYNC_FAILURE_QUEUE}.QueueName}} (at least one in the last 5 "
+            f"minutes): each failed {ASYNC_RETRIES + 1} times; the message holds the "
+            "event and the error. Kept 14 days.",
+            1, **_queue_depth(ASYNC_FAILURE_QUEUE),
+        ),
+    }
+
+
+def async_failure_resources(functions: list[str]) -> dict[str, Any]:
+    """The on-failure queue (encrypted with SQS's own keys: no KMS grants for
+    Lambda to send) and, for each function the app invokes asynchronously,
+    ASYNC_RETRIES retries, then the event and its error go to that queue."""
+    resources: dict[str, Any] = {
+        ASYNC_FAILURE_QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "SqsManagedSseEnabled": True,
+                "MessageRetentionPeriod": ASYNC_FAILURE_RETENTION_S,
+            },
+        },
+    }
+    for logical_id in functions:
+        resources[f"{logical_id}EventInvokeConfig"] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": _ref(logical_id),
+                "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": ASYNC_RETRIES,
+                "DestinationConfig": {"OnFailure": {"Destination": _arn(ASYNC_FAILURE_QUEUE)}},
+            },
+        }
+    return resources
+
+
+def alarm_resources(
+    functions: dict[str, dict[str, str]], access: dict[str, Access]
+) -> dict[str, Any]:
+    return {
+        **alarm_topic(),
+        **function_alarms(functions),
+        **api_alarms(),
+        **table_alarms(access),
+        **queue_alarms(),
+    }
+
+
 # --- the merge template ------------------------------------------------------------
 
 
@@ -1087,6 +1438,15 @@ def parameters() -> dict[str, Any]:
             "AllowedValues": list(LOG_RETENTION_DAYS),
             "Description": "Days the functions' logs are kept.",
         },
+        "AlarmEmail": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^$|^[^@\\s]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$",
+            "Description": (
+                "Where the alarms are mailed (an SNS email subscription to AlarmTopic, "
+                "confirmed from the address first); empty: no subscription."
+            ),
+        },
     }
 
 
@@ -1119,6 +1479,10 @@ def outputs() -> dict[str, Any]:
         "WebhookQueueUrl": {"Description": "WEBHOOK_QUEUE_URL",
                             "Value": _ref(WEBHOOK_QUEUE)},
         "WebhookDeadLetterQueueUrl": {"Value": _ref(WEBHOOK_DEAD_LETTER_QUEUE)},
+        "AlarmTopicArn": {"Description": "Where every alarm is sent",
+                          "Value": _ref(ALARM_TOPIC)},
+        "AsyncFailureQueueUrl": {"Description": "Asynchronous invocations that failed",
+                                 "Value": _ref(ASYNC_FAILURE_QUEUE)},
     })
     return result
 
@@ -1140,6 +1504,7 @@ def merge_template(
         logical_id: {**resource, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
         for logical_id, resource in table_resources().items()
     }
+    async_functions = [logical_id for logical_id in functions if logical_id in ASYNC_FUNCTIONS]
     return {
         "Parameters": parameters(),
         "Conditions": {
@@ -1147,6 +1512,7 @@ def merge_template(
             "CreateTokenSecret": {"Fn::Equals": [_ref("TokenSecretParameter"), ""]},
             "HasApiBaseUrl": {"Fn::Not": [{"Fn::Equals": [_ref("ApiBaseUrl"), ""]}]},
             "HasMailIdentity": {"Fn::Not": [{"Fn::Equals": [_ref("MailIdentity"), ""]}]},
+            "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [_ref("AlarmEmail"), ""]}]},
         },
         "Globals": {"Function": {"Environment": {"Variables": environment()}}},
         "Resources": {
@@ -1155,10 +1521,13 @@ def merge_template(
             **webhook_queues(sender_timeout_s),
             **site_resources(),
             **function_resources(functions, queue_events),
-            **role_policies(functions, access, pollers=queue_events),
+            **role_policies(functions, access, pollers=queue_events,
+                            async_functions=async_functions),
+            **async_failure_resources(async_functions),
             **two_way_message_route(chalice_resources),
             "RestAPI": rest_api(),
             "WebsocketAPIStage": websocket_stage(),
+            **alarm_resources(functions, access),
         },
         "Outputs": outputs(),
     }

@@ -54,6 +54,9 @@ ACCESS_SUBSET = (
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 Grant = tuple[str, str]
+# The on-failure queue of asynchronous invocations, in the recorder's terms (Lambda
+# sends to it, not a handler, so the recorder never writes it).
+ASYNC_FAILURES = "async-failure-queue"
 # A bucket's logical id → what the recorder calls it (tests/deploy/access_recorder.py).
 BUCKET_ALIASES = {"ExportsBucket": "exports", "FilesBucket": "files"}
 S3_GRANTABLE = {"exports/exports/*", "files/uploads/*", "files/files/*"}
@@ -105,6 +108,8 @@ def recorder_terms(action: str, resource: Any) -> Grant:
         return action, package.MAIL_IDENTITY
     if resource == {"Fn::GetAtt": [package.WEBHOOK_QUEUE, "Arn"]}:
         return action, package.RECORDED_WEBHOOK_QUEUE
+    if resource == {"Fn::GetAtt": [package.ASYNC_FAILURE_QUEUE, "Arn"]}:
+        return action, ASYNC_FAILURES
     if (action, resource) == ("secretsmanager:GetSecretValue", {"Ref": "TokenSecret"}) or (
         action, text) == ("ssm:GetParameter", _SSM_PARAMETER):
         return "read", "TOKEN_SECRET_ID"
@@ -138,6 +143,21 @@ def event_source_grants(template: dict[str, Any]) -> dict[str, set[Grant]]:
     }
 
 
+def failure_destination_grants(template: dict[str, Any]) -> dict[str, set[Grant]]:
+    """Handler → what Lambda does as its role when an asynchronous invocation
+    failed every retry (not recorded: Lambda sends the event to the function's
+    on-failure destination, not the handler)."""
+    handlers = {name: f["Properties"]["Handler"] for name, f in functions(template).items()}
+    found: dict[str, set[Grant]] = {}
+    for invoke_config in of_type(template, "AWS::Lambda::EventInvokeConfig").values():
+        properties = invoke_config["Properties"]
+        destination = properties["DestinationConfig"]["OnFailure"]["Destination"]
+        found.setdefault(handlers[properties["FunctionName"]["Ref"]], set()).add(
+            recorder_terms("sqs:SendMessage", destination)
+        )
+    return found
+
+
 def _by_handler(template: dict[str, Any]) -> dict[str, set[Grant]]:
     """Handler → what its function's role grants (logs aside)."""
     found = function_statements(template)
@@ -165,8 +185,11 @@ def test_each_role_grants_exactly_what_its_handler_was_recorded_doing(
     access = package.recorded_access()
     polling = event_source_grants(template)
     assert set(polling) == {"app.webhook_sender"}
+    failures = failure_destination_grants(template)
+    assert failures == {"app.export_worker": {("sqs:SendMessage", ASYNC_FAILURES)}}
     for handler, granted in _by_handler(template).items():
-        expected = recorded_terms(access[handler]) | polling.get(handler, set())
+        expected = (recorded_terms(access[handler]) | polling.get(handler, set())
+                    | failures.get(handler, set()))
         assert granted == expected, handler
 
 
@@ -217,8 +240,12 @@ def test_iam_grants_no_wildcard(template: dict[str, Any]) -> None:
                     # One prefix of one bucket per statement, never the bucket.
                     assert len(terms) == 1 and terms[0] in S3_GRANTABLE, (role_id, terms)
                 elif action.startswith("sqs:"):
-                    # The webhook queue, nothing else.
-                    assert terms == [package.RECORDED_WEBHOOK_QUEUE], (role_id, terms)
+                    # The webhook queue, or sending a failed invocation to the
+                    # on-failure queue; nothing else.
+                    assert terms in ([package.RECORDED_WEBHOOK_QUEUE], [ASYNC_FAILURES]), (
+                        role_id, terms)
+                    if terms == [ASYNC_FAILURES]:
+                        assert action == "sqs:SendMessage", (role_id, action)
                 elif action == "execute-api:ManageConnections":
                     # This stack's WebSocket stage, a method at a time.
                     assert all(re.fullmatch(r"(POST|DELETE|GET)/@connections/\*", t)

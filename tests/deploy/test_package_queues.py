@@ -2,7 +2,9 @@
 (encrypted, kept 4 days, a dead-letter queue after 5 receives), Lambda's event
 source mapping feeds them to the sender in batches and deletes all but the
 records the sender reports as failed, and only the webhook queue is ever
-granted, each function exactly the SQS actions it was recorded using."""
+granted, each function exactly the SQS actions it was recorded using (besides
+the on-failure queue Lambda sends a failed asynchronous invocation to:
+test_package_alarms.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from tests.deploy.template import function_statements, functions, listed
 from tests.deploy.test_package_iam import _by_handler, event_source_grants
 
 QUEUE_ARN = {"Fn::GetAtt": [package.WEBHOOK_QUEUE, "Arn"]}
+FAILURE_QUEUE_ARN = {"Fn::GetAtt": [package.ASYNC_FAILURE_QUEUE, "Arn"]}
 
 
 def _sender(template: dict[str, Any]) -> dict[str, Any]:
@@ -65,8 +68,14 @@ def test_sqs_grants_are_the_webhook_queue_only(template: dict[str, Any]) -> None
     for name, statements in found.items():
         for statement in statements:
             if any(a.startswith("sqs:") for a in listed(statement["Action"])):
-                assert statement["Resource"] == [QUEUE_ARN], (name, statement)
                 assert all(a.startswith("sqs:") for a in listed(statement["Action"]))
+                if statement["Resource"] == [FAILURE_QUEUE_ARN]:
+                    # Lambda's on-failure destination, for the functions
+                    # invoked asynchronously: send, nothing else.
+                    assert name in package.ASYNC_FUNCTIONS, name
+                    assert statement["Action"] == ["sqs:SendMessage"], (name, statement)
+                    continue
+                assert statement["Resource"] == [QUEUE_ARN], (name, statement)
     # The event source mapping polls as the sender's role: receive, delete, read
     # the queue's settings; no other function may take or delete deliveries.
     [polling] = [s for s in found["WebhookSender"] if s.get("Sid") == "PollWebhookQueue"]
