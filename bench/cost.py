@@ -26,10 +26,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.message_path import Meter, Traffic, dynamodb, run  # noqa: E402
 
-# Assumed on-demand list prices, us-east-1, no free tier (check current pricing).
+# On-demand list prices, us-east-1, no free tier, as of PRICES_AS_OF (check
+# current pricing for your region). DynamoDB on-demand has cost $0.625 per million
+# write and $0.125 per million read request units since 1 November 2024 (half the
+# earlier $1.25 / $0.25). Lambda: x86_64, the functions' architecture today.
+PRICES_AS_OF = "2026-12-06"
 PRICE_PER_MILLION = {
-    "DynamoDB write request units": 1.25,
-    "DynamoDB read request units": 0.25,
+    "DynamoDB write request units": 0.625,
+    "DynamoDB read request units": 0.125,
     "WebSocket messages": 1.00,
     "WebSocket connection minutes": 0.25,
     "REST requests": 3.50,
@@ -87,8 +91,8 @@ def main() -> int:
     meter.install()
     with dynamodb(args.endpoint, args.moto) as where:
         whole = run(meter, traffic)["whole chat"]
-    print(f"Cost per 1,000 chats (one chat measured on {where}; assumed us-east-1 "
-          f"on-demand prices)\n")
+    print(f"Cost per 1,000 chats (one chat measured on {where}; us-east-1 on-demand "
+          f"list prices as of {PRICES_AS_OF}, Lambda x86_64)\n")
     print(f"{'':30} {'quantity':>12} {'cost':>9}   basis")
     lines = per_thousand_chats(whole.write_units, whole.read_units, traffic)
     for line in lines:
