@@ -356,6 +356,15 @@ def _offline_day(desk: Desk) -> None:
     _ok(admin.put("/settings", {"offline_form": True}))
 
 
+def _make_it_theirs(desk: Desk, operator: Api, chat_id: str) -> None:
+    """Routing may give a new chat to an operator of an earlier day (as idle as
+    the new one): an admin hands it over, so the day's operator handles it."""
+    chat = _ok(desk.admin.get(f"/chats/{chat_id}"))
+    if chat["operator_id"] != operator.operator_id:
+        _ok(desk.admin.post(f"/chats/{chat_id}/transfer",
+                            {"operator_id": operator.operator_id}))
+
+
 def _files_day(desk: Desk) -> None:
     """Files in chats (R-ATT-1): an operator's upload asked for, sent, linked;
     the refusals."""
@@ -366,6 +375,7 @@ def _files_day(desk: Desk) -> None:
     operator, console = desk.operator()
     customer = desk.customer(ip="203.0.113.61")
     chat_id = customer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
+    _make_it_theirs(desk, operator, chat_id)
     answer = _ok(operator.post(f"/chats/{chat_id}/attachments", {
         "filename": "invoice.pdf", "content_type": "application/pdf", "size": len(PDF)}), 201)
     upload = answer["upload"]

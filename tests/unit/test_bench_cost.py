@@ -14,8 +14,9 @@ def test_each_line_is_quantity_times_price_for_a_thousand_chats():
     traffic = Traffic(frames_in=42, frames_out=87, rest_calls=2, handler_seconds=44 * 0.025)
     lines = _by_item(per_thousand_chats(489, 93.5, traffic))
     assert lines["DynamoDB write request units"].quantity == 489_000
-    assert lines["DynamoDB write request units"].cost == pytest.approx(0.61125)
-    assert lines["DynamoDB read request units"].cost == pytest.approx(93_500 * 0.25 / 1e6)
+    # List prices of bench.cost.PRICES_AS_OF: $0.625 / $0.125 per million units.
+    assert lines["DynamoDB write request units"].cost == pytest.approx(489_000 * 0.625 / 1e6)
+    assert lines["DynamoDB read request units"].cost == pytest.approx(93_500 * 0.125 / 1e6)
     assert lines["WebSocket messages"].quantity == 129_000
     # 2 operator REST calls measured + widget config, session and two ws-tickets.
     assert lines["REST requests"].quantity == 6_000
