@@ -32,7 +32,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,6 +268,37 @@ def run(meter: Meter, traffic: Traffic | None = None) -> dict[str, Tally]:
 FILES = 5
 
 
+Frame = Callable[[dict[str, Any], float], dict[str, Any]]
+
+
+def _opened_chat(operator_name: str, at: float) -> tuple[Frame, str, Any]:
+    """A chat of its own in the bench's service, started by a new customer and
+    opened by a new operator: the customer's frame sender, the chat, the operator."""
+    from chalicelib.api import ws
+    from chalicelib.services import chats
+    from tests.chat_helpers import (
+        RecordingPusher,
+        add_operator,
+        as_operator,
+        connect_customer,
+        later,
+    )
+
+    push = RecordingPusher()
+    operator = add_operator("bench", operator_name)
+    customer = connect_customer("bench")
+
+    def frame(body: dict[str, Any], when: float) -> dict[str, Any]:
+        reply = ws.handle_frame(customer.connection_id, json.dumps(body), now=later(when),
+                                push=push)
+        assert reply is not None and reply["type"] != "error", reply
+        return reply
+
+    chat_id = frame({"type": "chat.start", "consent": True}, at)["chat"]["chat_id"]
+    chats.open_chat(as_operator(operator), chat_id, now=later(at + 1))
+    return frame, chat_id, operator
+
+
 @contextlib.contextmanager
 def files_bucket(use_moto: bool) -> Iterator[None]:
     """The files bucket: in moto's memory, or on a moto server on loopback (as
@@ -296,29 +327,9 @@ def run_files(meter: Meter) -> dict[str, Tally]:
     """A customer sends FILES images: each asked for, uploaded, sent."""
     import requests
 
-    from chalicelib.api import ws
-    from chalicelib.services import chats
     from tests.api.test_attachments_api import PNG
-    from tests.chat_helpers import (
-        RecordingPusher,
-        add_operator,
-        as_operator,
-        connect_customer,
-        later,
-    )
 
-    push = RecordingPusher()
-    operator = add_operator("bench", "File Operator")
-    customer = connect_customer("bench")
-
-    def frame(body: dict[str, Any], at: float) -> dict[str, Any]:
-        reply = ws.handle_frame(customer.connection_id, json.dumps(body), now=later(at),
-                                push=push)
-        assert reply is not None and reply["type"] != "error", reply
-        return reply
-
-    chat_id = frame({"type": "chat.start", "consent": True}, 100)["chat"]["chat_id"]
-    chats.open_chat(as_operator(operator), chat_id, now=later(101))
+    frame, chat_id, _ = _opened_chat("File Operator", 100)
     meter.count_s3()
     asked, sent = Tally(per=FILES), Tally(per=FILES)
     for n in range(FILES):
@@ -346,32 +357,13 @@ def run_webhook(meter: Meter) -> dict[str, Tally]:
     """The same messages while a webhook hears `message.created` (R-HOOK-1):
     each also records a delivery and queues it (the sending is the queue's)."""
     from chalicelib import aws, clock
-    from chalicelib.api import ws
-    from chalicelib.services import chats, webhooks
+    from chalicelib.services import webhooks
     from chalicelib.services.access import Actor
-    from tests.chat_helpers import (
-        RecordingPusher,
-        add_operator,
-        as_operator,
-        connect_customer,
-        later,
-    )
 
     os.environ["WEBHOOKS_ALLOW_LOOPBACK"] = "true"
     os.environ["WEBHOOK_QUEUE_URL"] = aws.client("sqs").create_queue(
         QueueName="bench-webhooks")["QueueUrl"]
-    push = RecordingPusher()
-    operator = add_operator("bench", "Hook Operator")
-    customer = connect_customer("bench")
-
-    def frame(body: dict[str, Any], at: float) -> dict[str, Any]:
-        reply = ws.handle_frame(customer.connection_id, json.dumps(body), now=later(at),
-                                push=push)
-        assert reply is not None and reply["type"] != "error", reply
-        return reply
-
-    chat_id = frame({"type": "chat.start", "consent": True}, 200)["chat"]["chat_id"]
-    chats.open_chat(as_operator(operator), chat_id, now=later(201))
+    frame, chat_id, operator = _opened_chat("Hook Operator", 200)
     admin = Actor(service_id="bench", role="admin", subject_id=operator.operator_id)
     webhooks.create(admin, webhooks.WebhookChange(url="http://127.0.0.1:9/hook",
                                                   events=["message.created"]), clock.now())

@@ -115,10 +115,10 @@ def attempt(webhook_id: str, delivery_id: str, now: datetime) -> str:
     try:
         hook = Webhook.get(delivery.service_id, webhook_id, consistent_read=True)
     except Webhook.DoesNotExist:
-        _give_up(delivery, "the webhook was deleted", now)
+        _give_up(delivery, "the webhook was deleted")
         return "failed"
     if not hook.enabled and delivery.event != webhooks.PING:
-        _give_up(delivery, "the webhook is switched off", now)
+        _give_up(delivery, "the webhook is switched off")
         return "failed"
     if not _claim(delivery, now):
         return "held"
@@ -143,7 +143,7 @@ def _claim(delivery: WebhookDelivery, now: datetime) -> bool:
     return True
 
 
-def _give_up(delivery: WebhookDelivery, reason: str, now: datetime) -> None:
+def _give_up(delivery: WebhookDelivery, reason: str) -> None:
     with contextlib.suppress(UpdateError):  # settled meanwhile
         delivery.update(
             actions=[WebhookDelivery.status.set(FAILED), WebhookDelivery.last_error.set(reason),

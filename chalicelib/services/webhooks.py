@@ -365,7 +365,7 @@ def delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
 def _sqs() -> Any:
     from chalicelib import aws
 
-    return aws.client("sqs", endpoint_url=config.sqs_endpoint())
+    return aws.client("sqs")  # SQS_ENDPOINT locally (chalicelib/aws.py)
 
 
 def enqueue(deliveries: list[WebhookDelivery], delay_s: int = 0) -> int:
