@@ -50,6 +50,8 @@ def test_every_listed_action_is_recorded_with_who_where_and_what(admin, desk, cl
     assert admin.put("/settings", {"max_queue": 50, "page_query_strings": True,
                                    "sticky_assignment": admin.get("/settings")[1][
                                        "sticky_assignment"]})[0] == 200
+    status, identity = admin.post("/settings/identity-secret")
+    assert status == 200, identity
     # operators
     status, made = admin.post("/operators", {"email": "new@acme.test", "name": "New",
                                              "password": OPERATOR_PASSWORD, "role": "operator"})
@@ -81,7 +83,7 @@ def test_every_listed_action_is_recorded_with_who_where_and_what(admin, desk, cl
         assert action in actions, action
     assert [e["at"] for e in log] == sorted((e["at"] for e in log), reverse=True)
     admin_actor = {"operator_id": me["operator_id"], "name": me["name"], "role": "admin"}
-    [settings_change] = of(admin, "settings.update")
+    rotation, settings_change = of(admin, "settings.update")  # newest first
     assert settings_change["actor"] == admin_actor
     assert settings_change["detail"] == {"fields": ["max_queue", "page_query_strings"]}
     assert settings_change["target"] == tenant.service_id
@@ -92,13 +94,24 @@ def test_every_listed_action_is_recorded_with_who_where_and_what(admin, desk, cl
     assert update["target"] == made["operator_id"]
     assert update["detail"] == {"fields": ["password", "role"],
                                 "role": {"from": "operator", "to": "admin"}}
+    assert rotation["detail"] == {"fields": ["identity_secret"]}  # never the secret
+    [blocked] = of(admin, "block.create")
+    assert blocked["target"] == block["block_id"]
+    assert blocked["detail"] == {"customer_id": block["customer_id"], "chat_id": chat_id,
+                                 "days": 3, "ip": False}
+    [lifted] = of(admin, "block.delete")
+    assert lifted["target"] == block["block_id"]
+    [made_hook] = of(admin, "webhook.create")
+    assert made_hook["detail"] == {"url": "http://127.0.0.1:9/h", "events": ["chat.started"]}
+    assert of(admin, "webhook.delete")[0]["target"] == hook["webhook_id"]
     [export] = of(admin, "export.create")
     assert export["detail"]["filters"] == ["q"]
     assert [e["detail"]["fields"] for e in of(admin, "webhook.update")] == [["secret"],
                                                                             ["enabled"]]
     everything = json.dumps(log)
     for never in ("not-the-password", "a-brand-new-password", OPERATOR_PASSWORD,
-                  ADMIN_PASSWORD, hook["secret"], "secret words", "spam"):
+                  ADMIN_PASSWORD, hook["secret"], identity["identity_secret"], "secret words",
+                  "spam"):
         assert never not in everything, never
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from unittest import mock
 
 import pytest
 from pynamodb.connection import base
@@ -618,3 +619,44 @@ def test_the_secret_never_reaches_the_log(hooks, receiver, caplog):
 
 def hooks_service(api: Any) -> str:
     return api.get("/me")[1]["service_id"]
+
+
+def test_a_delivery_handed_out_early_goes_back_on_the_queue_for_the_rest(hooks, receiver):
+    """A retry further off than SQS delays (15 min) arrives early: it is not sent,
+    but queued again with what is left (at most 900 s)."""
+    created = create(hooks, receiver.url)
+    delivery_id = ping(hooks, created["webhook_id"])
+    pump()
+    delivery = WebhookDelivery.get(created["webhook_id"], delivery_id)
+    later = clock.now() + timedelta(hours=6)
+    delivery.update(actions=[WebhookDelivery.status.set("pending"),
+                             WebhookDelivery.next_attempt_at.set(clock.iso(later))])
+    sent: list[dict[str, Any]] = []
+    original = webhooks.enqueue
+
+    def recorded(deliveries: list[Any], delay_s: int = 0) -> int:
+        sent.append({"ids": [d.delivery_id for d in deliveries], "delay_s": delay_s})
+        return original(deliveries, delay_s)
+
+    with mock.patch.object(webhooks, "enqueue", recorded):
+        outcome = hook_sender.attempt(created["webhook_id"], delivery_id, clock.now())
+    assert outcome == "early"
+    assert sent == [{"ids": [delivery_id], "delay_s": pytest.approx(6 * 3600, abs=2)}]
+    assert len(receiver.got) == 1  # only the first, delivered attempt
+    assert int(WebhookDelivery.get(created["webhook_id"], delivery_id).attempts) == 1
+
+
+def test_webhooks_that_cannot_be_read_never_fail_the_change(hooks, desk, receiver,
+                                                             monkeypatch):
+    create(hooks, receiver.url, ["chat.started"])
+    webhooks.forget_subscriptions()
+
+    def unreadable(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("DynamoDB is having a bad day")
+
+    monkeypatch.setattr(Webhook, "query", unreadable)
+    desk.operator()
+    started = desk.customer().request({"type": "chat.start", "consent": True})
+    assert started["type"] == "chat.started", started
+    pump()
+    assert receiver.got == []
