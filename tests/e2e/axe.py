@@ -88,3 +88,9 @@ def run(target: Page | Frame, *, include: list[str] | None = None,
 def report(where: str, violations: list[Violation]) -> str:
     return f"{where}: {len(violations)} accessibility violation(s)\n" + "\n".join(
         str(v) for v in violations)
+
+
+def accessible(target: Page | Frame, where: str) -> None:
+    """No serious or critical axe violation, nor of the structure rules (R-A11Y-1)."""
+    found = run(target)
+    assert found == [], report(where, found)

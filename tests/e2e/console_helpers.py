@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from websockets.sync.client import ClientConnection, connect
 from tests.e2e.operator_client import (
     DEMO_PASSWORD,
     DEMO_SERVICE,
+    ApiCallFailed,
     FrameInbox,
+    Operator,
     rest,
 )
 
@@ -287,3 +290,24 @@ def shoot(page: Page, folder: Path, name: str) -> None:
     )
     page.wait_for_timeout(150)
     page.screenshot(path=str(folder / f"console-{name}.png"))
+
+
+def expect_admin_only(page: Page, base_url: str, nav: str, route: str) -> None:
+    """A signed-in operator (not an admin) has no `nav` entry, and at `#/<route>`
+    gets the admin-only page."""
+    expect(page.locator(".sidebar").get_by_role("link", name=nav)).to_have_count(0)
+    page.goto(f"{base_url}/console/#/{route}")
+    expect(page.get_by_test_id("admin-only")).to_be_visible()
+
+
+@contextlib.contextmanager
+def deleting_what_is_added(admin: Operator, listing: str, key: str,
+                           id_field: str) -> Iterator[None]:
+    """Delete (`DELETE <listing>/<id>`) every item of `GET <listing>` that was
+    not there before: a module's clean-up on the shared local stack."""
+    before = {item[id_field] for item in admin.call("GET", listing)[key]}
+    yield
+    for item in admin.call("GET", listing)[key]:
+        if item[id_field] not in before:
+            with contextlib.suppress(ApiCallFailed):
+                admin.call("DELETE", f"{listing}/{item[id_field]}")

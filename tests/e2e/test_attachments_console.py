@@ -46,10 +46,6 @@ def consoles(consoles: Consoles, admin: Operator) -> Iterator[Consoles]:
         admin.call("PUT", "/settings", {"attachments": before})
 
 
-def accessible(page: Page, where: str) -> None:
-    found = axe.run(page)
-    assert found == [], axe.report(where, found)
-
 
 def file_payload(name: str, mime: str, data: bytes) -> FilePayload:
     return {"name": name, "mimeType": mime, "buffer": data}
@@ -125,7 +121,7 @@ def test_a_customers_picture_shows_as_a_thumbnail_at_once_and_opens_full_size(
     box = page.locator(thumb).bounding_box()
     assert box and box["width"] <= 260 and box["height"] <= 220
     shoot(page, screenshots, "attachment-image")
-    accessible(page, "a picture in a chat")
+    axe.accessible(page, "a picture in a chat")
 
     # A click opens the picture full size in a new tab (served inline: it is a PNG).
     with page.context.expect_page() as opened:
@@ -226,7 +222,7 @@ def test_the_operator_attaches_a_pdf_with_progress_and_it_is_a_download(
     assert response.headers["content-disposition"].startswith("attachment")
     assert response.body() == invoice
     shoot(page, screenshots, "attachment-file")
-    accessible(page, "a file sent in a chat")
+    axe.accessible(page, "a file sent in a chat")
 
     # Chat History's transcript shows the same file.
     page.get_by_role("link", name="Chat history").first.click()
@@ -308,7 +304,7 @@ def test_a_pasted_image_and_a_dropped_file_are_attached_and_refusals_say_why(
     expect(problem).to_have_text(
         "This file cannot be sent: its type is not accepted, or its content is not the type"
         " it claims.")
-    accessible(page, "a refused file")
+    axe.accessible(page, "a refused file")
 
 
 # --- the Settings card ----------------------------------------------------------------------
@@ -340,7 +336,7 @@ def test_the_settings_card_saves_files_and_switched_off_the_console_refuses_them
         expect(card.locator(f"input[value='{mime}']")).to_be_checked()
     card.scroll_into_view_if_needed()
     shoot(page, screenshots, "settings-attachments")
-    accessible(page, "the Files in chats card")
+    axe.accessible(page, "the Files in chats card")
 
     # Nothing ticked is refused here, at the field, and nothing is sent.
     for mime in DEFAULT_TYPES:

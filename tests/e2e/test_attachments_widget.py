@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e import axe
 from tests.e2e.conftest import LocalStack
 from tests.e2e.console_helpers import pdf_bytes, png_bytes, post_to_store
 from tests.e2e.operator_client import Operator, settle
@@ -78,13 +77,6 @@ def fetch(url: str) -> tuple[bytes, dict[str, str]]:
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
         return response.read(), {k.lower(): v for k, v in response.headers.items()}
 
-
-def accessible(widget: Widget, where: str) -> None:
-    """axe in the chat frame: no serious or critical violation."""
-    frame = widget.iframe.element_handle().content_frame()
-    assert frame is not None
-    found = axe.run(frame)
-    assert found == [], axe.report(where, found)
 
 
 def natural_width(widget: Widget, image: Any) -> int:
@@ -155,7 +147,7 @@ def test_a_pasted_picture_is_sent_and_shows_as_a_thumbnail_and_the_operator_gets
     expect(second.locator(".bubble")).to_have_text("写真を送ります。箱の角が潰れていました。")
     operator.say(chat_id, "ありがとうございます。確認いたします。")
     widget.wait_for_text("ありがとうございます。確認いたします。")
-    accessible(widget, "pictures in the conversation")
+    widget.assert_accessible("pictures in the conversation")
     widget.shot(screenshots, "attachment-image")
     assert page.js_errors == []  # type: ignore[attr-defined]
 
@@ -200,7 +192,7 @@ def test_the_operators_pdf_shows_as_name_size_and_a_download(
     expect(invoice_link.locator(".size")).to_have_text("20.4 kB")
     expect(invoice_link).to_have_attribute("rel", "noopener")
     expect(invoice_link).to_have_attribute("target", "_blank")
-    accessible(widget, "a file in the conversation")
+    widget.assert_accessible("a file in the conversation")
     widget.shot(screenshots, "attachment-file")
 
     href = invoice_link.get_attribute("href")
@@ -271,7 +263,7 @@ def test_the_widget_refuses_what_the_service_does_not_take_in_the_customers_lang
     expect(widget.file_error).to_contain_text(re.compile(r"48\.8\s?[kK]B まで"))
     widget.paste_file("空.png", "image/png", b"")
     expect(widget.file_error).to_have_text("空.png は空のファイルのため送信できません。")
-    accessible(widget, "a file refused")
+    widget.assert_accessible("a file refused")
     assert not [frame for frame in sent if "attachment.request" in frame]  # none asked for
 
     # A dropped file the service takes goes up and is sent.
@@ -306,7 +298,7 @@ def test_an_upload_shows_its_progress_and_cancel_stops_it(
     widget.input.fill("the manual")
     widget.input.press("Enter")  # Send waits for the upload…
     expect(widget.input).to_have_value("the manual")
-    accessible(widget, "a file uploading")
+    widget.assert_accessible("a file uploading")
     widget.shot(screenshots, "attachment-uploading")
     cancel = widget.frame.get_by_role("button", name="Cancel sending manual.pdf")
     cancel.click()  # …which is cancelled: nothing goes

@@ -19,7 +19,6 @@ Screenshots: docs/screenshots/console-audit-en.png, console-audit-ja.png."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import uuid
@@ -35,7 +34,12 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.e2e import axe
 from tests.e2e.conftest import LocalStack
-from tests.e2e.console_helpers import Consoles, shoot
+from tests.e2e.console_helpers import (
+    Consoles,
+    deleting_what_is_added,
+    expect_admin_only,
+    shoot,
+)
 from tests.e2e.operator_client import (
     ADMIN_EMAIL,
     DEMO_SERVICE,
@@ -54,20 +58,12 @@ MARKUP = "<img src=x onerror=alert(1)>"
 @pytest.fixture
 def consoles(consoles: Consoles, admin: Operator) -> Iterator[Consoles]:
     """The shared consoles (conftest.py); every operator a test added is deleted after it."""
-    before = {op["operator_id"] for op in admin.call("GET", "/operators")["operators"]}
-    yield consoles
-    for op in admin.call("GET", "/operators")["operators"]:
-        if op["operator_id"] not in before:
-            with contextlib.suppress(ApiCallFailed):
-                admin.call("DELETE", f"/operators/{op['operator_id']}")
+    with deleting_what_is_added(admin, "/operators", "operators", "operator_id"):
+        yield consoles
 
 
 # --- helpers --------------------------------------------------------------------------------
 
-
-def accessible(page: Page, where: str) -> None:
-    found = axe.run(page)
-    assert found == [], axe.report(where, found)
 
 
 def open_audit(page: Page, link: str = "Audit log") -> None:
@@ -165,7 +161,7 @@ def test_an_admin_reads_filters_and_pages_the_audit_log(
     expect(failed.get_by_test_id("audit-detail")).to_have_text(f"Email tried: {nobody}")
     page.mouse.move(0, 0)
     shoot(page, screenshots, "audit-en")
-    accessible(page, "the Audit log")
+    axe.accessible(page, "the Audit log")
 
     # The filters are labelled: From, To, Action (All actions and the 13 in words).
     form = page.get_by_test_id("audit-filters")
@@ -240,7 +236,7 @@ def test_an_admin_reads_filters_and_pages_the_audit_log(
     expect(page.get_by_test_id("audit-server-words")).to_have_text(
         f"The server says: {server_message}")
     expect(page.get_by_test_id("audit-from")).to_have_attribute("aria-invalid", "true")
-    accessible(page, "the Audit log with the server's error")
+    axe.accessible(page, "the Audit log with the server's error")
 
     # Reset: no filters, no error, every action again.
     with page.expect_response(lambda r: "/api/audit" in r.url) as answer:
@@ -273,7 +269,7 @@ def test_an_admin_reads_filters_and_pages_the_audit_log(
     expect(options.first).to_have_text("すべての操作")
     page.mouse.move(0, 0)
     shoot(page, screenshots, "audit-ja")
-    accessible(page, "the Audit log in Japanese")
+    axe.accessible(page, "the Audit log in Japanese")
 
 
 def test_what_the_server_sends_is_text_and_operators_have_no_audit_log(
@@ -285,10 +281,8 @@ def test_what_the_server_sends_is_text_and_operators_have_no_audit_log(
     assert refused.value.status == 403
     assert "admin_only" in str(refused.value)
     operator_page = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
-    expect(operator_page.locator(".sidebar").get_by_role("link", name="Audit log")).to_have_count(0)
     expect(operator_page.get_by_test_id("admin-nav")).to_have_count(0)
-    operator_page.goto(local_stack.base_url + "/console/#/audit")
-    expect(operator_page.get_by_test_id("admin-only")).to_be_visible()
+    expect_admin_only(operator_page, local_stack.base_url, "Audit log", "audit")
     expect(operator_page.get_by_test_id("audit-table")).to_have_count(0)
     operator_page.context.close()
 

@@ -17,7 +17,6 @@ console-visitor-panel.png, console-monitor.png, console-monitor-watch.png."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 import uuid
@@ -32,7 +31,15 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e import axe
 from tests.e2e.conftest import LocalStack
-from tests.e2e.console_helpers import Consoles, Customer, go_online, open_chat, shoot
+from tests.e2e.console_helpers import (
+    Consoles,
+    Customer,
+    deleting_what_is_added,
+    expect_admin_only,
+    go_online,
+    open_chat,
+    shoot,
+)
 from tests.e2e.operator_client import (
     ADMIN_EMAIL,
     OPERATOR_EMAIL,
@@ -48,12 +55,8 @@ pytestmark = pytest.mark.e2e
 def consoles(consoles: Consoles, admin: Operator) -> Iterator[Consoles]:
     """The shared consoles (conftest.py); every block a test made is lifted
     afterwards (an IP block of 127.0.0.1 would refuse every later customer)."""
-    before = {block["block_id"] for block in admin.call("GET", "/blocks")["blocks"]}
-    yield consoles
-    for block in admin.call("GET", "/blocks")["blocks"]:
-        if block["block_id"] not in before:
-            with contextlib.suppress(ApiCallFailed):
-                admin.call("DELETE", f"/blocks/{block['block_id']}")
+    with deleting_what_is_added(admin, "/blocks", "blocks", "block_id"):
+        yield consoles
 
 
 @pytest.fixture
@@ -70,10 +73,6 @@ def returning(local_stack: LocalStack) -> Iterator[Any]:
     for customer in made:
         customer.close()
 
-
-def accessible(page: Page, where: str) -> None:
-    found = axe.run(page)
-    assert found == [], axe.report(where, found)
 
 
 def unique(label: str) -> str:
@@ -159,7 +158,7 @@ def test_an_operator_blocks_a_visitor_from_the_chat_and_an_admin_lifts_the_block
     expect(ip_box).to_be_enabled()
     ip_box.check()
     shoot(page, screenshots, "block-dialog")
-    accessible(page, "the Block visitor dialog")
+    axe.accessible(page, "the Block visitor dialog")
 
     with page.expect_response(lambda r: r.url.endswith(f"/api/chats/{chat_id}/block")) as answer:
         submit.click()
@@ -182,9 +181,7 @@ def test_an_operator_blocks_a_visitor_from_the_chat_and_an_admin_lifts_the_block
     assert refused.value.status == 403 and "blocked" in str(refused.value)
 
     # An operator has no Blocks screen.
-    expect(page.locator(".sidebar").get_by_role("link", name="Blocks")).to_have_count(0)
-    page.goto(local_stack.base_url + "/console/#/blocks")
-    expect(page.get_by_test_id("admin-only")).to_be_visible()
+    expect_admin_only(page, local_stack.base_url, "Blocks", "blocks")
 
     # The admin's Blocks screen lists it: customer, IP, reason (as text), until, by whom.
     admin_page = consoles.open(local_stack.base_url, ADMIN_EMAIL)
@@ -201,7 +198,7 @@ def test_an_operator_blocks_a_visitor_from_the_chat_and_an_admin_lifts_the_block
     expect(row).to_contain_text("Demo Operator")
     expect(row.locator("b, script")).to_have_count(0)
     shoot(admin_page, screenshots, "blocks")
-    accessible(admin_page, "the Blocks screen")
+    axe.accessible(admin_page, "the Blocks screen")
 
     # Lift asks first; then the row goes and the visitor is let in again.
     row.get_by_role("button", name=f"Lift the block on {name}").click()
@@ -282,7 +279,7 @@ def test_the_visitor_panel_follows_the_customers_pages_live_and_links_earlier_ch
     expect(page.locator("a[href^='javascript:']")).to_have_count(0)
     panel.scroll_into_view_if_needed()
     shoot(page, screenshots, "visitor-panel")
-    accessible(page, "the visitor panel")
+    axe.accessible(page, "the visitor panel")
 
     # "2 earlier chats" opens Chat History filtered to this customer.
     with page.expect_request(lambda r: "/api/history?" in r.url
@@ -296,7 +293,7 @@ def test_the_visitor_panel_follows_the_customers_pages_live_and_links_earlier_ch
     assert table_rows.count() >= 2
     for index in range(table_rows.count()):
         expect(table_rows.nth(index)).to_contain_text(name)
-    accessible(page, "Chat History filtered to a customer")
+    axe.accessible(page, "Chat History filtered to a customer")
     # A reload keeps the filter; its remove button takes it off.
     page.reload()
     expect(chip).to_contain_text(f"Customer: {name}")
@@ -314,9 +311,7 @@ def test_the_monitor_shows_a_new_waiting_chat_then_its_assignment_without_a_relo
 ) -> None:
     # An operator has no monitor.
     operator_page = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
-    expect(operator_page.locator(".sidebar").get_by_role("link", name="Monitor")).to_have_count(0)
-    operator_page.goto(local_stack.base_url + "/console/#/monitor")
-    expect(operator_page.get_by_test_id("admin-only")).to_be_visible()
+    expect_admin_only(operator_page, local_stack.base_url, "Monitor", "monitor")
     operator_page.context.close()
 
     page = consoles.open(local_stack.base_url, ADMIN_EMAIL)
@@ -367,7 +362,7 @@ def test_the_monitor_shows_a_new_waiting_chat_then_its_assignment_without_a_relo
                                                                                       timeout=15000)
     expect(page.locator(".monitor-page b, .monitor-page i")).to_have_count(0)
     shoot(page, screenshots, "monitor")
-    accessible(page, "the monitor")
+    axe.accessible(page, "the monitor")
 
     # Watch: the transcript, read only, live, with notes.
     going.get_by_role("button", name=re.compile("^Watch")).click()
@@ -400,11 +395,11 @@ def test_the_monitor_shows_a_new_waiting_chat_then_its_assignment_without_a_relo
     transfer = page.get_by_role("dialog", name="Transfer this chat")
     expect(transfer).to_be_visible()
     expect(transfer.get_by_test_id("transfer-queue")).to_be_visible()
-    accessible(page, "the monitor's transfer dialog")
+    axe.accessible(page, "the monitor's transfer dialog")
     transfer.get_by_role("button", name="Cancel").click()
     expect(transfer).to_be_hidden()
 
-    accessible(page, "the monitor, watching a chat")
+    axe.accessible(page, "the monitor, watching a chat")
     watch.get_by_role("button", name="Stop watching").click()
     expect(watch).to_be_hidden()
     not_reloaded(page)

@@ -34,7 +34,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e import axe
 from tests.e2e.conftest import LocalStack
 from tests.e2e.console_helpers import Customer
 from tests.e2e.operator_client import Frame, Operator, settle
@@ -109,13 +108,6 @@ def start_chat(page: Page, url: str | None, operator: Operator) -> tuple[Widget,
     return widget, chat["chat_id"]
 
 
-def accessible(widget: Widget, where: str) -> None:
-    """axe in the chat frame: no serious or critical violation."""
-    frame = widget.iframe.element_handle().content_frame()
-    assert frame is not None
-    found = axe.run(frame)
-    assert found == [], axe.report(where, found)
-
 
 def neutral(widget: Widget, lang: str = "en") -> None:
     """The neutral view: the one line, focused, and nothing else to do (no form,
@@ -165,7 +157,7 @@ def test_a_blocked_visitor_sees_only_that_chat_is_not_available(
         expect(widget.unavailable).to_be_focused()
         expect(widget.title).to_have_text("Chat with us")
         widget.shot(screenshots, "blocked")
-        accessible(widget, "blocked")
+        widget.assert_accessible("blocked")
         # Nothing retried by itself: one session request, no socket.
         page.wait_for_timeout(4000)
         assert len(calls) == 1, calls
@@ -176,7 +168,7 @@ def test_a_blocked_visitor_sees_only_that_chat_is_not_available(
         page.evaluate("window.HelpdeskChat.push(['language', 'ja'])")
         neutral(widget, "ja")
         widget.shot(screenshots, "blocked-ja")
-        accessible(widget, "blocked (ja)")
+        widget.assert_accessible("blocked (ja)")
         assert page.js_errors == []  # type: ignore[attr-defined]
     finally:
         admin.call("DELETE", f"/blocks/{block['block_id']}")

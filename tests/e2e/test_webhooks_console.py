@@ -17,7 +17,6 @@ Screenshots: docs/screenshots/console-webhooks-en.png, console-webhooks-ja.png."
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -35,7 +34,12 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.e2e import axe
 from tests.e2e.conftest import LocalStack
-from tests.e2e.console_helpers import Consoles, shoot
+from tests.e2e.console_helpers import (
+    Consoles,
+    deleting_what_is_added,
+    expect_admin_only,
+    shoot,
+)
 from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, ApiCallFailed, Operator
 
 pytestmark = pytest.mark.e2e
@@ -120,20 +124,12 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def consoles(consoles: Consoles, admin: Operator) -> Iterator[Consoles]:
     """The shared consoles (conftest.py); every webhook a test made is deleted after it."""
-    before = {hook["webhook_id"] for hook in admin.call("GET", "/webhooks")["webhooks"]}
-    yield consoles
-    for hook in admin.call("GET", "/webhooks")["webhooks"]:
-        if hook["webhook_id"] not in before:
-            with contextlib.suppress(ApiCallFailed):
-                admin.call("DELETE", f"/webhooks/{hook['webhook_id']}")
+    with deleting_what_is_added(admin, "/webhooks", "webhooks", "webhook_id"):
+        yield consoles
 
 
 # --- helpers --------------------------------------------------------------------------------
 
-
-def accessible(page: Page, where: str) -> None:
-    found = axe.run(page)
-    assert found == [], axe.report(where, found)
 
 
 def open_webhooks(page: Page, link: str = "Webhooks", heading: str = "Webhooks") -> None:
@@ -186,9 +182,7 @@ def test_an_admin_creates_a_webhook_sees_the_secret_once_and_tests_and_redeliver
         operator_account.call("GET", "/webhooks")
     assert refused.value.status == 403
     operator_page = consoles.open(local_stack.base_url, OPERATOR_EMAIL)
-    expect(operator_page.locator(".sidebar").get_by_role("link", name="Webhooks")).to_have_count(0)
-    operator_page.goto(local_stack.base_url + "/console/#/webhooks")
-    expect(operator_page.get_by_test_id("admin-only")).to_be_visible()
+    expect_admin_only(operator_page, local_stack.base_url, "Webhooks", "webhooks")
     operator_page.context.close()
 
     page = consoles.open(local_stack.base_url, ADMIN_EMAIL)
@@ -289,7 +283,7 @@ def test_an_admin_creates_a_webhook_sees_the_secret_once_and_tests_and_redeliver
     expect(log.get_by_test_id("delivery-row")).to_have_count(2)
     page.mouse.move(0, 0)
     shoot(page, screenshots, "webhooks-en")
-    accessible(page, "the Webhooks screen with its delivery log")
+    axe.accessible(page, "the Webhooks screen with its delivery log")
 
     # The log asks every 10 seconds while it is open, and never after the screen is left.
     asked = requests_to(page, lambda u: "/deliveries" in u)
@@ -342,7 +336,7 @@ def test_a_refused_url_is_said_at_the_field_and_each_control_of_a_webhook_works(
     expect(error.get_by_test_id("server-words")).to_have_text(f"The server says: {words}")
     expect(url).to_have_attribute("aria-invalid", "true")
     expect(url).to_be_focused()
-    accessible(page, "the New webhook form with a refused URL")
+    axe.accessible(page, "the New webhook form with a refused URL")
     url.fill(receiver.url)
     expect(error).to_be_hidden()
     form.get_by_role("button", name="Cancel").click()

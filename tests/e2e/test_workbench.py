@@ -24,11 +24,6 @@ from tests.e2e.widget_page import Widget
 pytestmark = pytest.mark.e2e
 
 
-def accessible(page: Page, where: str) -> None:
-    """No serious or critical axe violation, nor of the structure rules (R-A11Y-1)."""
-    found = axe.run(page)
-    assert found == [], axe.report(where, found)
-
 
 def go_online(page: Page) -> None:
     page.get_by_test_id("status").select_option("online")
@@ -113,7 +108,7 @@ def test_the_slash_picker_finds_a_response_by_kana_and_width_and_inserts_it_at_t
     expect(composer).to_be_focused()
     page.evaluate("document.querySelectorAll('.toast').forEach((toast) => toast.remove())")
     page.screenshot(path=str(screenshots / "console-canned-picker.png"))
-    accessible(page, "the picker")
+    axe.accessible(page, "the picker")
     expect(picker).to_be_visible()
 
     # Enter inserts (and sends nothing): the `/ﾍﾝﾋﾟﾝ` token becomes the expanded text,
@@ -181,7 +176,7 @@ def test_the_canned_responses_screen_manages_my_set_and_says_what_is_wrong(
     expect(dialog.locator("#canned-title-error")).to_have_text("“Title” is required.")
     expect(dialog.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
     expect(dialog.get_by_label("Title")).to_be_focused()
-    accessible(page, "the canned response dialog with an error")
+    axe.accessible(page, "the canned response dialog with an error")
     dialog.get_by_label("Title").fill("お礼 <b>thanks</b>")
     dialog.get_by_label("Text").fill("Thanks for contacting {{service.name}}, {{customer.name}}.")
     dialog.get_by_role("button", name="Create").click()
@@ -211,7 +206,7 @@ def test_the_canned_responses_screen_manages_my_set_and_says_what_is_wrong(
     expect(row).to_have_count(0)
     page.get_by_test_id("canned-search").fill("")
     shoot(page, screenshots, "canned")
-    accessible(page, "canned responses")
+    axe.accessible(page, "canned responses")
 
     # Edit, then delete.
     row.get_by_role("button", name="Edit “お礼 <b>thanks</b>”").click()
@@ -312,7 +307,7 @@ def test_a_note_shows_as_a_note_in_the_console_and_never_in_the_widget(
     page.evaluate("document.querySelectorAll('.toast').forEach((toast) => toast.remove())")
     shoot(page, screenshots, "note")
     note_mode.click()
-    accessible(page, "the chat with a note, in note mode")
+    axe.accessible(page, "the chat with a note, in note mode")
     reply_mode.click()
 
     # The customer's widget never shows it, also after a reload (chat.history).
@@ -373,7 +368,7 @@ def test_a_transfer_between_two_consoles_moves_the_chat_live_and_the_customer_se
     handover = "Asked about a refund for order #1042; prefers email."
     dialog.get_by_label("Handover note (optional)").fill(handover)
     shoot(giver, screenshots, "transfer")
-    accessible(giver, "the Transfer dialog")
+    axe.accessible(giver, "the Transfer dialog")
     dialog.locator("[data-action=transfer-submit]").click()
 
     # The giver loses it at once.
@@ -428,7 +423,7 @@ def test_a_chat_moved_away_while_open_becomes_read_only_and_back_to_the_queue_go
     expect(holder.locator(f".chat-item[data-chat-id='{chat_id}']")).to_have_count(0)
     holder.locator(".composer-mode[data-mode=note]").click()
     expect(holder.locator(".composer-input")).to_be_enabled()
-    accessible(holder, "a chat moved away")
+    axe.accessible(holder, "a chat moved away")
 
     # Back in the queue, at its front, not offered to the one who gave it: the admin gets it.
     deadline = time.monotonic() + 20
@@ -449,7 +444,7 @@ def test_the_workbench_speaks_japanese_and_minds_the_ime(
     expect(page.get_by_role("heading", name="定型文", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="サービス共通の定型文")).to_be_visible()
     shoot(page, screenshots, "canned-ja")
-    accessible(page, "定型文")
+    axe.accessible(page, "定型文")
 
     page.get_by_role("link", name="チャット").first.click()
     go_online(page)
@@ -488,4 +483,4 @@ def test_the_workbench_speaks_japanese_and_minds_the_ime(
     expect(page.locator(".composer-note-hint")).to_have_text(
         "社内メモ\uff1aオペレーターだけが見られます。お客様には表示されません。")
     expect(page.locator("[data-action=send]")).to_have_text("メモを追加")
-    accessible(page, "社内メモ")
+    axe.accessible(page, "社内メモ")

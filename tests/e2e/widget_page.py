@@ -82,6 +82,14 @@ class Widget:
         self.iframe: Locator = page.locator("helpdesk-chat iframe")
         self.frame: FrameLocator = page.frame_locator("helpdesk-chat iframe")
 
+    def assert_accessible(self, where: str) -> None:
+        """axe in the chat frame: no serious or critical violation."""
+        from tests.e2e import axe
+
+        frame = self.iframe.element_handle().content_frame()
+        assert frame is not None
+        axe.accessible(frame, where)
+
     # --- the parts of the UI ---------------------------------------------------
 
     @property
