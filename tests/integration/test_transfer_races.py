@@ -4,6 +4,7 @@ over capacity."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
@@ -51,7 +52,7 @@ def _transfer(actor: Actor, chat_id: str, to: str | None, push: RecordingPusher)
                               now=NOW, push=push)
 
 
-def test_50_concurrent_transfers_of_one_chat_exactly_one_wins(local_tables):
+def test_50_concurrent_transfers_of_one_chat_exactly_one_wins(local_tables, monkeypatch):
     make_tenant("acme")
     push = RecordingPusher()
     giver = add_operator("acme", "Giver", max_chats=5)
@@ -61,6 +62,17 @@ def test_50_concurrent_transfers_of_one_chat_exactly_one_wins(local_tables):
     team = [add_operator("acme", f"Op {n}", max_chats=5) for n in range(50)]
     admin = Actor(service_id="acme", role="admin", subject_id="op_admin", name="Admin")
     callers = [_actor(giver)] * 25 + [admin] * 25
+    # Every transfer reads the chat (with the giver) before any writes: a thread
+    # the machine starts late would otherwise read the winner's chat and, as an
+    # admin may, rightly transfer it again (make test saw that under load).
+    read_all = threading.Barrier(len(callers), timeout=60)
+    write = transfers._to_operator
+
+    def after_every_read(*args, **kwargs):
+        read_all.wait()
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(transfers, "_to_operator", after_every_read)
 
     results = all_at_once(
         [lambda who=who, op=op: _transfer(who, chat.chat_id, op.operator_id, push)
