@@ -34,6 +34,7 @@ TABLE_KEYS = (
     "webhooks",
     "webhook_deliveries",
     "audit",
+    "jobs",
 )
 
 DEFAULT_REGION = "us-east-1"

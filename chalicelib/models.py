@@ -155,9 +155,14 @@ class Customer(Model):
     # Visitor tokens carry the version they were issued at; raising it revokes
     # every earlier one (accounts.sign_out_customer).
     token_version = NumberAttribute(default=0)
-    # A visitor who never starts a chat is forgotten (R-SEC-4): set while the
-    # customer has had no chat, removed by the transaction that starts one.
+    # A visitor who never starts a chat is forgotten (R-SEC-4): until then
+    # `expires_at` is a visitor token's life. The transaction that starts a
+    # chat sets `chatted` and moves `expires_at` to the chat's retention
+    # (R-PRIV-1): a customer goes with their last chat.
     expires_at = TTLAttribute(null=True)
+    chatted = BooleanAttribute(null=True)
+    # When an admin erased their personal data (R-PRIV-2).
+    erased_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
 
 
@@ -336,6 +341,12 @@ class Chat(Model):
     # Sparse sweep index keys: set while the chat needs a later look by the sweep.
     sweep_shard = UnicodeAttribute(null=True)
     sweep_at = UnicodeAttribute(null=True)
+    # Retention (R-PRIV-1): created_at + the service's retention_days; every
+    # item of the chat (head, messages, notes, visit, files, search terms)
+    # carries the same time, so they go together (services/retention.py).
+    expires_at = TTLAttribute(null=True)
+    # When its customer's personal data was erased (R-PRIV-2).
+    erased_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     assigned_at = UnicodeAttribute(null=True)
     opened_at = UnicodeAttribute(null=True)
@@ -402,6 +413,8 @@ class ChatHead(Model):
     # time), one per customer or operator however many sockets they use
     # (R-SEC-4); written with the message it paid for.
     senders: MapAttribute[str, Any] = MapAttribute(null=True)
+    # The chat's retention (R-PRIV-1): every message copies it.
+    expires_at = TTLAttribute(null=True)
 
 
 @registered
@@ -422,6 +435,8 @@ class Message(Model):
     # A file sent with the message (R-ATT-1): {attachment_id, filename,
     # content_type, size, key}; `text` may then be "".
     attachment: MapAttribute[str, Any] = MapAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # the chat's (R-PRIV-1)
+    erased = BooleanAttribute(null=True)  # its text replaced by erasure (R-PRIV-2)
 
 
 
@@ -441,6 +456,8 @@ class Note(Model):
     text = UnicodeAttribute()
     kind = UnicodeAttribute(default="note")  # note | transfer (a handover note)
     created_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # the chat's (R-PRIV-1)
+    erased = BooleanAttribute(null=True)  # its text replaced by erasure (R-PRIV-2)
 
 # --- connections ------------------------------------------------------------
 
@@ -513,6 +530,10 @@ class Ticket(Model):
     updated_at = UnicodeAttribute(null=True)
     # Bumped by every change: a change is written over the version it read.
     version = NumberAttribute(default=0)
+    # Retention (R-PRIV-1): created_at + the service's retention_days; its
+    # thread, filters and search terms carry the same time.
+    expires_at = TTLAttribute(null=True)
+    erased_at = UnicodeAttribute(null=True)  # its requester's data erased (R-PRIV-2)
 
     by_service = TicketsByServiceIndex()
 
@@ -532,6 +553,7 @@ class TicketFilter(Model):
     status = UnicodeAttribute()
     assignee = UnicodeAttribute()  # the assignee's id, or "-"
     channel = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # the ticket's (R-PRIV-1)
 
 
 @registered
@@ -550,6 +572,8 @@ class TicketEntry(Model):
     text = UnicodeAttribute()
     email_status = UnicodeAttribute(default="none")  # none | queued | sent | failed
     created_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # the ticket's (R-PRIV-1)
+    erased = BooleanAttribute(null=True)  # its text replaced by erasure (R-PRIV-2)
 
 
 # --- tokens -----------------------------------------------------------------
@@ -696,6 +720,7 @@ class SearchTerm(Model):
     at = UnicodeAttribute(range_key=True)
     record_id = UnicodeAttribute()
     text = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # its chat's or ticket's (R-PRIV-1)
 
 
 # --- email ------------------------------------------------------------------------
@@ -795,6 +820,7 @@ class Visit(Model):
     pages = JSONAttribute(default=list)  # [{url, title, at}]
     last_at = NumberAttribute(default=0)  # epoch seconds of the last page kept
     version = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)  # the chat's (R-PRIV-1)
 
 
 # --- webhooks ---------------------------------------------------------------------
@@ -893,3 +919,49 @@ class AuditEntry(Model):
     expires_at = TTLAttribute(null=True)
 
     by_action = AuditByActionIndex()
+
+
+# --- background jobs ------------------------------------------------------------------
+
+
+class JobsDueIndex(GlobalSecondaryIndex["Job"]):
+    """Jobs not finished, by when they should next run: sparse (only unfinished
+    jobs have `due`), read by the minute sweep to resume a job whose worker died."""
+
+    Meta = index_meta("jobs-due", KeysOnlyProjection())
+    due = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+@registered
+class Job(Model):
+    """A resumable background job over many items (services/jobs.py): retention
+    recomputed after a change of `retention_days`, files past retention
+    deleted, a customer's data erased. Its worker holds a lease while it runs
+    and records where it is (`stage`, `cursor`) and what it did (`counts`)
+    after each page, so another worker (the sweep's) carries on where it
+    stopped. `run` is bumped when the job is asked for again: a worker of an
+    earlier run then stops at its next page."""
+
+    Meta = table_meta("jobs")
+    job_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # retention | files | erasure
+    service_id = UnicodeAttribute()
+    params = JSONAttribute(default=dict)
+    status = UnicodeAttribute(default="pending")  # pending | running | done | failed
+    run = NumberAttribute(default=1)
+    stage = UnicodeAttribute(null=True)
+    cursor = JSONAttribute(null=True)
+    counts = JSONAttribute(default=dict)
+    holder = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)  # epoch seconds
+    error = UnicodeAttribute(null=True)
+    due = UnicodeAttribute(null=True)  # "due" while unfinished (the sparse index)
+    due_at = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    by_due = JobsDueIndex()

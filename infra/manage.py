@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="give tickets from before ticket numbers numbers (R-TK-2)")
     commands.add_parser("index-customers",
                         help="index chats from before the customer filter by customer (R-VIS-1)")
+    commands.add_parser("retention",
+                        help="give items from before retention their retention time (R-PRIV-1)")
     commands.add_parser("rotate-token-secret", help="a new token-signing key, keeping the last")
     return parser
 
@@ -113,6 +115,8 @@ def _run(args: argparse.Namespace) -> int:
         return _number_tickets(target)
     if args.command == "index-customers":
         return _index_customers(target)
+    if args.command == "retention":
+        return _retention(target)
     from chalicelib.services import tenants
 
     service, admin = tenants.create_service(
@@ -174,6 +178,16 @@ def _index_customers(target: str) -> int:
 
     indexed = upgrade.index_customers(aws.client("dynamodb", config.dynamodb_endpoint()))
     print(f"indexed {indexed} chat(s) from before the customer index in {target}",
+          file=sys.stderr)
+    return 0
+
+
+def _retention(target: str) -> int:
+    from chalicelib import aws, config
+    from infra import upgrade
+
+    done = upgrade.retention_times(aws.client("dynamodb", config.dynamodb_endpoint()))
+    print(f"gave the items of {done} service(s) their retention times in {target}",
           file=sys.stderr)
     return 0
 

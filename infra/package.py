@@ -74,6 +74,8 @@ EXPORTS_PREFIX = "exports"
 UPLOADS_PREFIX = "uploads"
 SENT_FILES_PREFIX = "files"
 UPLOAD_EXPIRY_DAYS = 1
+# A day past the longest retention_days (R-PRIV-1, services/retention.py).
+FILES_EXPIRY_DAYS = 3651
 # Its CORS: the browser POSTs the upload form (XMLHttpRequest, whose upload
 # progress listener makes it preflight) and may GET a file; the multipart body's
 # Content-Type is the only header it sends.
@@ -825,8 +827,11 @@ def exports_lifecycle_rules() -> list[dict[str, Any]]:
 
 def files_lifecycle_rules() -> list[dict[str, Any]]:
     """Uploads never sent go after a day (a sent file is copied to files/ and
-    its upload deleted at once); files/ follows the service's retention (R-PRIV-1)."""
+    its upload deleted at once). files/ follows each service's retention
+    (R-PRIV-1: the sweep's daily `files` job, services/retention_jobs.py); this
+    rule removes whatever is left after the longest retention there is."""
     return [_expiry("ExpireUnsentUploads", UPLOADS_PREFIX, UPLOAD_EXPIRY_DAYS),
+            _expiry("ExpireFilesPastLongestRetention", "files", FILES_EXPIRY_DAYS),
             _abort_incomplete_uploads()]
 
 

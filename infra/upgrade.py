@@ -190,3 +190,34 @@ def index_customers(client: Any) -> int:
                 continue  # indexed meanwhile
     Token(token_key=marker, payload={"chats": indexed}).save()
     return indexed
+
+
+def retention_times(client: Any) -> int:
+    """Give every item of every service the time its service's retention
+    (R-PRIV-1) sets — items written before retention have none; returns how
+    many services. Each service's `retention` job (services/retention_jobs.py)
+    runs here to the end; it is conditional item by item and resumable, so it
+    may run beside the app, and again. A marker makes later runs free. A Scan
+    of the services table: an upgrade, never a request."""
+    from chalicelib import token_keys
+    from chalicelib.models import Service, Token
+    from chalicelib.services import jobs, retention, retention_jobs, settings  # noqa: F401
+
+    marker = token_keys.upgrade_done("retention-v1")
+    if _done(marker):
+        return 0
+    done = 0
+    for page in client.get_paginator("scan").paginate(TableName=Service.Meta.table_name):
+        for raw in page.get("Items", []):
+            service = Service.from_raw_data(raw)
+            days = retention.days_of(settings.current(service))
+            job_id = retention.job_id(service.service_id)
+            jobs.start(job_id, retention.RETENTION, service.service_id, {"days": days})
+            while (job := jobs.get(job_id)) is not None and job.status != "done":
+                if jobs.work(job_id) is None:
+                    import time
+
+                    time.sleep(1)  # another worker holds it: wait for it
+            done += 1
+    Token(token_key=marker, payload={"services": done}).save()
+    return done

@@ -7,12 +7,13 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib import clock, realtime
-from chalicelib.api.common import Call, endpoint
+from chalicelib.api.common import Call, endpoint, json_response
 from chalicelib.services import (
     accounts,
     audit,
     blocks,
     categories,
+    erasure,
     hours,
     monitor,
     operators,
@@ -144,6 +145,22 @@ def list_audit(call: Call) -> dict[str, Any]:
     query = audit.AuditQuery.checked(call.query, tenants.zone(actor.service_id))
     found, next_cursor = audit.page(actor.service_id, query, call.query.get("cursor"))
     return {"entries": [audit.entry_json(e) for e in found], "next_cursor": next_cursor}
+
+
+@endpoint(routes, "/privacy/erase", methods=("POST",), who="admin")
+def erase_customer(call: Call) -> Any:
+    """Erase a customer's personal data (R-PRIV-2): 200 with the counts when
+    done within the request, else 202 while a worker finishes it."""
+    job = erasure.start(Actor.calling(call.require_caller()),
+                        erasure.EraseRequest.checked(call.body))
+    view = erasure.to_json(job)
+    return view if view["status"] == "done" else json_response(view, 202)
+
+
+@endpoint(routes, "/privacy/erasures/{erasure_id}", who="admin")
+def get_erasure(call: Call, erasure_id: str) -> dict[str, Any]:
+    """An erasure's progress and counts."""
+    return erasure.to_json(erasure.get(Actor.calling(call.require_caller()), erasure_id))
 
 
 @endpoint(routes, "/monitor", who="admin")

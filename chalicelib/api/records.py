@@ -12,12 +12,15 @@ from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
 from chalicelib.services import (
     chat_views,
+    erasure,  # noqa: F401  (its jobs' worker, R-PRIV-2)
     exports,
     history,
+    jobs,
     mail,
     messages,
     notes,
     operators,
+    retention_jobs,  # noqa: F401  (their worker, R-PRIV-1)
     stats,
     tenants,
     tickets,
@@ -143,6 +146,10 @@ def run_worker(event: dict[str, Any]) -> None:
     reuses this Lambda rather than adding one)."""
     if isinstance(event, dict) and "mail_ids" in event:
         mail.run_worker(event)
+        return
+    if isinstance(event, dict) and isinstance(event.get("job_id"), str):
+        # Retention and erasure jobs (R-PRIV-1, R-PRIV-2), resumable.
+        jobs.work(event["job_id"])
         return
     run_export(event)
 

@@ -1,12 +1,13 @@
 """Scheduled work: the minute sweep of routing (R-RT-3, R-RT-4), mail left
-waiting (R-MAIL-1) and webhook deliveries due (R-HOOK-1)."""
+waiting (R-MAIL-1), webhook deliveries due (R-HOOK-1), background jobs left
+unfinished and the day's deletion of files past retention (R-PRIV-1, R-PRIV-2)."""
 
 from __future__ import annotations
 
 import logging
 
 from chalicelib import clock, realtime
-from chalicelib.services import mail, sweep, webhooks
+from chalicelib.services import jobs, mail, retention_jobs, sweep, webhooks
 
 log = logging.getLogger("helpdesk.sweep")
 
@@ -27,3 +28,14 @@ def run_sweep() -> None:
     queued = webhooks.enqueue_due(clock.now())
     if queued:
         log.info("sweep: queued %d webhook deliveries due", queued)
+    # Retention and erasure jobs whose worker died or timed out: carried on.
+    try:
+        resumed = jobs.resume_due(clock.now())
+        # Once a day: every service's files older than its retention (R-PRIV-1).
+        started = retention_jobs.start_daily(clock.now())
+    except Exception:  # the routing above is done; the next minute tries again
+        log.exception("sweep: could not look at background jobs")
+        return
+    if resumed or started:
+        log.info("sweep: resumed %d background job(s), started the files retention of "
+                 "%d service(s)", resumed, started)

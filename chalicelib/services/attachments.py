@@ -49,14 +49,14 @@ def bucket() -> str:
     return config.files_bucket()
 
 
-def _s3() -> Any:
+def s3() -> Any:
     return aws.client("s3", endpoint_url=config.s3_endpoint())
 
 
 def bucket_origin() -> str:
     """The origin links and uploads go to (for the chat frame's CSP): signing
     a link is local, nothing is sent."""
-    url = _s3().generate_presigned_url("get_object", Params={"Bucket": bucket(), "Key": "files/x"},
+    url = s3().generate_presigned_url("get_object", Params={"Bucket": bucket(), "Key": "files/x"},
                                        ExpiresIn=60)
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -145,7 +145,7 @@ def request(actor: Actor, chat_id: str, asked: AttachmentRequest, *,
         expires_at=now + PENDING_TTL,
     )
     attachment.save(condition=Attachment.attachment_id.does_not_exist())
-    post = _s3().generate_presigned_post(
+    post = s3().generate_presigned_post(
         Bucket=bucket(),
         Key=upload_key(attachment),
         Fields={"Content-Type": asked.content_type},
@@ -179,15 +179,17 @@ class Checked:
         return {"attachment_id": a.attachment_id, "filename": a.filename,
                 "content_type": a.content_type, "size": int(a.size), "key": file_key(a)}
 
-    def add_to(self, writes: TransactWrite, seq: int, client_msg_id: str, now: datetime) -> None:
-        """Sent once: only while still pending."""
+    def add_to(self, writes: TransactWrite, seq: int, client_msg_id: str, now: datetime,
+               *, expires_at: datetime | None) -> None:
+        """Sent once: only while still pending; kept as long as its chat."""
         writes.update(
             self.attachment,
             actions=[Attachment.status.set(SENT), Attachment.seq.set(seq),
                      Attachment.client_msg_id.set(client_msg_id),
                      Attachment.key.set(file_key(self.attachment)),
                      Attachment.sent_at.set(clock.iso(now)),
-                     Attachment.expires_at.remove()],
+                     Attachment.expires_at.set(expires_at) if expires_at
+                     else Attachment.expires_at.remove()],
             condition=Attachment.status == PENDING,
         )
 
@@ -257,7 +259,7 @@ def _first_bytes(key: str) -> tuple[bytes, int | None]:
     from botocore.exceptions import ClientError
 
     try:
-        found = _s3().get_object(Bucket=bucket(), Key=key,
+        found = s3().get_object(Bucket=bucket(), Key=key,
                                  Range=f"bytes=0-{files.SNIFF_BYTES - 1}")
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code")
@@ -292,7 +294,7 @@ def _store_checked(attachment: Attachment) -> bool:
 
     tags = urlencode({"service": attachment.service_id, "chat_date": attachment.chat_date})
     try:
-        _s3().copy_object(
+        s3().copy_object(
             Bucket=bucket(),
             Key=file_key(attachment),
             CopySource={"Bucket": bucket(), "Key": upload_key(attachment)},
@@ -313,7 +315,7 @@ def _store_checked(attachment: Attachment) -> bool:
 def _delete_quietly(key: str) -> None:
     """Delete an object; a failure leaves it to the bucket's lifecycle rule."""
     try:
-        _s3().delete_object(Bucket=bucket(), Key=key)
+        s3().delete_object(Bucket=bucket(), Key=key)
     except Exception:
         log.warning("could not delete an upload; the lifecycle rule will", exc_info=True)
 
@@ -326,7 +328,7 @@ def link_json(stored: dict[str, Any], now: datetime | None = None) -> dict[str, 
     local, no request), and for images a thumbnail (the image itself)."""
     content_type = str(stored.get("content_type"))
     filename = str(stored.get("filename"))
-    url = _s3().generate_presigned_url(
+    url = s3().generate_presigned_url(
         "get_object",
         Params={
             "Bucket": bucket(),
@@ -370,7 +372,8 @@ def stored(message: Message) -> dict[str, Any] | None:
     found = message.attachment
     if not found:
         return None
-    return found.as_dict() if hasattr(found, "as_dict") else dict(found)
+    data = found.as_dict() if hasattr(found, "as_dict") else dict(found)
+    return None if data.get("erased") else data  # erased (R-PRIV-2): nothing to show
 
 
 def listed(message: Message) -> str | None:

@@ -47,6 +47,7 @@ from chalicelib.services import (
     heads,
     hook_events,
     messages,
+    retention,
     retries,
     routing,
     search_terms,
@@ -186,12 +187,14 @@ def _add_start_writes(
                 condition=ChatHead.chat_id.does_not_exist())
     text, lang = settings.text_for(current, "greeting", chat.language)
     greeting = Message(chat_id=chat.chat_id, seq=1, sender_role="system",
-                       text=text, lang=lang, created_at=chat.created_at)
+                       text=text, lang=lang, created_at=chat.created_at,
+                       expires_at=chat.expires_at)
     writes.save(greeting, condition=Message.seq.does_not_exist())
     stats.Counts(chat.service_id, chat.created_at, chat.chat_id).chat_created().add_to(writes)
     snapshot = chat.customer or {}
     search_terms.add_to(writes, chat.service_id, chat.chat_id, chat.created_at, old=None,
-                        new=(snapshot.get("name"), snapshot.get("email")))
+                        new=(snapshot.get("name"), snapshot.get("email")),
+                        expires_at=chat.expires_at)
     writes.update(customer, actions=_customer_at_start(customer, chat, request, ip, device),
                   condition=Customer.open_chat_id.does_not_exist())
     if actor.connection_id:
@@ -209,8 +212,10 @@ def _add_start_writes(
 def _customer_at_start(
     customer: Customer, chat: Chat, request: StartRequest, ip: str | None, device: str | None
 ) -> list[Any]:
-    # A customer who starts a chat is kept (no longer an unused visitor).
-    actions = [Customer.open_chat_id.set(chat.chat_id), Customer.expires_at.remove()]
+    # A customer who starts a chat is kept (no longer an unused visitor) as
+    # long as this, their newest chat (R-PRIV-1).
+    actions = [Customer.open_chat_id.set(chat.chat_id), Customer.chatted.set(True),
+               Customer.expires_at.set(chat.expires_at)]
     if ip:
         actions.append(Customer.ip.set(ip))
     if device:
@@ -328,6 +333,7 @@ def _new_chat(
         **chat_index.new_chat_keys(actor.service_id, request.channel or "widget", name, email),
         customer_key=chat_index.keyed(actor.service_id, customer.customer_id),
         created_at=created_at,
+        expires_at=retention.until(now, retention.days_of(current)),
     )
     chat.sweep_shard = routing.sweep_shard(chat_id)
     chat.sweep_at = clock.iso(now + timedelta(seconds=routing.QUEUE_RECHECK_S))
@@ -633,7 +639,8 @@ def save_info(actor: Actor, chat_id: str, change: InfoChange) -> Chat:
                 after = {**before, **change.customer}
                 search_terms.add_to(writes, chat.service_id, chat.chat_id, chat.created_at,
                                     old=(before.get("name"), before.get("email")),
-                                    new=(after.get("name"), after.get("email")))
+                                    new=(after.get("name"), after.get("email")),
+                                    expires_at=chat.expires_at)
                 categories.usage_actions(writes, chat.service_id, old_category, category_id)
                 if change.customer:
                     writes.update(

@@ -22,6 +22,7 @@ def new_head(chat: Chat, customer_name: str | None, listeners: dict[str, dict]) 
         last_seq=1,
         listeners=listeners,
         conns_version=1,
+        expires_at=chat.expires_at,
     )
 
 

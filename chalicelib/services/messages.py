@@ -338,7 +338,8 @@ def _add_message_writes(
         reply.add_to(writes)
     cost.in_transaction(writes)
     if checked is not None:
-        checked.add_to(writes, int(stored.seq), message.client_msg_id, now)
+        checked.add_to(writes, int(stored.seq), message.client_msg_id, now,
+                       expires_at=head.expires_at)
     return stored
 
 
@@ -385,6 +386,7 @@ def _new_message(
         text=text,
         client_msg_id=client_msg_id,
         created_at=clock.iso(now),
+        expires_at=head.expires_at,
     )
 
 

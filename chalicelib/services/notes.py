@@ -50,6 +50,7 @@ def new_note(chat: Chat, author: Actor, text: str, now: datetime, kind: str = NO
         text=text,
         kind=kind,
         created_at=created_at,
+        expires_at=chat.expires_at,
     )
 
 

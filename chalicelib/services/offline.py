@@ -23,6 +23,7 @@ from chalicelib.services import (
     categories,
     devices,
     ratelimit,
+    retention,
     settings,
     tenants,
     tickets,
@@ -163,4 +164,5 @@ def _ticket(
         created_by="customer",
         created_at=clock.iso(now),
         updated_at=clock.iso(now),
+        expires_at=retention.until(now, retention.days_of(current)),
     )

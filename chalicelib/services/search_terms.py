@@ -21,6 +21,7 @@ them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
@@ -83,9 +84,11 @@ def add_to(
     old: tuple[str | None, str | None] | None,
     new: tuple[str | None, str | None],
     kind: str = CHAT,
+    expires_at: datetime | None = None,
 ) -> int:
     """The index items of a record whose name and email change from `old` (None:
-    a new record) to `new`, added to `writes`; returns how many."""
+    a new record) to `new`, added to `writes`; returns how many. They go with
+    the record (`expires_at`, its retention)."""
     old_pieces = pieces(*old) if old else set()
     new_pieces = pieces(*new)
     text = _text(*new)
@@ -97,7 +100,7 @@ def add_to(
         count += 1
     for piece in sorted(new_pieces - old_pieces if unchanged else new_pieces):
         writes.save(SearchTerm(term=_term(service_id, piece, kind), at=at,
-                               record_id=record_id, text=text))
+                               record_id=record_id, text=text, expires_at=expires_at))
         count += 1
     return count
 
@@ -105,12 +108,13 @@ def add_to(
 def items_for(
     service_id: str, record_id: str, created_at: str, name: str | None, email: str | None,
     kind: str = CHAT,
+    expires_at: datetime | None = None,
 ) -> list[SearchTerm]:
     """The index items of a record as it is (the upgrade of records written before
     the index existed writes these)."""
     text = _text(name, email)
     return [SearchTerm(term=_term(service_id, piece, kind), at=_at(created_at, record_id),
-                       record_id=record_id, text=text)
+                       record_id=record_id, text=text, expires_at=expires_at)
             for piece in sorted(pieces(name, email))]
 
 

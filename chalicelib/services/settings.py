@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from chalicelib import config, validate
 from chalicelib.errors import InvalidInput
 from chalicelib.models import Service, transaction
-from chalicelib.services import audit, files, hours, retries
+from chalicelib.services import audit, files, hours, jobs, retention, retries
 
 LANGUAGES = ("ja", "en", "ko")
 
@@ -97,6 +97,8 @@ def defaults() -> dict[str, Any]:
         # Visitor context (R-VIS-1): page URLs keep their query strings only
         # when the service says so (they may carry personal data).
         "page_query_strings": False,
+        # How long chats, tickets and their files are kept (R-PRIV-1).
+        "retention_days": retention.DEFAULT_DAYS,
     }
 
 
@@ -263,6 +265,7 @@ _NUMBERS = (
     ("max_queue", 1, 10000),
     ("max_open_chats_per_address", 1, 1000),
     ("unopened_timeout_s", 15, 3600),
+    ("retention_days", retention.MIN_DAYS, retention.MAX_DAYS),
 )
 
 
@@ -283,7 +286,8 @@ def applied(change: SettingsChange, now_settings: dict[str, Any]) -> dict[str, A
     return merged
 
 
-def update(service: Service, change: SettingsChange) -> dict[str, Any]:
+def update(service: Service, change: SettingsChange, *,
+           launch_with: jobs.Launcher | None = None) -> dict[str, Any]:
     """Apply a change to the settings as they are now: written only over the
     version it was applied to (`settings_version`), so two admins saving
     different fields at once both keep their change."""
@@ -303,9 +307,29 @@ def update(service: Service, change: SettingsChange) -> dict[str, Any]:
             audit.add_to(writes, read.service_id, "settings.update", read.service_id,
                          {"fields": sorted(k for k in change.fields
                                            if merged.get(k) != before.get(k))})
+            if merged["retention_days"] != before["retention_days"]:
+                # Every item of the service gets the new time, by a job
+                # written with the change (R-PRIV-1).
+                jobs.add_to(writes, retention.job_id(read.service_id), retention.RETENTION,
+                            read.service_id, {"days": merged["retention_days"]},
+                            created_by=audit.current().operator_id)
+                changed_retention.append(read.service_id)
         return merged
 
-    return retries.until_committed(attempt, busy="the settings changed meanwhile; try again")
+    changed_retention: list[str] = []
+    merged = retries.until_committed(attempt, busy="the settings changed meanwhile; try again")
+    if changed_retention:
+        jobs.launch(retention.job_id(service.service_id), launch_with)
+    return merged
+
+
+def retention_days(service_id: str) -> int:
+    """The service's retention (R-PRIV-1), for a path that has not read the service."""
+    try:
+        service = Service.get(service_id)
+    except Service.DoesNotExist:
+        return retention.DEFAULT_DAYS
+    return retention.days_of(current(service))
 
 
 def widget_snippet(service: Service) -> str:

@@ -38,8 +38,10 @@ from chalicelib.services import (
     messages,
     notes,
     operators,
+    retention,
     retries,
     search_terms,
+    settings,
 )
 from chalicelib.services.access import Actor
 from chalicelib.services.chat_json import ChatView, customer_json
@@ -91,6 +93,7 @@ def create(actor: Actor, chat_id: str, new: NewTicket, *, push: Pusher | None = 
         created_by=actor.subject_id,
         created_at=clock.iso(now),
         updated_at=clock.iso(now),
+        expires_at=retention.until(now, settings.retention_days(chat.service_id)),
     )
     request = new_entry(ticket, "request", new.body or new.subject, now,
                         role="operator", author_id=actor.subject_id, author_name=actor.name)
@@ -147,7 +150,7 @@ def file(ticket: Ticket, request: TicketEntry, *, more: AddWrites | None = None)
         requester = ticket.requester or {}
         search_terms.add_to(writes, ticket.service_id, ticket.ticket_id, ticket.created_at,
                             old=None, new=(requester.get("name"), requester.get("email")),
-                            kind=search_terms.TICKET)
+                            kind=search_terms.TICKET, expires_at=ticket.expires_at)
         if more is not None:
             more(writes, ticket)
     return give_number(ticket)
@@ -221,7 +224,7 @@ def new_entry(
         entry_id=f"{clock.iso(now)}#{secrets.token_hex(4)}",
         service_id=ticket.service_id, kind=kind, author_role=role, author_id=author_id,
         author_name=author_name, text=text, email_status=email_status,
-        created_at=clock.iso(now),
+        created_at=clock.iso(now), expires_at=ticket.expires_at,
     )
 
 
@@ -360,7 +363,7 @@ def _reread(actor: Actor, ticket_id: str) -> Ticket:
 # --- filters (R-TK-2): one item per ticket and way of listing it ---------------------
 
 
-def _filter_keys(ticket: Ticket) -> list[str]:
+def filter_keys(ticket: Ticket) -> list[str]:
     svc, assignee = ticket.service_id, ticket.assignee_id or UNASSIGNED
     return [f"{svc}#s={ticket.status}", f"{svc}#a={assignee}", f"{svc}#c={ticket.channel}",
             f"{svc}#as={assignee}#{ticket.status}"]
@@ -368,14 +371,14 @@ def _filter_keys(ticket: Ticket) -> list[str]:
 
 def _filter_writes(writes: TransactWrite, old: Ticket | None, new: Ticket) -> None:
     at = f"{new.created_at}#{new.ticket_id}"
-    keys = _filter_keys(new)
+    keys = filter_keys(new)
     if old is not None:
-        for key in set(_filter_keys(old)) - set(keys):
+        for key in set(filter_keys(old)) - set(keys):
             writes.delete(TicketFilter(filter_key=key, at=at))
     for key in keys:
         writes.save(TicketFilter(filter_key=key, at=at, ticket_id=new.ticket_id,
                                  status=new.status, assignee=new.assignee_id or UNASSIGNED,
-                                 channel=new.channel))
+                                 channel=new.channel, expires_at=new.expires_at))
 
 
 @dataclass(frozen=True)

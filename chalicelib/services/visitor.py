@@ -97,7 +97,7 @@ def page_view(actor: Actor, view: PageView, *, now: datetime, push: Pusher) -> N
         visit = Visit.get(view.chat_id, consistent_read=True)
     except Visit.DoesNotExist:
         visit = Visit(chat_id=view.chat_id, service_id=head.service_id, pages=[], last_at=0,
-                      version=0)
+                      version=0, expires_at=head.expires_at)
     at = now.timestamp()
     version = int(visit.version or 0)
     if not visit.pages and view.referrer and not visit.referrer:

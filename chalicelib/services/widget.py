@@ -260,7 +260,7 @@ def _customer(
             customer.save(condition=Customer.customer_id.does_not_exist())
         except PutError:
             customer = Customer.get(service_id, customer.customer_id, consistent_read=True)
-    actions = []
+    actions: list[Any] = []
     # Unsigned name and email are kept but shown as unverified; they never
     # overwrite what a verified identity said.
     if user and (user["verified"] or not customer.verified):
@@ -275,7 +275,7 @@ def _customer(
         actions.append(Customer.ip.set(ip))
     if user_agent:
         actions.append(Customer.device.set(describe_device(user_agent)))
-    if customer.expires_at is not None:
+    if customer.expires_at is not None and not customer.chatted:
         _postpone_expiry(customer, actions, forget_at)
     elif actions:
         customer.update(actions=actions)
@@ -284,10 +284,10 @@ def _customer(
 
 def _postpone_expiry(customer: Customer, actions: list[Any], forget_at: datetime) -> None:
     """A visitor who has not chatted yet: record the visit and push the expiry
-    back, unless a chat started meanwhile (which removed it for good)."""
+    back, unless a chat started meanwhile (which keeps the customer with it)."""
     try:
         customer.update(actions=[*actions, Customer.expires_at.set(forget_at)],
-                        condition=Customer.expires_at.exists())
+                        condition=Customer.expires_at.exists() & Customer.chatted.does_not_exist())
     except UpdateError:
         if actions:
             customer.update(actions=actions)

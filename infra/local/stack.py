@@ -145,6 +145,9 @@ def prepare_data(settings: LocalSettings) -> None:
     customers = upgrade.index_customers(client)
     if customers:
         log.info("indexed %d chat(s) from an older checkout by customer", customers)
+    kept = upgrade.retention_times(client)
+    if kept:
+        log.info("gave the items of %d service(s) from an older checkout retention times", kept)
     buckets.prepare(s3_client(settings), local_buckets(settings))
     prepare_queues(settings)
     from chalicelib import config
