@@ -87,7 +87,7 @@ class EraseRequest:
     def checked(cls, body: Any) -> EraseRequest:
         validate.body_object(body)
         validate.only_fields(body, ("customer_id", "email"))
-        given = [name for name in ("customer_id", "email") if body.get(name) is not None]
+        given = [name for name in ("customer_id", "email") if name in body]
         if len(given) != 1:
             raise InvalidInput("customer_id", "give exactly one of customer_id and email")
         if given == ["customer_id"]:

@@ -71,6 +71,15 @@ BODIES = [
     # Blocks (R-BLK-1): days out of range or of the wrong kind, oversize reasons.
     json.dumps({"days": 0, "reason": "x" * 501, "include_ip": "yes"}),
     json.dumps({"days": 10**9, "include_ip": 1, "page_query_strings": "yes"}),
+    # Retention and erasure (R-PRIV-1, R-PRIV-2): out of range, both or neither
+    # of the fields, injection, oversize, operators for a document store.
+    json.dumps({"retention_days": 29}),
+    json.dumps({"retention_days": 10**30, "customer_id": {"$ne": None}}),
+    json.dumps({"customer_id": "cu_x", "email": "a@b.test"}),
+    json.dumps({"email": "a@b.test\r\nBcc: c@d.test"}),
+    json.dumps({"email": "x" * 300 + "@example.test"}),
+    json.dumps({"email": "*"}),
+    json.dumps({"customer_id": "../../cu_x\u0000"}),
 ]
 IDS = ["nope", "%00", "..%2F..%2Fetc", "x" * 300, "ch_' OR 1=1 --", "%F0%9F%98%80"]
 QUERIES = ["?from=%00&to=1e309", "?limit=-5&cursor=%%%", "?after_seq=99999999999999",
@@ -89,7 +98,8 @@ def _fill(path, value):
         "{export_id}", value).replace("{category_id}", value).replace(
         "{operator_id}", value).replace("{key}", value).replace("{customer_id}", value).replace(
         "{canned_id}", value).replace("{attachment_id}", value).replace(
-        "{block_id}", value).replace("{webhook_id}", value).replace("{delivery_id}", value)
+        "{block_id}", value).replace("{webhook_id}", value).replace("{delivery_id}", value).replace(
+        "{erasure_id}", value)
 
 
 def _error_keys(payload):

@@ -450,6 +450,17 @@ def _hooks_day(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
         _ok(admin.delete(path), 404)
     finally:
         receiver.stop()
+    # Erasure (R-PRIV-2): by id, by an email of nobody, its record.
+    customer = desk.customer(ip="203.0.113.63")
+    customer.request({"type": "chat.start", "consent": True, "name": "Ada"})
+    erased = _ok(admin.post("/privacy/erase", {"customer_id": customer.customer_id}))
+    assert erased["erased"]["customers"] == 1 and erased["status"] == "done"
+    _ok(admin.post("/privacy/erase", {"email": "nobody@example.test"}))
+    _ok(admin.get(f"/privacy/erasures/{erased['erasure_id']}"))
+    _ok(admin.post("/privacy/erase", {}), 400)
+    _ok(admin.post("/privacy/erase", {"customer_id": "cu_nobody"}), 404)
+    _ok(admin.get("/privacy/erasures/nosuch"), 404)
+    _ok(operator.post("/privacy/erase", {"email": "a@example.test"}), 403)
     # The audit log (R-AUD-1) of all of the above.
     page = _ok(admin.get("/audit?limit=5"))
     assert page["entries"] and page["next_cursor"]
