@@ -60,6 +60,7 @@ from typing import Any
 
 import yaml
 
+from infra import build_python
 from infra.tables import output_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1537,8 +1538,9 @@ def merge_template(
 
 
 def _chalice(stage: str, out: Path, merge: Path | None = None) -> None:
+    # Run under LAMBDA_PYTHON: chalice takes the runtime and the wheels' ABI from it.
     command = [
-        str(Path(sys.executable).with_name("chalice")), "package",
+        str(build_python.chalice_python().with_name("chalice")), "package",
         "--stage", stage, "--pkg-format", "cloudformation", "--template-format", "yaml",
     ]
     if merge is not None:
