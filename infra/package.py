@@ -2,7 +2,9 @@
 
     python -m infra.package [--stage dev] [--out build/package-dev]
 
-runs `chalice package` with a merge template built here from:
+runs `chalice package` (under Python 3.13, so the functions get Lambda's python3.13
+runtime, on arm64 as .chalice/config.json says: infra/build_python.py) with a merge
+template built here from:
 
 - every table of infra/tables.yaml (the one definition of the tables);
 - the exports bucket (private, encrypted, objects expire), the files bucket
