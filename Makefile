@@ -100,11 +100,13 @@ run: install dynamodb-local
 	$(BIN)/python -m infra.local
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) build/py313 .pytest_cache .ruff_cache
 
 # --- AWS (docs/deploy.md) -------------------------------------------------------------
 # `make package` writes build/package-$(STAGE)/sam.yaml + deployment.zip: the whole
-# stack in one CloudFormation template. `make deploy STAGE=dev DEPLOY_BUCKET=…` uploads
+# stack in one CloudFormation template, for Lambda's python3.13 on arm64: chalice
+# runs in build/py313, a venv of pyenv's Python 3.13 (or BUILD_PYTHON=…) that
+# infra/build_python.py makes when requirements.txt changes (docs/deploy.md). `make deploy STAGE=dev DEPLOY_BUCKET=…` uploads
 # the code to DEPLOY_BUCKET (an S3 bucket you own), deploys the stack with the AWS CLI
 # and your credentials, then puts the console and the widget in the site bucket.
 STAGE       ?= dev

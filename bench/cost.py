@@ -17,6 +17,7 @@ docs/deploy.md explains the model; docs/performance.md has the last figures.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,9 @@ from bench.message_path import Meter, Traffic, dynamodb, run  # noqa: E402
 # On-demand list prices, us-east-1, no free tier, as of PRICES_AS_OF (check
 # current pricing for your region). DynamoDB on-demand has cost $0.625 per million
 # write and $0.125 per million read request units since 1 November 2024 (half the
-# earlier $1.25 / $0.25). Lambda: x86_64, the functions' architecture today.
+# earlier $1.25 / $0.25). Lambda: the same price per request on both architectures;
+# per GB-second the first tier's (arm64: the first 7.5 billion GB-s a month;
+# x86_64: the first 6 billion), arm64 a fifth cheaper.
 PRICES_AS_OF = "2026-12-06"
 PRICE_PER_MILLION = {
     "DynamoDB write request units": 0.625,
@@ -39,7 +42,10 @@ PRICE_PER_MILLION = {
     "REST requests": 3.50,
     "Lambda requests": 0.20,
 }
-PRICE_PER_GB_SECOND = 0.0000166667
+PRICE_PER_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
+# The functions' architecture: the stack's (`lambda_architecture`, chalice's default
+# x86_64), read from .chalice/config.json.
+CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 LAMBDA_MEMORY_GB = 0.5  # the dev/prod stages' 512 MB
 # Assumed per chat, not measured here: a 10-minute chat with both sides connected;
 # before it, widget config + session + ws-ticket and the console's ws-ticket; each
@@ -59,8 +65,14 @@ class Line:
     basis: str
 
 
-def per_thousand_chats(write_units: float, read_units: float, traffic: Traffic) -> list[Line]:
-    """The cost lines for 1,000 chats like the measured one."""
+def lambda_architecture() -> str:
+    return json.loads(CHALICE_CONFIG.read_text()).get("lambda_architecture", "x86_64")
+
+
+def per_thousand_chats(
+    write_units: float, read_units: float, traffic: Traffic, architecture: str
+) -> list[Line]:
+    """The cost lines for 1,000 chats like the measured one, Lambda on `architecture`."""
     rest = traffic.rest_calls + WIDGET_REST_CALLS
     invocations = traffic.invocations + WIDGET_REST_CALLS + CONNECT_INVOCATIONS
     seconds = max(traffic.handler_seconds / max(traffic.invocations, 1), MIN_BILLED_SECONDS)
@@ -77,8 +89,10 @@ def per_thousand_chats(write_units: float, read_units: float, traffic: Traffic) 
         for item, per_chat, basis in quantities
     ]
     gb_seconds = 1000 * invocations * seconds * LAMBDA_MEMORY_GB
-    lines.append(Line("Lambda compute (GB-s)", gb_seconds, gb_seconds * PRICE_PER_GB_SECOND,
-                      f"{seconds * 1000:.0f} ms mean handler time measured, at 512 MB"))
+    lines.append(Line(
+        "Lambda compute (GB-s)", gb_seconds, gb_seconds * PRICE_PER_GB_SECOND[architecture],
+        f"{seconds * 1000:.0f} ms mean handler time measured, at 512 MB, {architecture}",
+    ))
     return lines
 
 
@@ -91,15 +105,22 @@ def main() -> int:
     meter.install()
     with dynamodb(args.endpoint, args.moto) as where:
         whole = run(meter, traffic)["whole chat"]
+    architecture = lambda_architecture()
     print(f"Cost per 1,000 chats (one chat measured on {where}; us-east-1 on-demand "
-          f"list prices as of {PRICES_AS_OF}, Lambda x86_64)\n")
+          f"list prices as of {PRICES_AS_OF}, Lambda {architecture})\n")
     print(f"{'':30} {'quantity':>12} {'cost':>9}   basis")
-    lines = per_thousand_chats(whole.write_units, whole.read_units, traffic)
+    lines = per_thousand_chats(whole.write_units, whole.read_units, traffic, architecture)
     for line in lines:
         print(f"{line.item:30} {line.quantity:>12,.0f} {'$' + format(line.cost, '.3f'):>9}   "
               f"{line.basis}")
     total = sum(line.cost for line in lines)
-    print(f"{'total':30} {'':>12} {'$' + format(total, '.2f'):>9}")
+    print(f"{'total':30} {'':>12} {'$' + format(total, '.3f'):>9}")
+    for other in sorted(set(PRICE_PER_GB_SECOND) - {architecture}):
+        # The same handler time priced on the other architecture (not measured there).
+        other_total = sum(line.cost for line in per_thousand_chats(
+            whole.write_units, whole.read_units, traffic, other))
+        print(f"{'total on ' + other:30} {'':>12} {'$' + format(other_total, '.3f'):>9}   "
+              "the same handler time at its price")
     print(f"\nper chat: {traffic.frames_in} frames in, {traffic.frames_out} frames out, "
           f"{traffic.rest_calls} operator REST calls, {whole.total} DynamoDB requests")
     return 0

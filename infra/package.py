@@ -2,7 +2,9 @@
 
     python -m infra.package [--stage dev] [--out build/package-dev]
 
-runs `chalice package` with a merge template built here from:
+runs `chalice package` (under Python 3.13, so the functions get Lambda's python3.13
+runtime, on arm64 as .chalice/config.json says: infra/build_python.py) with a merge
+template built here from:
 
 - every table of infra/tables.yaml (the one definition of the tables);
 - the exports bucket (private, encrypted, objects expire), the files bucket
@@ -60,6 +62,7 @@ from typing import Any
 
 import yaml
 
+from infra import build_python
 from infra.tables import output_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1542,8 +1545,9 @@ def merge_template(
 
 
 def _chalice(stage: str, out: Path, merge: Path | None = None) -> None:
+    # Run under LAMBDA_PYTHON: chalice takes the runtime and the wheels' ABI from it.
     command = [
-        str(Path(sys.executable).with_name("chalice")), "package",
+        str(build_python.chalice_python().with_name("chalice")), "package",
         "--stage", stage, "--pkg-format", "cloudformation", "--template-format", "yaml",
     ]
     if merge is not None:
