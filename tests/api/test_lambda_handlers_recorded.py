@@ -192,3 +192,112 @@ def test_the_export_worker_refuses_an_event_without_an_export_id(desk, client):
 
     with pytest.raises(InvalidInput):
         client.lambda_.invoke("export_worker", {"nope": 1})
+
+
+# --- retention and erasure jobs (R-PRIV-1, R-PRIV-2) ---------------------------------
+
+
+def _everything_of_a_customer(desk, monkeypatch) -> dict[str, Any]:
+    """A customer still connected, with a chat that has every kind of item: a
+    page viewed, messages, a file, a note, a ticket with a reply (mail), a
+    webhook delivery telling of it, and a block of another visitor."""
+    from tests.api.test_attachments_api import PNG, ask, send, upload
+
+    monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
+    hook = desk.admin.post("/webhooks", {"url": "http://127.0.0.1:9/hook",
+                                         "events": ["chat.started"]})
+    assert hook[0] == 201, hook
+    from chalicelib.services import webhooks
+
+    webhooks.forget_subscriptions()
+    api, _console = desk.operator()
+    customer = desk.customer()
+    chat_id = customer.request({"type": "chat.start", "consent": True, "name": "Rin Mori",
+                                "email": "rin@example.test"})["chat"]["chat_id"]
+    assert api.post(f"/chats/{chat_id}/open")[0] == 200
+    customer.send({"type": "page.view", "chat_id": chat_id, "id": "p1",
+                   "url": "https://shop.example.com/rin"})
+    customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "c1",
+                      "text": "rin's words"})
+    answer = ask(customer, chat_id)
+    assert upload(answer, PNG) in (200, 204)
+    assert send(customer, chat_id, answer["attachment_id"], cmid="f1")["type"] == "message.ack"
+    assert api.post(f"/chats/{chat_id}/notes", {"text": "about rin"})[0] == 201
+    ticket = api.post(f"/chats/{chat_id}/tickets", {"subject": "Rin's refund"})[1]
+    assert api.post(f"/tickets/{ticket['ticket_id']}/replies", {"text": "Dear Rin"})[0] == 201
+    spammer = desk.customer(ip="198.51.100.99")
+    spam = spammer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
+    assert desk.admin.post(f"/chats/{spam}/block", {"days": 1})[0] == 201
+    return {"customer": customer, "chat_id": chat_id, "ticket_id": ticket["ticket_id"],
+            "service_id": desk.tenant.service_id}
+
+
+def test_the_export_worker_lambda_runs_an_erasure(desk, client, monkeypatch):
+    from chalicelib.models import Job, Message
+    from chalicelib.services import erasure, jobs
+
+    made = _everything_of_a_customer(desk, monkeypatch)
+    job_id = f"erasure#{made['service_id']}#abc123"
+    jobs.start(job_id, erasure.ERASURE, made["service_id"],
+               {"customer_id": None, "email": "rin@example.test"})
+
+    client.lambda_.invoke("export_worker", {"job_id": job_id})
+
+    done = Job.get(job_id, consistent_read=True)
+    assert done.status == "done", done.error
+    assert done.counts["chats"] == 1 and done.counts["tickets"] == 1
+    said = [m.text for m in Message.query(made["chat_id"]) if m.sender_role == "customer"]
+    assert said and set(said) == {erasure.MARK}
+
+
+def test_the_export_worker_lambda_recomputes_retention_and_deletes_old_files(
+    desk, client, monkeypatch
+):
+    from chalicelib import config
+    from chalicelib.models import Chat, Job
+    from chalicelib.services import jobs, retention
+
+    made = _everything_of_a_customer(desk, monkeypatch)
+    svc = made["service_id"]
+    jobs.start(retention.job_id(svc), retention.RETENTION, svc, {"days": 45})
+
+    client.lambda_.invoke("export_worker", {"job_id": retention.job_id(svc)})
+
+    assert Job.get(retention.job_id(svc), consistent_read=True).status == "done"
+    chat = Chat.get(made["chat_id"])
+    assert abs((chat.expires_at - retention.until(chat.created_at, 45)).total_seconds()) < 1
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=config.files_bucket(), Key=f"files/{svc}/2001-01-01/ch/a", Body=b"x")
+    files_job = retention.job_id(svc, retention.FILES)
+    jobs.start(files_job, retention.FILES, svc, {"before": "2026-01-01"})
+
+    client.lambda_.invoke("export_worker", {"job_id": files_job})
+
+    assert Job.get(files_job, consistent_read=True).counts == {"files": 1}
+    left = s3.list_objects_v2(Bucket=config.files_bucket(), Prefix=f"files/{svc}/2001-")
+    assert left.get("KeyCount", 0) == 0
+
+
+def test_the_sweep_restarts_jobs_whose_worker_died_and_starts_the_days_files_jobs(
+    desk, client, caplog
+):
+    """The sweep starts the workers by invoking the export worker Lambda (here
+    moto's Lambda, which has no such function: the start fails, logged, and the
+    next sweep tries again)."""
+    from chalicelib import config
+    from chalicelib.models import Job
+    from chalicelib.services import jobs, retention
+
+    svc = desk.tenant.service_id
+    aws.client("s3").put_object(Bucket=config.files_bucket(), Key=f"files/{svc}/2001-01-01/c/a",
+                                Body=b"x")
+    jobs.start(retention.job_id(svc), retention.RETENTION, svc, {"days": 45})
+    Job(job_id=retention.job_id(svc)).update(
+        actions=[Job.lease_until.set(1), Job.due_at.set("2000-01-01T00:00:00Z")])
+
+    client.lambda_.invoke("sweep", scheduled_event(datetime.now(UTC)))
+
+    started = [r.getMessage() for r in caplog.records
+               if "could not start a worker for job" in r.getMessage()]
+    assert any(retention.job_id(svc) in line for line in started)
+    assert any(retention.job_id(svc, retention.FILES) in line for line in started)
