@@ -137,7 +137,7 @@ def _record(job: Job, holder: str, step: Step, now_s: float) -> bool:
     if step.done:
         actions += [Job.status.set("done"), Job.due.remove(), Job.due_at.remove(),
                     Job.holder.remove(), Job.lease_until.remove(), Job.stage.remove(),
-                    Job.cursor.remove(), Job.finished_at.set(at),
+                    Job.cursor.remove(), Job.error.remove(), Job.finished_at.set(at),
                     Job.expires_at.set(clock.now() + KEEP_DONE)]
     else:
         actions += [Job.stage.set(step.stage) if step.stage else Job.stage.remove(),
@@ -152,13 +152,15 @@ def _record(job: Job, holder: str, step: Step, now_s: float) -> bool:
     return True
 
 
-def _release(job: Job, holder: str) -> None:
-    """Give the lease back (another run was asked for, or the budget is spent),
-    so the next worker need not wait for it to pass."""
+def _release(job: Job, holder: str, *, error: str | None = None) -> None:
+    """Give the lease back (another run was asked for, the budget is spent, or
+    a page failed: `error`), so the next worker need not wait for it to pass."""
+    actions: list[Any] = [Job.holder.remove(), Job.lease_until.remove(),
+                          Job.due_at.set(clock.iso(clock.now()) or "")]
+    if error:
+        actions.append(Job.error.set(error))
     with contextlib.suppress(UpdateError):
-        job.update(actions=[Job.holder.remove(), Job.lease_until.remove(),
-                            Job.due_at.set(clock.iso(clock.now()) or "")],
-                   condition=Job.holder == holder)
+        job.update(actions=actions, condition=Job.holder == holder)
 
 
 def work(job_id: str, *, budget_s: float = WORKER_BUDGET_S) -> Job | None:
@@ -177,9 +179,11 @@ def work(job_id: str, *, budget_s: float = WORKER_BUDGET_S) -> Job | None:
             try:
                 step = func(job)
             except Exception as error:
-                # Left for the sweep to try again once the lease has passed.
+                # Given back with what went wrong: the next worker (the sweep's,
+                # within a minute) does the page again.
                 log.exception("job %s (%s) failed a page: %s", job_id, job.kind,
                               type(error).__name__)
+                _release(job, holder, error=type(error).__name__)
                 raise
             if not _record(job, holder, step, time.time()):
                 break  # asked for again: start over with the new run
