@@ -457,7 +457,8 @@ def _erase_body(delivery: WebhookDelivery) -> None:
         sent = json.loads(delivery.body)
     except ValueError:
         sent = {}
-    kept = {k: sent.get(k) for k in ("id", "event", "service_id", "created_at") if k in sent}
+    kept = {k: sent.get(k) for k in ("delivery_id", "event", "service_id", "created_at")
+            if k in sent}
     with contextlib.suppress(UpdateError):
         delivery.update(actions=[WebhookDelivery.body.set(json.dumps({**kept, "data": None,
                                                                        "erased": True}))],

@@ -170,8 +170,14 @@ def test_an_erased_customer_can_be_found_by_no_endpoint(admin, world, desk):
               for t in SearchTerm.query(f"{desk.tenant.service_id}#{kind}#{piece}")
               if t.record_id in ids]
     assert pieces == []
-    bodies = [d.body for d in WebhookDelivery.query(world["hook"])]
-    assert bodies and not any("Erika" in b or "SECRET" in b for b in bodies)
+    bodies = [json.loads(d.body) for d in WebhookDelivery.query(world["hook"])]
+    assert bodies and not any("erika" in json.dumps(b).casefold() or "SECRET" in json.dumps(b)
+                              for b in bodies)
+    # Erika's keep which delivery, which event, when; Otto's are whole.
+    erased = [b for b in bodies if b.get("erased")]
+    assert erased and all(b["delivery_id"] and b["event"] and b["data"] is None
+                          for b in erased)
+    assert any("Otto Normal" in json.dumps(b) for b in bodies if not b.get("erased"))
     assert Ticket.get(world["offline"]).erased_at
     # Otto is untouched.
     status, otto = admin.get(f"/chats/{world['otto_chat']}/messages")
