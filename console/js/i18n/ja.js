@@ -391,6 +391,13 @@ export default {
   "settings.attachments.text": "テキスト",
   "settings.attachments.badSize": "0 より大きく {max} 以下のサイズを MB で入力してください。",
   "settings.attachments.noTypes": "ファイルの種類を 1 つ以上選んでください。",
+  "settings.retention.title": "データの保存期間",
+  "settings.retention.days": "チャットとチケットの保存期間",
+  "settings.retention.unit": "日",
+  "settings.retention.help": "{min}〜{max} 日。各チャット・チケットの作成日から数えます。これより古いチャット・チケットとそのファイルは自動的に削除されます。",
+  "settings.retention.existing": "変更は保存済みのデータにも適用されます。短くすると新しい期間より古いものが削除され（数日以内）、長くするとまだ削除されていないものがより長く保存されます。",
+  "settings.retention.bad": "日数は {min}〜{max} の整数で入力してください。",
+  "settings.retention.applying": "新しい保存期間を既存のチャットとチケットにバックグラウンドで適用しています。",
 
   "categories.title": "カテゴリー管理",
   "categories.help": "オペレーターがチャットを分類する処理タイプです（最大 3 階層）。",
