@@ -206,6 +206,13 @@ export const api = {
   // service's local days), action?, cursor?}` → `{entries, next_cursor}`.
   audit: (filters) => get("/audit", filters),
 
+  // Admins: erase one customer's personal data (R-PRIV-2): `{customer_id}` or
+  // `{email}`, exactly one → 200 erasure `done`, or 202 `running` (then ask for it).
+  eraseCustomer: (who) => post("/privacy/erase", who),
+  /** `{erasure_id, status: "running" | "done", erased: {customers, chats, messages,
+   * attachments, tickets}, started_at, finished_at}`. */
+  erasure: (erasureId) => get(`/privacy/erasures/${id(erasureId)}`),
+
   // Canned responses (R-CAN-1): the service's set and the caller's personal set.
   cannedResponses: () => get("/canned-responses"),
   createCanned: (fields) => post("/canned-responses", fields),

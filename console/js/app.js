@@ -21,6 +21,7 @@ import * as loginView from "./views/login.js";
 import * as monitorView from "./views/monitor.js";
 import * as operatorsView from "./views/operators.js";
 import * as outboxView from "./views/outbox.js";
+import * as privacyView from "./views/privacy.js";
 import * as settingsView from "./views/settings.js";
 import * as statsView from "./views/stats.js";
 import * as ticketsView from "./views/tickets.js";
@@ -40,6 +41,7 @@ const ROUTES = [
   { path: "/blocks", view: blocksView, nav: "blocks", admin: true },
   { path: "/webhooks", view: webhooksView, nav: "webhooks", admin: true },
   { path: "/audit", view: auditView, nav: "audit", admin: true },
+  { path: "/privacy", view: privacyView, nav: "privacy", admin: true },
   { path: "/admin/settings", view: settingsView, nav: "settings", admin: true },
   { path: "/admin/categories", view: categoriesView, nav: "categories", admin: true },
   { path: "/admin/operators", view: operatorsView, nav: "operators", admin: true },
@@ -64,6 +66,7 @@ const ADMIN_NAV = [
   { id: "blocks", href: "#/blocks", icon: "block", label: "nav.blocks" },
   { id: "webhooks", href: "#/webhooks", icon: "webhook", label: "nav.webhooks" },
   { id: "audit", href: "#/audit", icon: "audit", label: "nav.audit" },
+  { id: "privacy", href: "#/privacy", icon: "privacy", label: "nav.privacy" },
 ];
 
 const root = document.getElementById("app");

@@ -605,6 +605,9 @@ def test_every_console_screen_passes_axe_and_shows_its_focus(
         re.compile("Loading…|読み込み中…"))
     console_screen(found, page, "blocks")
     console_shot(page, screenshots, "blocks", lang)
+    visit(page, local_stack, "/privacy")
+    expect(page.get_by_test_id("privacy-form")).to_be_visible()
+    console_screen(found, page, "privacy")  # its shots: tests/e2e/test_privacy_console.py
     found.assert_clean()
 
 

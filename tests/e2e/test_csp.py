@@ -212,6 +212,8 @@ def test_every_console_screen_keeps_to_its_policy(
     page.get_by_role("link", name="Blocks").click()
     expect(page.get_by_test_id("blocks-table")).to_be_attached()
     expect(page.get_by_test_id("blocks-message")).not_to_have_text("Loading…")
+    page.get_by_role("link", name="Privacy").click()
+    expect(page.get_by_test_id("privacy-form")).to_be_visible()
     page.wait_for_timeout(300)  # reports are delivered asynchronously
     spy.assert_clean()
 

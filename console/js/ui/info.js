@@ -1,11 +1,14 @@
 // Customer info and inquiry info of one chat, with Save (R-CON-5, R-CON-6). Used by
 // the chat screen and by the Chat History detail panel. It knows when it has edits
 // that are not saved yet, so the screens can warn before those edits are lost.
+// Admins can erase the customer's personal data from it (R-PRIV-2).
 
 import { api } from "../api.js";
-import { h } from "../dom.js";
+import { h, icon } from "../dom.js";
 import { t } from "../i18n.js";
+import * as session from "../session.js";
 import { categoryPicker } from "./categories.js";
+import { confirmErase, countsSentence, erase } from "./erase.js";
 import { toast, toastError } from "./toast.js";
 
 function snapshot(chat) {
@@ -38,8 +41,10 @@ export function deviceLabel(customer) {
 }
 
 /** `extra`: an element shown after the customer's section (the chat screen's visitor
- * context). */
-export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onDirty = () => {}, extra = null } = {}) {
+ * context). `onErased(erasure)`: given by a screen that reloads the chat after an
+ * admin erased its customer's data here (without it, or for operators, there is no
+ * Erase action). */
+export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onDirty = () => {}, extra = null, onErased = null } = {}) {
   let saved = snapshot(chat);
   let wasDirty = false;
   const changed = () => {
@@ -94,6 +99,41 @@ export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onD
     }
   }
 
+  // Erase this customer's personal data (admins; R-PRIV-2): the same confirmation and
+  // request as the Privacy screen, by the chat's customer id.
+  const eraseStatus = h("p", { class: "help erase-status", role: "status", "data-testid": "erase-status", hidden: true });
+  const eraseButton = onErased && session.isAdmin() && customer.customer_id
+    ? h("button", { class: "btn btn-sm btn-danger-outline", type: "button", "data-action": "erase-customer", onclick: eraseCustomer },
+      icon("trash", 15), h("span", {}, t("erase.fromChat")))
+    : null;
+
+  async function eraseCustomer() {
+    const who = customer.name
+      ? t("erase.whoNamed", { name: customer.name, id: customer.customer_id })
+      : t("erase.whoId", { id: customer.customer_id });
+    if (!(await confirmErase(who))) {
+      eraseButton.focus();
+      return;
+    }
+    eraseButton.disabled = true;
+    eraseStatus.hidden = false;
+    eraseStatus.textContent = t("erase.running");
+    try {
+      const done = await erase({ customer_id: customer.customer_id }, {
+        onProgress: (erasure) => { eraseStatus.textContent = countsSentence(erasure.erased, "erase.soFar"); },
+        alive: () => el.isConnected,
+      });
+      if (!done) return;
+      toast(countsSentence(done.erased), { kind: "success", timeout: 8000 });
+      onErased(done);
+    } catch (error) {
+      eraseStatus.hidden = true;
+      toastError(error);
+    } finally {
+      if (eraseButton.isConnected) eraseButton.disabled = false;
+    }
+  }
+
   const ratingText = (rating) =>
     rating ? `${"★".repeat(rating.score)}${"☆".repeat(5 - rating.score)} ${rating.comment || ""}`.trim() : t("info.noRating");
   const ratingEl = h("div", { class: "readonly", "data-field": "rating" }, ratingText(chat.rating));
@@ -115,7 +155,8 @@ export function infoPanel(chat, tree, { editable = true, onSaved = () => {}, onD
       h("div", { class: "field" }, h("label", {}, t("info.name"), name)),
       h("div", { class: "field" }, h("label", {}, t("info.email"), email)),
       h("div", { class: "field" }, h("label", {}, t("info.notes"), notes)),
-      h("div", { class: "field-row" }, readOnly(t("info.ip"), customer.ip), readOnly(t("info.device"), deviceLabel(customer)))),
+      h("div", { class: "field-row" }, readOnly(t("info.ip"), customer.ip), readOnly(t("info.device"), deviceLabel(customer))),
+      eraseButton ? h("div", { class: "erase-action" }, eraseButton, eraseStatus) : null),
     extra,
     h("section", { class: "info-section" },
       h("h3", {}, t("info.inquiry")),

@@ -256,8 +256,15 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
 
   /** The customer panel: info and inquiry, with the visitor's context. */
   function showInfo(options) {
-    info = infoPanel(chat, tree, { ...options, extra: visitor?.el || null });
+    info = infoPanel(chat, tree, { onErased: afterErasure, ...options, extra: visitor?.el || null });
     infoPane.replaceChildren(info.el);
+  }
+
+  /** An admin erased the customer's data from the panel (R-PRIV-2): the chat list (its
+   * names and last messages) and this chat (panel, visitor, transcript) afresh. */
+  async function afterErasure() {
+    await store.refreshChats().catch(() => {});
+    if (!gone) go(`#/chats/${encodeURIComponent(chatId)}`);
   }
 
   function paintComposer() {

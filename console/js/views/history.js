@@ -305,6 +305,13 @@ export function render(container, params, { mayLeave, replaceHash }) {
         chat = updated;
         load();
       },
+      // An admin erased the customer's data (R-PRIV-2): the list and this panel afresh.
+      onErased: () => {
+        if (detail?.chatId !== summary.chat_id) return;
+        detail = null;
+        load();
+        openDetail(summary);
+      },
     });
     detail.info = info;
     const messages = transcript({ chatId: chat.chat_id });

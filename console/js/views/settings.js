@@ -1,5 +1,6 @@
 // Admin: settings (R-SET-1…5, 7), business hours and what the widget does outside
-// them (R-HRS-1), the widget snippet to copy, the identity secret.
+// them (R-HRS-1), how long data is kept (R-PRIV-1), the widget snippet to copy, the
+// identity secret.
 
 import { api } from "../api.js";
 import { h, icon, mount } from "../dom.js";
@@ -9,6 +10,7 @@ import * as store from "../store.js";
 import { confirmDialog } from "../ui/dialog.js";
 import { attachmentsEditor, normalizeAttachments } from "../ui/filesettings.js";
 import { hoursEditor, normalizeHours } from "../ui/hours.js";
+import { retentionEditor } from "../ui/retention.js";
 import { toast, toastError } from "../ui/toast.js";
 
 const WIDGET_LANGUAGES = [["ja", "日本語"], ["en", "English"], ["ko", "한국어"]];
@@ -43,6 +45,7 @@ export function render(container) {
   let countries = [];
   let hours = null; // the business-hours editor, when the service has hours
   let files = null; // the "Files in chats" card's editor (R-ATT-1)
+  let retention = null; // the "Data retention" card's editor (R-PRIV-1)
   const form = h("form", { class: "settings-form", "data-testid": "settings-form" }, h("p", { class: "muted" }, t("common.loading")));
   const snippetBox = h("pre", { class: "snippet", "data-testid": "widget-snippet" }, t("common.loading"));
   const secretOut = h("div", { class: "secret", hidden: true });
@@ -135,6 +138,7 @@ export function render(container) {
       ? hoursEditor(values.business_hours, { countries, timezone, errorSlot })
       : null;
     files = "attachments" in values ? attachmentsEditor(values.attachments, { errorSlot }) : null;
+    retention = "retention_days" in values ? retentionEditor(values.retention_days, { errorSlot }) : null;
     const away = "away_message" in values || "offline_form" in values;
     // mount() skips the sections this service's settings do not have (null).
     mount(form,
@@ -176,6 +180,9 @@ export function render(container) {
       files ? h("section", { class: "card", "data-testid": "settings-attachments" },
         h("h2", {}, t("settings.attachments.title")),
         files.el) : null,
+      retention ? h("section", { class: "card", "data-testid": "settings-retention" },
+        h("h2", {}, t("settings.retention.title")),
+        retention.el) : null,
       h("div", { class: "form-actions" }, formError, h("button", { class: "btn btn-primary", type: "submit", "data-action": "save" }, t("settings.save"))),
     );
     for (const [name, el] of Object.entries(controls)) {
@@ -204,6 +211,7 @@ export function render(container) {
     }
     if (hours && loaded && "business_hours" in loaded) values.business_hours = hours.value();
     if (files && loaded && "attachments" in loaded) values.attachments = files.value();
+    if (retention && loaded && "retention_days" in loaded) values.retention_days = retention.value();
     return values;
   }
 
@@ -289,6 +297,7 @@ export function render(container) {
     const problems = [
       ...("business_hours" in changes && hours ? hours.problems() : []),
       ...("attachments" in changes && files ? files.problems() : []),
+      ...("retention_days" in changes && retention ? retention.problems() : []),
     ];
     if (problems.length) {
       showErrors(problems);
@@ -300,6 +309,8 @@ export function render(container) {
       if (loaded.attachments) store.setAttachmentLimits(loaded.attachments); // and new file limits
       build(loaded);
       toast(t("settings.saved"), { kind: "success" });
+      // A new retention reaches the existing chats and tickets by a background job.
+      if ("retention_days" in changes) toast(t("settings.retention.applying"), { timeout: 8000 });
     } catch (error) {
       // A 400 names the field it refuses (`business_hours.weekly.mon: …`): say it there.
       const field = error.status === 400 ? fieldOf(error.detail) : null;
