@@ -146,12 +146,16 @@ def test_a_visitor_who_never_chats_expires_and_one_who_chats_is_kept(desk):
     assert record.expires_at is not None
     assert record.expires_at > clock.now() + timedelta(days=29)
     chatting = desk.customer()
-    _start(chatting)
-    assert Customer.get("acme", chatting.customer_id).expires_at is None
-    # Coming back does not make a customer who chatted expire again.
+    chat = _start(chatting)["chat"]
+    # One who chats is kept as long as their newest chat (R-PRIV-1: 365 days).
+    kept = Customer.get("acme", chatting.customer_id)
+    assert kept.chatted
+    assert kept.expires_at == Chat.get(chat["chat_id"]).expires_at
+    assert kept.expires_at > clock.now() + timedelta(days=364)
+    # Coming back does not make a customer who chatted expire as a visitor again.
     again = desk.customer(visitor_token=chatting.visitor_token)
     assert again.customer_id == chatting.customer_id
-    assert Customer.get("acme", chatting.customer_id).expires_at is None
+    assert Customer.get("acme", chatting.customer_id).expires_at == kept.expires_at
 
 
 # --- the channel is the server's -----------------------------------------------------

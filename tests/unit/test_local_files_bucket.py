@@ -50,7 +50,9 @@ def _midnight_after(moment: datetime, days: int) -> datetime:
 def test_the_local_buckets_get_the_templates_lifecycle_and_cors(s3: Any) -> None:
     files = s3.get_bucket_lifecycle_configuration(Bucket=FILES)["Rules"]
     expiring = {r["Filter"]["Prefix"]: r["Expiration"]["Days"] for r in files if "Expiration" in r}
-    assert expiring == {"uploads/": package.UPLOAD_EXPIRY_DAYS} == {"uploads/": 1}
+    # files/ past the longest retention (R-PRIV-1): a net under the daily files job.
+    assert expiring == {"uploads/": package.UPLOAD_EXPIRY_DAYS,
+                        "files/": package.FILES_EXPIRY_DAYS} == {"uploads/": 1, "files/": 3651}
     assert any(r.get("AbortIncompleteMultipartUpload") for r in files)
     exports = s3.get_bucket_lifecycle_configuration(Bucket=EXPORTS)["Rules"]
     assert {r["Filter"]["Prefix"]: r["Expiration"]["Days"] for r in exports
