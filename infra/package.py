@@ -288,11 +288,21 @@ S3_PREFIXES = {
 }
 
 
+# Listing a bucket (the recorder writes the bucket's alias) → (statement id,
+# bucket logical id, the key prefix a listing may name): retention's daily job
+# lists the chat days under files/ (R-PRIV-1).
+S3_LISTINGS = {
+    "files": ("ListSentFiles", "FilesBucket", SENT_FILES_PREFIX),
+}
+
+
 def s3_statements(access: Access) -> list[dict[str, Any]]:
     """Per recorded prefix (exports/, uploads/, files/), exactly the actions
-    recorded on it; any other S3 access refuses to package."""
+    recorded on it, and listing only under the prefix it is recorded for; any
+    other S3 access refuses to package."""
     entries = _of(access, "s3")
-    other = [e for e in entries if e["resource"] not in S3_PREFIXES]
+    other = [e for e in entries if e["resource"] not in S3_PREFIXES
+             and not (e["resource"] in S3_LISTINGS and e["action"] == "s3:ListBucket")]
     if other:
         raise SystemExit(
             f"infra/iam-access.json: S3 access outside {sorted(S3_PREFIXES)}: {other}"
@@ -306,6 +316,15 @@ def s3_statements(access: Access) -> list[dict[str, Any]]:
                 "Effect": "Allow",
                 "Action": actions,
                 "Resource": [_sub(f"${{{bucket}.Arn}}/{prefix}/*")],
+            })
+    for resource, (sid, bucket, prefix) in S3_LISTINGS.items():
+        if any(e["resource"] == resource for e in entries):
+            statements.append({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [_sub(f"${{{bucket}.Arn}}")],
+                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
             })
     return statements
 

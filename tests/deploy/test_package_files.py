@@ -94,8 +94,9 @@ def test_uploads_never_sent_expire_after_a_day(template: dict[str, Any]) -> None
     rules = _bucket(template)["Properties"]["LifecycleConfiguration"]["Rules"]
     assert all(r["Status"] == "Enabled" for r in rules)
     expiring = {r["Prefix"]: r["ExpirationInDays"] for r in rules if "ExpirationInDays" in r}
-    # Sent files (files/) follow the service's retention, not the bucket's.
-    assert expiring == {"uploads/": 1}
+    # Sent files (files/) follow the service's retention (the daily files job);
+    # the bucket removes them only after the longest retention there is.
+    assert expiring == {"uploads/": 1, "files/": 3651}
     aborts = [r["AbortIncompleteMultipartUpload"] for r in rules
               if "AbortIncompleteMultipartUpload" in r]
     assert aborts == [{"DaysAfterInitiation": 1}]
@@ -179,3 +180,16 @@ def test_only_the_functions_recorded_using_files_may(template: dict[str, Any]) -
     assert signers == {"app.app", "app.ws_message"}
     for handler in ("app.ws_connect", "app.ws_disconnect"):
         assert not any(r.startswith("files/") for _, r in by_handler[handler]), handler
+
+
+def test_only_the_chat_days_under_files_may_be_listed(template: dict[str, Any]) -> None:
+    """Retention's daily job lists files/<service>/ (R-PRIV-1): the grant is
+    the bucket's ListBucket with the prefix held to files/, nothing wider."""
+    from tests.deploy.template import statements
+
+    listing = [st for found in statements(template).values() for st in found
+               if isinstance(st, dict) and "s3:ListBucket" in st.get("Action", [])]
+    assert listing, "the files job lists the bucket"
+    for statement in listing:
+        assert statement["Action"] == ["s3:ListBucket"]
+        assert statement["Condition"] == {"StringLike": {"s3:prefix": ["files/*"]}}

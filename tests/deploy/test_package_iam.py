@@ -98,6 +98,8 @@ def recorder_terms(action: str, resource: Any) -> Grant:
     if (match := _TABLE_INDEX.match(text)) and match.group(1) in keys:
         return action, f"{keys[match.group(1)]}/index/{match.group(2)}"
     for bucket, alias in BUCKET_ALIASES.items():
+        if text == f"${{{bucket}.Arn}}" and action == "s3:ListBucket":
+            return action, alias  # a listing, its prefix held by a condition
         if text.startswith(f"${{{bucket}.Arn}}/"):
             return action, f"{alias}/" + text.removeprefix(f"${{{bucket}.Arn}}/")
     if match := _CONNECTIONS.match(text):
@@ -201,12 +203,15 @@ def test_policies_differ_per_function(template: dict[str, Any]) -> None:
     writers = {h for h, g in by_handler.items() if ("s3:PutObject", "exports/exports/*") in g}
     assert writers == {"app.export_worker"}
     starters = {h for h, g in by_handler.items() if ("lambda:InvokeFunction", "export_worker") in g}
-    # The REST API (exports, ticket mail) and the socket (transcripts) start the worker.
-    assert starters == {"app.app", "app.ws_message"}
+    # The REST API (exports, ticket mail, retention and erasure jobs), the socket
+    # (transcripts) and the sweep (jobs whose worker died) start the worker.
+    assert starters == {"app.app", "app.ws_message", "app.sweep"}
     # Only the worker and the sweep send mail, as the configured identity (R-MAIL-1).
     senders = {h for h, g in by_handler.items() if ("ses:SendEmail", "mail-identity") in g}
     assert senders == {"app.export_worker", "app.sweep"}
-    assert not any(a.startswith("execute-api:") for a, _ in by_handler["app.export_worker"])
+    # The worker pushes nothing; an erasure it finishes closes the customer's sockets.
+    assert {r for a, r in by_handler["app.export_worker"] if a.startswith("execute-api:")} \
+        == {"DELETE/@connections/*"}
     assert not any(a.startswith(("s3:", "lambda:")) for a, _ in by_handler["app.ws_disconnect"])
 
 
@@ -236,6 +241,11 @@ def test_iam_grants_no_wildcard(template: dict[str, Any]) -> None:
                     for resource in terms:
                         assert resource.split("/index/")[0] in keys, (role_id, resource)
                         assert "*" not in resource, (role_id, resource)
+                elif action == "s3:ListBucket":
+                    # Listing the files bucket, held to files/ by a condition (R-PRIV-1).
+                    assert terms == ["files"], (role_id, terms)
+                    assert statement["Condition"] == {
+                        "StringLike": {"s3:prefix": ["files/*"]}}, (role_id, statement)
                 elif action.startswith("s3:"):
                     # One prefix of one bucket per statement, never the bucket.
                     assert len(terms) == 1 and terms[0] in S3_GRANTABLE, (role_id, terms)
