@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import config
+from chalicelib import config, observe
 from chalicelib.errors import DomainError, InvalidInput, NotAllowed, TooLarge
 from chalicelib.services import audit, sessions
 from chalicelib.services.sessions import Caller
@@ -207,6 +207,7 @@ def endpoint(
                 check_content_type(headers.get("content-type"))
                 if who != "public":
                     call.caller = sessions.authenticate(headers.get("authorization"))
+                    observe.tag(service_id=call.caller.service_id)
                     if who == "admin" and not call.caller.is_admin:
                         raise NotAllowed("this needs an admin", "admin_only")
                 with audit.acting(_who(call)):  # whom the audit log names (R-AUD-1)

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from chalicelib import clock, realtime, validate
+from chalicelib import clock, observe, realtime, validate
 from chalicelib.errors import DomainError, InvalidInput, TooLarge
 from chalicelib.realtime import Closer, Pusher
 from chalicelib.services import (
@@ -51,7 +51,7 @@ def on_connect(event: dict[str, Any]) -> dict[str, Any]:
     headers = _headers(event)
     query = event.get("queryStringParameters") or {}
     try:
-        connections.connect(
+        connection = connections.connect(
             context["connectionId"],
             ticket=query.get("ticket"),
             origin=headers.get("origin"),
@@ -61,6 +61,7 @@ def on_connect(event: dict[str, Any]) -> dict[str, Any]:
         )
     except DomainError as error:
         return {"statusCode": error.status, "body": error.code}
+    observe.tag(service_id=connection.service_id)
     return {"statusCode": 200}
 
 
@@ -100,13 +101,16 @@ def handle_frame(
     frame, problem = _parse(raw)
     frame_id = _frame_id(frame)
     handling = None if problem else ROUTES.get(str(frame.get("type")))
+    if handling is not None:
+        observe.tag(chat_id=frame.get("chat_id"))
     budget = frames.Budget(connection_id, now, push, close)
     try:
         reply = budget.answer(frame, handling, problem)
     except DomainError as error:
         return error_frame(frame_id, error)
     except Exception:
-        log.exception("frame %s failed", frame.get("type"))
+        # The type only when it is one of ours: the rest of a frame is the client's.
+        log.exception("frame %s failed", frame.get("type") if handling else "of no known type")
         return error_frame(frame_id, DomainError("something went wrong; try again",
                                                  "internal_error"))
     if reply is not None and frame_id is not None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import realtime
+from chalicelib import observe, realtime
 from chalicelib.errors import DomainError, InvalidInput, NotAuthenticated, TooManyRequests
 from chalicelib.models import ChatHead, Connection
 from chalicelib.realtime import Allowance, Closer, FrameRaced, Pusher
@@ -159,6 +159,7 @@ class Budget:
         entry = realtime.listener(head, self.connection_id) if head is not None else None
         if head is None or entry is None or not _session_stands(head.service_id, entry):
             return None
+        observe.tag(service_id=head.service_id)
         cost = Cost(listening=self.connection_id)
         call = FrameCall(Actor.on_listener(head, self.connection_id, entry), frame, self.now,
                          self.push, cost, None, head)
@@ -180,6 +181,7 @@ class Budget:
         connection = realtime.get_connection(self.connection_id)
         if connection is None:
             raise NotAuthenticated("this connection is not known", "unknown_connection")
+        observe.tag(service_id=connection.service_id)
         if connection.role != "customer":
             try:
                 sessions.require_live_session(connection.service_id, connection.subject_id,
