@@ -8,17 +8,7 @@ from chalice import Blueprint
 
 from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
-from chalicelib.services import (
-    accounts,
-    audit,
-    blocks,
-    categories,
-    hours,
-    monitor,
-    operators,
-    settings,
-    tenants,
-)
+from chalicelib.services import audit, hours, operators, settings, tenants
 from chalicelib.services.access import Actor
 
 routes = Blueprint(__name__)
@@ -57,11 +47,15 @@ def rotate_identity_secret(call: Call) -> dict[str, str]:
 
 @endpoint(routes, "/categories")
 def list_categories(call: Call) -> dict[str, Any]:
+    from chalicelib.services import categories
+
     return {"categories": categories.tree(call.require_caller().service_id)}
 
 
 @endpoint(routes, "/categories", methods=("POST",), who="admin", status=201)
 def create_category(call: Call) -> dict[str, Any]:
+    from chalicelib.services import categories
+
     new = categories.NewCategory.checked(call.body)
     category = categories.create(call.require_caller().service_id, new)
     return {**categories.to_json(category), "children": []}
@@ -69,6 +63,8 @@ def create_category(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/categories/{category_id}", methods=("PUT",), who="admin")
 def update_category(call: Call, category_id: str) -> dict[str, Any]:
+    from chalicelib.services import categories
+
     service_id = call.require_caller().service_id
     category = categories.update(service_id, category_id,
                                  categories.CategoryChange.checked(call.body))
@@ -77,6 +73,8 @@ def update_category(call: Call, category_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/categories/{category_id}", methods=("DELETE",), who="admin", status=204)
 def delete_category(call: Call, category_id: str) -> None:
+    from chalicelib.services import categories
+
     categories.delete(call.require_caller().service_id, category_id)
 
 
@@ -107,6 +105,8 @@ def get_operator(call: Call, operator_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/operators/{operator_id}", methods=("PUT",), who="admin")
 def update_operator(call: Call, operator_id: str) -> dict[str, Any]:
+    from chalicelib.services import accounts
+
     service = _service(call)
     change = operators.OperatorChange.checked(call.body)
     operator = accounts.update_operator(service, operator_id, change, close=realtime.closer())
@@ -115,12 +115,16 @@ def update_operator(call: Call, operator_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/operators/{operator_id}", methods=("DELETE",), who="admin", status=204)
 def delete_operator(call: Call, operator_id: str) -> None:
+    from chalicelib.services import accounts
+
     accounts.delete_operator(_service(call), operator_id, close=realtime.closer())
 
 
 @endpoint(routes, "/customers/{customer_id}/sign-out", methods=("POST",), who="admin", status=204)
 def sign_out_customer(call: Call, customer_id: str) -> None:
     """Revoke a visitor's tokens and close their sockets."""
+    from chalicelib.services import accounts
+
     accounts.sign_out_customer(call.require_caller().service_id, customer_id,
                                close=realtime.closer())
 
@@ -128,12 +132,16 @@ def sign_out_customer(call: Call, customer_id: str) -> None:
 @endpoint(routes, "/blocks", who="admin")
 def list_blocks(call: Call) -> dict[str, Any]:
     """The service's blocks in force (R-BLK-1)."""
+    from chalicelib.services import blocks
+
     actor = Actor.calling(call.require_caller())
     return {"blocks": [blocks.block_json(b) for b in blocks.listed(actor, clock.now())]}
 
 
 @endpoint(routes, "/blocks/{block_id}", methods=("DELETE",), who="admin", status=204)
 def lift_block(call: Call, block_id: str) -> None:
+    from chalicelib.services import blocks
+
     blocks.lift(Actor.calling(call.require_caller()), block_id)
 
 
@@ -149,4 +157,6 @@ def list_audit(call: Call) -> dict[str, Any]:
 @endpoint(routes, "/monitor", who="admin")
 def get_monitor(call: Call) -> dict[str, Any]:
     """The floor now (R-SUP-1): operators, the queue, chats in progress."""
+    from chalicelib.services import monitor
+
     return monitor.snapshot(Actor.calling(call.require_caller()), clock.now())

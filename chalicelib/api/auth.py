@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.models import Service
-from chalicelib.services import accounts, sessions
+from chalicelib.services import sessions
 
 routes = Blueprint(__name__)
 
@@ -39,6 +39,8 @@ def login(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/auth/logout", methods=("POST",), status=204)
 def logout(call: Call) -> None:
+    from chalicelib.services import accounts
+
     accounts.logout(call.require_caller(), now=clock.now(), push=realtime.pusher(),
                     close=realtime.closer())
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 
 from chalicelib import clock, realtime
-from chalicelib.services import mail, sweep, webhooks
 
 log = logging.getLogger("helpdesk.sweep")
 
 
 def run_sweep() -> None:
+    from chalicelib.services import mail, sweep, webhooks
+
     report = sweep.run(now=clock.now(), push=realtime.pusher())
     log.info(
         "sweep: looked at %d chats (%d waiting), requeued %d, %d operators offline",

@@ -4,16 +4,12 @@ invocation's keys, and one EMF line of metrics when an invocation ends."""
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from chalicelib import observe
 from tests.emf import emf_lines, log_lines, metrics_written
 
-ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger("helpdesk.test")
 
 
@@ -105,12 +101,3 @@ def test_a_pool_thread_logs_and_counts_as_part_of_its_invocation(capsys):
     assert all(lines[f"delivery {n}"]["request_id"] == "req-8" for n in range(3))
     assert "service_id" not in lines["done"]
     assert metrics_written(out) == {"WebhookFailures": [3.0]}
-
-
-def test_import_app_does_not_import_powertools():
-    # Powertools costs about 15 ms to import: paid at the first invocation,
-    # outside the cold-start figure (docs/performance.md).
-    code = "import sys, app; print('aws_lambda_powertools' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.strip() == "False"
