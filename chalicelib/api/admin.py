@@ -8,40 +8,51 @@ from chalice import Blueprint
 
 from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
-from chalicelib.services import audit, hours, operators, settings, tenants
 from chalicelib.services.access import Actor
 
 routes = Blueprint(__name__)
 
 
 def _service(call: Call) -> Any:
+    from chalicelib.services import tenants
+
     return tenants.get_service(call.require_caller().service_id)
 
 
 @endpoint(routes, "/settings", who="admin")
 def get_settings(call: Call) -> dict[str, Any]:
+    from chalicelib.services import settings
+
     return settings.current(_service(call))
 
 
 @endpoint(routes, "/settings", methods=("PUT",), who="admin")
 def put_settings(call: Call) -> dict[str, Any]:
+    from chalicelib.services import settings
+
     return settings.update(_service(call), settings.SettingsChange.checked(call.body))
 
 
 @endpoint(routes, "/settings/widget-snippet", who="admin")
 def widget_snippet(call: Call) -> dict[str, str]:
+    from chalicelib.services import settings
+
     return {"snippet": settings.widget_snippet(_service(call))}
 
 
 @endpoint(routes, "/settings/holiday-countries")
 def holiday_countries(call: Call) -> dict[str, Any]:
     """The countries whose public holidays business hours can follow (R-BH-1)."""
+    from chalicelib.services import hours
+
     call.require_caller()
     return {"countries": hours.holiday_countries()}
 
 
 @endpoint(routes, "/settings/identity-secret", methods=("POST",), who="admin")
 def rotate_identity_secret(call: Call) -> dict[str, str]:
+    from chalicelib.services import settings
+
     return {"identity_secret": settings.rotate_identity_secret(_service(call))}
 
 
@@ -80,6 +91,8 @@ def delete_category(call: Call, category_id: str) -> None:
 
 @endpoint(routes, "/operators", who="admin")
 def list_operators(call: Call) -> dict[str, Any]:
+    from chalicelib.services import operators, settings
+
     service = _service(call)
     current = settings.current(service)
     return {
@@ -91,6 +104,8 @@ def list_operators(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/operators", methods=("POST",), who="admin", status=201)
 def create_operator(call: Call) -> dict[str, Any]:
+    from chalicelib.services import operators, settings
+
     service = _service(call)
     operator = operators.create(service, operators.NewOperator.checked(call.body))
     return operators.to_json(operator, settings.current(service))
@@ -98,6 +113,8 @@ def create_operator(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/operators/{operator_id}", who="admin")
 def get_operator(call: Call, operator_id: str) -> dict[str, Any]:
+    from chalicelib.services import operators, settings
+
     service = _service(call)
     operator = operators.get_operator(service.service_id, operator_id)
     return operators.to_json(operator, settings.current(service))
@@ -105,7 +122,7 @@ def get_operator(call: Call, operator_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/operators/{operator_id}", methods=("PUT",), who="admin")
 def update_operator(call: Call, operator_id: str) -> dict[str, Any]:
-    from chalicelib.services import accounts
+    from chalicelib.services import accounts, operators, settings
 
     service = _service(call)
     change = operators.OperatorChange.checked(call.body)
@@ -148,6 +165,8 @@ def lift_block(call: Call, block_id: str) -> None:
 @endpoint(routes, "/audit", who="admin")
 def list_audit(call: Call) -> dict[str, Any]:
     """The audit log (R-AUD-1), newest first; there is no route that changes it."""
+    from chalicelib.services import audit, tenants
+
     actor = Actor.calling(call.require_caller())
     query = audit.AuditQuery.checked(call.query, tenants.zone(actor.service_id))
     found, next_cursor = audit.page(actor.service_id, query, call.query.get("cursor"))

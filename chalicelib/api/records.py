@@ -10,7 +10,6 @@ from chalice import Blueprint
 from chalicelib import realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.errors import InvalidInput
-from chalicelib.services import history, operators, tenants
 from chalicelib.services.access import Actor
 
 routes = Blueprint(__name__)
@@ -40,7 +39,7 @@ def create_ticket(call: Call, chat_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/tickets")
 def list_tickets(call: Call) -> dict[str, Any]:
-    from chalicelib.services import tickets
+    from chalicelib.services import history, tickets
 
     actor = _actor(call)
     limit = history.parse_limit(call.query.get("limit"))
@@ -100,7 +99,7 @@ def ticket_chat_history(call: Call, ticket_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/history")
 def search_history(call: Call) -> dict[str, Any]:
-    from chalicelib.services import chat_views
+    from chalicelib.services import chat_views, history, tenants
     from chalicelib.services.chat_json import chat_json
 
     actor = _actor(call)
@@ -115,7 +114,7 @@ def search_history(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/history/exports", methods=("POST",), status=202)
 def start_export(call: Call) -> dict[str, Any]:
-    from chalicelib.services import exports
+    from chalicelib.services import exports, tenants
 
     actor = _actor(call)
     request = exports.ExportRequest.checked(call.body, tenants.zone(actor.service_id))
@@ -133,7 +132,7 @@ def get_export(call: Call, export_id: str) -> dict[str, Any]:
 
 @endpoint(routes, "/stats")
 def get_stats(call: Call) -> dict[str, Any]:
-    from chalicelib.services import stats
+    from chalicelib.services import stats, tenants
 
     service_id = call.require_caller().service_id
     zone = tenants.zone(service_id)
@@ -143,6 +142,8 @@ def get_stats(call: Call) -> dict[str, Any]:
 @endpoint(routes, "/team")
 def team(call: Call) -> dict[str, Any]:
     """Every operator's name and status, for any operator (history filters, tickets)."""
+    from chalicelib.services import operators
+
     service_id = call.require_caller().service_id
     return {
         "operators": [

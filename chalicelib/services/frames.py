@@ -29,7 +29,7 @@ from chalicelib import observe, realtime
 from chalicelib.errors import DomainError, InvalidInput, NotAuthenticated, TooManyRequests
 from chalicelib.models import ChatHead, Connection
 from chalicelib.realtime import Allowance, Closer, FrameRaced, Pusher
-from chalicelib.services import heads, retries, sessions
+from chalicelib.services import heads, retries
 from chalicelib.services.access import Actor
 
 Frame = dict[str, Any]
@@ -183,6 +183,8 @@ class Budget:
             raise NotAuthenticated("this connection is not known", "unknown_connection")
         observe.tag(service_id=connection.service_id)
         if connection.role != "customer":
+            from chalicelib.services import sessions  # operators' frames only (cold start)
+
             try:
                 sessions.require_live_session(connection.service_id, connection.subject_id,
                                               connection.session_id, connection.role)
@@ -227,6 +229,8 @@ def _session_stands(service_id: str, entry: Mapping[str, Any]) -> bool:
     record decides, and refuses)."""
     if entry.get("role") == "customer":
         return True
+    from chalicelib.services import sessions  # operators' frames only (cold start)
+
     try:
         sessions.require_live_session(service_id, str(entry.get("subject")), entry.get("sid"),
                                       str(entry.get("role")))

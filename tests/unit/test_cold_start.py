@@ -1,8 +1,9 @@
 """What `import app` loads: every function of the product pays it at a cold
-start (docs/performance.md, "Cold start"). The REST layer, what every request
-needs before its handler runs (the caller's session, the audit log's context,
-the service's settings) and the WebSocket frame budget; every other service is
-imported by the handler that calls it, and the heavy libraries when first used."""
+start (docs/performance.md, "Cold start"). The handlers' registrations, the
+records (models.py, PynamoDB) and pushing (realtime.py), the Actor every handler
+builds and the WebSocket frame budget its dispatch table names; every other
+service is imported by the code that calls it, when it first does, and the heavy
+libraries when first used."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# What api/common.py (sign-in, audit) and api/ws.py (the frame budget) need.
-SERVICES_AT_IMPORT = {
-    "access", "audit", "chat_index", "files", "frames", "heads", "history", "hours",
-    "operators", "ratelimit", "retries", "search_terms", "sessions", "settings", "tenants",
-}
+# access: Actor and Caller; frames (with heads and retries): the Handling of api/ws.py's
+# dispatch table.
+SERVICES_AT_IMPORT = {"access", "frames", "heads", "retries"}
 # Imported where they are first used: Powertools at the first invocation
 # (chalicelib/observe.py), the others by the code that needs them.
 LIBRARIES_LATER = ("aws_lambda_powertools", "openpyxl", "argon2", "jwt", "holidays",
@@ -36,5 +35,5 @@ def test_import_app_loads_only_what_every_request_needs():
     services = {m.split(".")[-1] for m in loaded if m.startswith("chalicelib.services.")}
     assert services == SERVICES_AT_IMPORT, (
         "a route module imports a service at its top: import it in the handler "
-        "that calls it (docs/performance.md, 'Cold start')")
+        "that calls it (chalicelib/api/__init__.py)")
     assert not [lib for lib in LIBRARIES_LATER if lib in loaded]
