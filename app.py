@@ -10,6 +10,7 @@ from chalicelib.api import (
     canned,
     frame,
     hooks,
+    observed,
     operator,
     records,
     sweeps,
@@ -19,6 +20,8 @@ from chalicelib.api import (
 
 app = Chalice(app_name="helpdesk-chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
+# Every invocation of every function: its log lines' ids, its metrics (R-OPS-1).
+app.register_middleware(observed.observed, "all")
 
 app.register_blueprint(auth.routes)
 app.register_blueprint(admin.routes)

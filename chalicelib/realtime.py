@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, clock, config, gcra
+from chalicelib import aws, clock, config, gcra, observe
 from chalicelib.gcra import Allowance
 from chalicelib.models import Chat, ChatHead, Connection, delete_returning
 
@@ -74,9 +74,11 @@ class ApiGatewayPusher:
         try:
             client.post_to_connection(ConnectionId=connection_id, Data=data)
         except client.exceptions.GoneException:
+            observe.count(observe.FAILED_PUSHES)
             return False
         except (ClientError, BotoCoreError):
             # A push is best effort: the client resumes from its last seq.
+            observe.count(observe.FAILED_PUSHES)
             log.warning("push to %s failed", connection_id, exc_info=True)
         return True
 

@@ -307,7 +307,7 @@ def s3_statements(access: Access) -> list[dict[str, Any]]:
         raise SystemExit(
             f"infra/iam-access.json: S3 access outside {sorted(S3_PREFIXES)}: {other}"
         )
-    statements = []
+    statements: list[dict[str, Any]] = []
     for resource, (sid, bucket, prefix) in S3_PREFIXES.items():
         actions = sorted({e["action"] for e in entries if e["resource"] == resource})
         if actions:

@@ -9,7 +9,6 @@ from chalice import Blueprint
 from chalicelib import clock, realtime
 from chalicelib.api.common import Call, endpoint
 from chalicelib.models import Service
-from chalicelib.services import accounts, sessions
 
 routes = Blueprint(__name__)
 
@@ -23,6 +22,8 @@ def health(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/auth/login", methods=("POST",), who="public", any_origin=False)
 def login(call: Call) -> dict[str, Any]:
+    from chalicelib.services import sessions
+
     credentials = sessions.Credentials.checked(call.body)
     token, expires_at, operator = sessions.login(credentials, call.source_ip)
     return {
@@ -39,12 +40,16 @@ def login(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/auth/logout", methods=("POST",), status=204)
 def logout(call: Call) -> None:
+    from chalicelib.services import accounts
+
     accounts.logout(call.require_caller(), now=clock.now(), push=realtime.pusher(),
                     close=realtime.closer())
 
 
 @endpoint(routes, "/me")
 def me(call: Call) -> dict[str, Any]:
+    from chalicelib.services import sessions
+
     found = sessions.me(call.require_caller())
     operator = found.operator
     return {
@@ -64,4 +69,6 @@ def me(call: Call) -> dict[str, Any]:
 
 @endpoint(routes, "/auth/ws-ticket", methods=("POST",))
 def ws_ticket(call: Call) -> dict[str, str]:
+    from chalicelib.services import sessions
+
     return sessions.ws_ticket(call.require_caller())

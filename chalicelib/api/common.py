@@ -7,14 +7,16 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import config
+from chalicelib import config, observe
 from chalicelib.errors import DomainError, InvalidInput, NotAllowed, TooLarge
-from chalicelib.services import audit, sessions
-from chalicelib.services.sessions import Caller
+from chalicelib.services.access import Caller
+
+if TYPE_CHECKING:
+    from chalicelib.services import audit
 
 log = logging.getLogger("helpdesk.api")
 
@@ -57,6 +59,8 @@ class Call:
 
 
 def _who(call: Call) -> audit.Who:
+    from chalicelib.services import audit
+
     caller = call.caller
     if caller is None:
         return audit.Who(ip=call.source_ip)
@@ -197,6 +201,9 @@ def endpoint(
             return _with_headers(answer(request, headers, params), {**_NOSNIFF, **cors})
 
         def answer(request: Any, headers: dict[str, str], params: dict[str, str]) -> Response:
+            # Imported by the first request, not by every function's cold start.
+            from chalicelib.services import audit, sessions
+
             try:
                 call = Call(
                     raw_body=request.raw_body,
@@ -207,6 +214,7 @@ def endpoint(
                 check_content_type(headers.get("content-type"))
                 if who != "public":
                     call.caller = sessions.authenticate(headers.get("authorization"))
+                    observe.tag(service_id=call.caller.service_id)
                     if who == "admin" and not call.caller.is_admin:
                         raise NotAllowed("this needs an admin", "admin_only")
                 with audit.acting(_who(call)):  # whom the audit log names (R-AUD-1)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.common import Call, endpoint
-from chalicelib.services import frame
 
 routes = Blueprint(__name__)
 
 
 @endpoint(routes, "/widget/{key}/frame", who="public")
 def widget_frame(call: Call, key: str) -> Response:
+    from chalicelib.services import frame
+
     page = frame.frame_page(key)
     headers: dict[str, str | list[str]] = {**page.headers}
     return Response(body=page.html, status_code=200, headers=headers)

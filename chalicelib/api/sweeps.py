@@ -7,16 +7,17 @@ from __future__ import annotations
 import logging
 
 from chalicelib import clock, realtime
-from chalicelib.services import jobs, mail, retention_jobs, sweep, webhooks
 
 log = logging.getLogger("helpdesk.sweep")
 
 
 def run_sweep() -> None:
+    from chalicelib.services import jobs, mail, retention_jobs, sweep, webhooks
+
     report = sweep.run(now=clock.now(), push=realtime.pusher())
     log.info(
-        "sweep: looked at %d chats, requeued %d, %d operators offline",
-        report.looked_at, report.requeued, report.operators_offline,
+        "sweep: looked at %d chats (%d waiting), requeued %d, %d operators offline",
+        report.looked_at, report.waiting, report.requeued, report.operators_offline,
     )
     # Mail the worker did not send (never started, failed for now, or its worker
     # died): sent here, on the retry schedule (R-MAIL-1).

@@ -13,20 +13,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from chalicelib import clock, realtime, validate
+from chalicelib import clock, observe, realtime, validate
 from chalicelib.errors import DomainError, InvalidInput, TooLarge
 from chalicelib.realtime import Closer, Pusher
-from chalicelib.services import (
-    attachments,
-    chat_json,
-    chat_views,
-    chats,
-    connections,
-    frames,
-    messages,
-    transcripts,
-    visitor,
-)
+from chalicelib.services import frames
 from chalicelib.services.frames import FrameCall, Handling
 
 log = logging.getLogger("helpdesk.ws")
@@ -47,11 +37,13 @@ def _headers(event: dict[str, Any]) -> dict[str, str]:
 
 def on_connect(event: dict[str, Any]) -> dict[str, Any]:
     """200 records the connection; any other status refuses the handshake."""
+    from chalicelib.services import connections
+
     context = event.get("requestContext") or {}
     headers = _headers(event)
     query = event.get("queryStringParameters") or {}
     try:
-        connections.connect(
+        connection = connections.connect(
             context["connectionId"],
             ticket=query.get("ticket"),
             origin=headers.get("origin"),
@@ -61,10 +53,13 @@ def on_connect(event: dict[str, Any]) -> dict[str, Any]:
         )
     except DomainError as error:
         return {"statusCode": error.status, "body": error.code}
+    observe.tag(service_id=connection.service_id)
     return {"statusCode": 200}
 
 
 def on_disconnect(event: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.services import connections
+
     connections.disconnect(event["requestContext"]["connectionId"], now=clock.now())
     return {"statusCode": 200}
 
@@ -100,13 +95,16 @@ def handle_frame(
     frame, problem = _parse(raw)
     frame_id = _frame_id(frame)
     handling = None if problem else ROUTES.get(str(frame.get("type")))
+    if handling is not None:
+        observe.tag(chat_id=frame.get("chat_id"))
     budget = frames.Budget(connection_id, now, push, close)
     try:
         reply = budget.answer(frame, handling, problem)
     except DomainError as error:
         return error_frame(frame_id, error)
     except Exception:
-        log.exception("frame %s failed", frame.get("type"))
+        # The type only when it is one of ours: the rest of a frame is the client's.
+        log.exception("frame %s failed", frame.get("type") if handling else "of no known type")
         return error_frame(frame_id, DomainError("something went wrong; try again",
                                                  "internal_error"))
     if reply is not None and frame_id is not None:
@@ -177,6 +175,8 @@ def _chat_id(frame: Frame) -> str:
 
 
 def start_chat(call: FrameCall) -> Frame:
+    from chalicelib.services import chat_json, chat_views, chats
+
     request = chats.StartRequest.checked(call.frame)
     connection = call.connection
     assert connection is not None  # chat.start is answered from the connection's record
@@ -195,6 +195,8 @@ def start_chat(call: FrameCall) -> Frame:
 def resume_chat(call: FrameCall) -> Frame:
     """`chat.history`, paged to fit one frame: with `more: true` the client resumes
     again after the last message it got."""
+    from chalicelib.services import chat_json, chat_views, chats, messages
+
     chat_id = _chat_id(call.frame)
     after_seq = validate.integer(call.frame, "after_seq", low=0, high=10**9)
     chat, history, more = chats.resume(
@@ -209,6 +211,8 @@ def resume_chat(call: FrameCall) -> Frame:
 
 
 def send_message(call: FrameCall) -> Frame:
+    from chalicelib.services import messages
+
     message = messages.NewMessage.checked(call.frame)
     sent = messages.send(call.actor, message, now=call.now, push=call.push, cost=call.cost,
                          read=call.head)
@@ -221,11 +225,15 @@ def send_message(call: FrameCall) -> Frame:
 
 
 def typing(call: FrameCall) -> None:
+    from chalicelib.services import chats
+
     chats.typing(call.actor, _chat_id(call.frame), push=call.push)
     return None
 
 
 def submit_rating(call: FrameCall) -> Frame:
+    from chalicelib.services import chats
+
     chat_id = _chat_id(call.frame)
     score, comment = chats.check_rating(call.frame)
     chats.submit_rating(call.actor, chat_id, score, comment, now=call.now, push=call.push)
@@ -233,6 +241,8 @@ def submit_rating(call: FrameCall) -> Frame:
 
 
 def leave_chat(call: FrameCall) -> Frame:
+    from chalicelib.services import chats
+
     chat_id = _chat_id(call.frame)
     chats.leave(call.actor, chat_id, now=call.now, push=call.push)
     return {"type": "chat.left", "chat_id": chat_id}
@@ -240,6 +250,8 @@ def leave_chat(call: FrameCall) -> Frame:
 
 def request_transcript(call: FrameCall) -> Frame:
     """"Email me this conversation" (R-MAIL-1): queued, mailed after."""
+    from chalicelib.services import transcripts
+
     chat_id = _chat_id(call.frame)
     email = transcripts.request(call.actor, chat_id, transcripts.checked_email(call.frame),
                                 now=call.now)
@@ -248,6 +260,8 @@ def request_transcript(call: FrameCall) -> Frame:
 
 def request_attachment(call: FrameCall) -> Frame:
     """Where to upload a file for this chat (R-ATT-1): a presigned POST."""
+    from chalicelib.services import attachments
+
     chat_id = _chat_id(call.frame)
     asked = attachments.AttachmentRequest.checked(call.frame)
     upload = attachments.request(call.actor, chat_id, asked, now=call.now)
@@ -256,6 +270,8 @@ def request_attachment(call: FrameCall) -> Frame:
 
 def attachment_link(call: FrameCall) -> Frame:
     """A fresh link to a file sent in the chat (links live an hour)."""
+    from chalicelib.services import attachments
+
     chat_id = _chat_id(call.frame)
     if "attachment_id" not in call.frame:
         raise InvalidInput("attachment_id", "is required")
@@ -266,6 +282,8 @@ def attachment_link(call: FrameCall) -> Frame:
 
 def page_view(call: FrameCall) -> None:
     """The page the customer is on (R-VIS-1): kept and told to operators; no reply."""
+    from chalicelib.services import visitor
+
     visitor.page_view(call.actor, visitor.PageView.checked(call.frame), now=call.now,
                       push=call.push)
     return None

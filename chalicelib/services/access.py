@@ -12,7 +12,22 @@ from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, NotAllowed, NotFound
 from chalicelib.models import Chat, ChatHead, ChatStatus, Connection
-from chalicelib.services.sessions import Caller
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling the REST API: an operator or admin of one service (as
+    services/sessions.py authenticated them)."""
+
+    service_id: str
+    operator_id: str
+    role: str
+    name: str
+    session_id: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from chalicelib.errors import NotFound
 from chalicelib.models import Connection, Customer, Operator, Service
 from chalicelib.realtime import Closer, Pusher
 from chalicelib.services import operators, presence, sessions
-from chalicelib.services.sessions import Caller
+from chalicelib.services.access import Caller
 
 
 def end_sockets(

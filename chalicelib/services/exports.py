@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib import auth, aws, clock, config, token_keys, validate
+from chalicelib import auth, aws, clock, config, observe, token_keys, validate
 from chalicelib.errors import InvalidInput, LimitReached, Unavailable
 from chalicelib.models import (
     UNFINISHED_EXPORTS,
@@ -346,6 +347,8 @@ def run(export_id: str) -> None:
     job = _claim(export_id)
     if job is None:
         return  # another invocation runs it, or it has finished (at-least-once delivery)
+    observe.tag(service_id=job.service_id)
+    started = time.monotonic()
     search = history.HistoryFilter(**job.search)
     key = f"exports/{job.service_id}/{job.export_id}.xlsx"
 
@@ -376,6 +379,9 @@ def run(export_id: str) -> None:
         _finish(job, failed=type(error).__name__)
         raise
     _finish(job, rows=rows, s3_key=key)
+    took_ms = (time.monotonic() - started) * 1000
+    observe.measure(observe.EXPORT_DURATION, took_ms, observe.MILLISECONDS)
+    log.info("export %s: %d chats in %.0f ms", job.export_id, rows, took_ms)
 
 
 # --- starting the worker ------------------------------------------------------------

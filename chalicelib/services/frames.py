@@ -25,11 +25,11 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import realtime
+from chalicelib import observe, realtime
 from chalicelib.errors import DomainError, InvalidInput, NotAuthenticated, TooManyRequests
 from chalicelib.models import ChatHead, Connection
 from chalicelib.realtime import Allowance, Closer, FrameRaced, Pusher
-from chalicelib.services import heads, retries, sessions
+from chalicelib.services import heads, retries
 from chalicelib.services.access import Actor
 
 Frame = dict[str, Any]
@@ -159,6 +159,7 @@ class Budget:
         entry = realtime.listener(head, self.connection_id) if head is not None else None
         if head is None or entry is None or not _session_stands(head.service_id, entry):
             return None
+        observe.tag(service_id=head.service_id)
         cost = Cost(listening=self.connection_id)
         call = FrameCall(Actor.on_listener(head, self.connection_id, entry), frame, self.now,
                          self.push, cost, None, head)
@@ -180,7 +181,10 @@ class Budget:
         connection = realtime.get_connection(self.connection_id)
         if connection is None:
             raise NotAuthenticated("this connection is not known", "unknown_connection")
+        observe.tag(service_id=connection.service_id)
         if connection.role != "customer":
+            from chalicelib.services import sessions  # operators' frames only (cold start)
+
             try:
                 sessions.require_live_session(connection.service_id, connection.subject_id,
                                               connection.session_id, connection.role)
@@ -225,6 +229,8 @@ def _session_stands(service_id: str, entry: Mapping[str, Any]) -> bool:
     record decides, and refuses)."""
     if entry.get("role") == "customer":
         return True
+    from chalicelib.services import sessions  # operators' frames only (cold start)
+
     try:
         sessions.require_live_session(service_id, str(entry.get("subject")), entry.get("sid"),
                                       str(entry.get("role")))

@@ -29,7 +29,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import clock, config
+from chalicelib import clock, config, observe
 from chalicelib.errors import InvalidInput
 from chalicelib.models import Webhook, WebhookDelivery
 from chalicelib.services import webhook_urls, webhooks
@@ -93,7 +93,7 @@ def handle_records(records: list[dict[str, Any]]) -> dict[str, Any]:
         one(records[0])
     else:
         with ThreadPoolExecutor(max_workers=min(10, len(records))) as pool:
-            list(pool.map(one, records))
+            list(pool.map(observe.carried(one), records))
     return {"batchItemFailures": failures}
 
 
@@ -106,6 +106,7 @@ def attempt(webhook_id: str, delivery_id: str, now: datetime) -> str:
         return "gone"
     if delivery.status != PENDING:
         return "done"
+    observe.tag(service_id=delivery.service_id)  # a batch's records: a thread each
     due_at = clock.parse_iso(delivery.next_attempt_at) if delivery.next_attempt_at else now
     early = (due_at - now).total_seconds()
     if early > 1:
@@ -123,6 +124,12 @@ def attempt(webhook_id: str, delivery_id: str, now: datetime) -> str:
     if not _claim(delivery, now):
         return "held"
     outcome = post(hook, delivery, now)
+    if not outcome.delivered:
+        observe.count(observe.WEBHOOK_FAILURES)
+        # The status only: an error's text may quote the receiver's URL.
+        log.info("webhook %s: delivery %s not delivered on attempt %d (%s)", hook.webhook_id,
+                 delivery.delivery_id, int(delivery.attempts or 0),
+                 f"HTTP {outcome.status_code}" if outcome.status_code else "no answer")
     return _record(hook, delivery, outcome, now)
 
 

@@ -19,6 +19,7 @@ Workers are the export worker Lambda, invoked asynchronously with
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import secrets
 import time
@@ -58,6 +59,23 @@ class Step:
 # kind → the function doing the next page of a job of that kind.
 Stepper = Callable[[Job], Step]
 _STEPPERS: dict[str, Stepper] = {}
+
+
+# Where each kind's page function is (the module registers it when loaded:
+# loaded here on first use, so a worker needs no import list of its own).
+_MODULES = {
+    "retention": "chalicelib.services.retention_jobs",
+    "files": "chalicelib.services.retention_jobs",
+    "erasure": "chalicelib.services.erasure",
+}
+
+
+def _stepper_of(kind: str) -> Stepper:
+    if kind not in _STEPPERS and kind in _MODULES:
+        importlib.import_module(_MODULES[kind])
+    if kind not in _STEPPERS:
+        raise RuntimeError(f"no worker for jobs of kind {kind!r}")
+    return _STEPPERS[kind]
 
 
 def stepper(kind: str) -> Callable[[Stepper], Stepper]:
@@ -172,9 +190,7 @@ def work(job_id: str, *, budget_s: float = WORKER_BUDGET_S) -> Job | None:
         if claimed is None:
             return None
         job, holder = claimed
-        func = _STEPPERS.get(str(job.kind))
-        if func is None:  # its module registers it: services/retention_jobs.py, erasure.py
-            raise RuntimeError(f"no worker for jobs of kind {job.kind!r} is loaded")
+        func = _stepper_of(str(job.kind))
         while True:
             try:
                 step = func(job)

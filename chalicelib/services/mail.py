@@ -25,7 +25,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, clock, config
+from chalicelib import aws, clock, config, observe
 from chalicelib.models import Mail, TicketEntry
 from chalicelib.services import mail_text
 
@@ -120,8 +120,9 @@ def send_due(now: datetime, limit: int = SWEEP_BATCH) -> int:
     claim whose lease ran out). Returns how many were sent."""
     sent = 0
     for key in Mail.by_due.query(DUE, Mail.due_at <= clock.iso(now), limit=limit):
-        if send_one(key.mail_id, now) == "sent":
-            sent += 1
+        with observe.tagged():  # each mail's service, in its own lines only
+            if send_one(key.mail_id, now) == "sent":
+                sent += 1
     return sent
 
 
@@ -151,6 +152,7 @@ def send_one(mail_id: str, now: datetime) -> str:
     mail = _claim(mail_id, now)
     if mail is None:
         return "skipped"
+    observe.tag(service_id=mail.service_id)
     try:
         rendered = mail_text.render(mail)
     except mail_text.NotReady:
@@ -168,6 +170,7 @@ def send_one(mail_id: str, now: datetime) -> str:
         )
     except Exception as error:
         code = _error_code(error)
+        observe.count(observe.MAIL_FAILURES)
         log.warning("mail %s (%s) not sent: %s", mail.kind, mail.mail_id.split("#")[0], code)
         if code in _PERMANENT or int(mail.attempts or 0) > len(RETRY_AFTER):
             return _give_up(mail, now, code)

@@ -23,7 +23,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, realtime, token_keys, validate
+from chalicelib import clock, observe, realtime, token_keys, validate
 from chalicelib.errors import BadAttachment, Conflict, InvalidInput, TooManyRequests
 from chalicelib.models import (
     Attachment,
@@ -273,6 +273,7 @@ def send(
             checked.committed()
         others = listeners(head) - {actor.connection_id}
         realtime.deliver(push, others, {"type": "message", "message": message_json(stored)})
+        observe.count(observe.MESSAGES_RELAYED)
         hook_events.heard(head.service_id, "message.created", lambda: {  # R-HOOK-1
             "message": hook_events.message_data(message_json(stored, links=False))})
         return Sent(seq=int(stored.seq), duplicate=False)

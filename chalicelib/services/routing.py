@@ -24,7 +24,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, realtime
+from chalicelib import clock, observe, realtime
 from chalicelib.models import (
     HELD_STATUSES,
     Chat,
@@ -269,6 +269,7 @@ def try_assign(
                 actions=[Customer.last_operator_id.set(operator.operator_id)],
             )
     except TransactWriteError as exc:
+        observe.count(observe.ASSIGNMENT_CONFLICTS)  # another drain or change came first
         failed = failed_tables(writes, exc)
         if failed.get("operators") == "ConditionalCheckFailed":
             return Outcome.OPERATOR_FULL
@@ -314,6 +315,8 @@ def drain(
                 continue
             if operator.operator_id not in conns:
                 conns[operator.operator_id] = realtime.operator_entries(operator.operator_id)
+            if spread:
+                observe.count(observe.ASSIGNMENT_RETRIES)  # an attempt after a lost race
             outcome = try_assign(
                 chat, operator, service_settings, now, conns[operator.operator_id]
             )

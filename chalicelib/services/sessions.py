@@ -12,6 +12,7 @@ from chalicelib import auth, clock, config, token_keys, validate
 from chalicelib.errors import NotAuthenticated, NotFound, TooManyRequests
 from chalicelib.models import Operator, Token
 from chalicelib.services import audit, operators, ratelimit, settings, tenants
+from chalicelib.services.access import Caller
 
 # Failed logins for one account from one address: the first FREE_FAILURES are
 # free; after that each attempt from that address must wait 2, 4, 8 … seconds
@@ -22,21 +23,6 @@ from chalicelib.services import audit, operators, ratelimit, settings, tenants
 FREE_FAILURES = 5
 MAX_DELAY_S = 300
 FAILURE_WINDOW_S = 3600
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling the REST API: an operator or admin of one service."""
-
-    service_id: str
-    operator_id: str
-    role: str
-    name: str
-    session_id: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 def _failure_key(service_id: str, email: str, ip: str | None) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import clock, realtime
+from chalicelib import clock, observe, realtime
 from chalicelib.models import Chat, ChatStatus, Operator
 from chalicelib.realtime import Pusher
 from chalicelib.services import presence, routing, settings, tenants
@@ -26,6 +26,7 @@ from chalicelib.services import presence, routing, settings, tenants
 @dataclass
 class SweepReport:
     looked_at: int = 0
+    waiting: int = 0  # of those, chats in a queue
     requeued: int = 0
     operators_offline: int = 0
     drained: set[str] = field(default_factory=set)
@@ -38,7 +39,10 @@ def run(*, now: datetime, push: Pusher) -> SweepReport:
         due = Chat.due_for_sweep.query(f"sweep#{shard}", Chat.sweep_at <= clock.iso(now))
         for key in list(due):
             report.looked_at += 1
-            _review(key.chat_id, now=now, push=push, report=report, cache=settings_cache)
+            with observe.tagged(chat_id=key.chat_id):
+                _review(key.chat_id, now=now, push=push, report=report, cache=settings_cache)
+    # Each waiting chat is due for a look at least every QUEUE_RECHECK_S.
+    observe.measure(observe.QUEUE_LENGTH, report.waiting)
     return report
 
 
@@ -84,7 +88,9 @@ def _review(
         return
     if not chat.sweep_at or chat.sweep_at > clock.iso(now):
         return
+    observe.tag(service_id=chat.service_id)
     if chat.status == ChatStatus.WAITING:
+        report.waiting += 1
         _drain_once(chat.service_id, now=now, push=push, report=report)
         _set_sweep(chat, routing.sweep_actions(
             chat.chat_id, now + timedelta(seconds=routing.QUEUE_RECHECK_S)))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import auth, clock, token_keys
+from chalicelib import auth, clock, observe, token_keys
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.models import Operator, Service, Token, transaction
 from chalicelib.services import operators, settings
@@ -34,6 +34,7 @@ def service_for_widget_key(widget_key: str) -> Service:
     if not _WIDGET_KEY.match(widget_key or ""):
         raise NotFound("no such widget key")
     for service in Service.by_widget_key.query(widget_key, limit=1):
+        observe.tag(service_id=service.service_id)
         return service
     raise NotFound("no such widget key")
 

@@ -48,6 +48,8 @@ class LocalSettings:
     files_bucket: str = DEFAULT_FILES_BUCKET
     ws_idle_timeout_s: float = WS_IDLE_TIMEOUT_S
     ws_max_duration_s: float = WS_MAX_DURATION_S
+    log_level: str = "INFO"
+    metrics: bool = False  # the app's EMF lines: one per message sent is noise here
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> LocalSettings:
@@ -66,6 +68,8 @@ class LocalSettings:
             files_bucket=environ.get("FILES_BUCKET") or cls.files_bucket,
             ws_idle_timeout_s=number("LOCAL_WS_IDLE_TIMEOUT_S", cls.ws_idle_timeout_s),
             ws_max_duration_s=number("LOCAL_WS_MAX_DURATION_S", cls.ws_max_duration_s),
+            log_level=(environ.get("LOG_LEVEL") or cls.log_level).upper(),
+            metrics=(environ.get("LOCAL_METRICS") or "").lower() in ("1", "true", "yes"),
         )
 
     @property
@@ -144,6 +148,10 @@ def stage_environment(settings: LocalSettings) -> dict[str, str]:
         "WEBHOOKS_ALLOW_LOOPBACK": "true",
         # Every Lambda "container" of this gateway shares the process's clients.
         "AWS_HTTP_POOL_SIZE": str(LAMBDA_CONCURRENCY),
+        # The app's log lines are JSON as on AWS (chalicelib/observe.py), at the
+        # gateway's level; its metric lines only when asked for.
+        "POWERTOOLS_LOG_LEVEL": settings.log_level,
+        "POWERTOOLS_METRICS_DISABLED": "false" if settings.metrics else "true",
     }
 
 

@@ -14,6 +14,7 @@ from chalicelib.models import Mail, Message, Ticket, TicketEntry, TicketFilter, 
 from chalicelib.services import mail
 from tests.api.helpers import Api, assert_error, login
 from tests.conftest import make_tenant
+from tests.emf import metrics_written
 
 ORIGIN = "https://shop.acme.test"
 
@@ -349,7 +350,7 @@ def test_a_failing_ses_retries_on_schedule_and_the_sweep_sends_it(desk, public, 
 
 
 def test_a_rejected_address_fails_at_once_and_the_thread_says_so(desk, public, tenant,
-                                                                  monkeypatch):
+                                                                  monkeypatch, capsys):
     class Rejected(Exception):
         response = {"Error": {"Code": "MessageRejected"}}
 
@@ -359,7 +360,10 @@ def test_a_rejected_address_fails_at_once_and_the_thread_says_so(desk, public, t
 
     monkeypatch.setattr(mail, "_ses", Refusing)
     operator, _ = desk.operator()
+    capsys.readouterr()
     ticket_id = send(public, tenant)[1]["ticket_id"]
+    # Counted in the request that sent it (the mail worker's, on AWS).
+    assert metrics_written(capsys.readouterr().out) == {"MailFailures": [1.0]}
     thread = operator.get(f"/tickets/{ticket_id}/thread")[1]["entries"]
     assert thread[0]["email_status"] == "failed"
     assert list(Mail.by_due.query(mail.DUE)) == []

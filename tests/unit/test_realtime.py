@@ -4,9 +4,10 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib import aws as clients
-from chalicelib import clock, realtime
+from chalicelib import clock, observe, realtime
 from chalicelib.models import Connection
 from tests.chat_helpers import NOW
+from tests.emf import metrics_written
 
 
 @pytest.fixture
@@ -52,15 +53,18 @@ def test_an_allowance_spent_by_a_concurrent_frame_is_refused(connection):
     assert realtime.spend(second) is False
 
 
-def test_the_pusher_reports_a_gone_connection(aws):
+def test_the_pusher_reports_a_gone_connection_and_counts_failed_pushes(aws, capsys):
     pusher = realtime.ApiGatewayPusher("https://x1.execute-api.us-east-1.amazonaws.com/ws")
     client = clients.client("apigatewaymanagementapi", endpoint_url=pusher.endpoint)
-    with Stubber(client) as stub:
+    with Stubber(client) as stub, observe.invocation(request_id="req-push"):
         stub.add_client_error("post_to_connection", "GoneException", http_status_code=410)
         stub.add_client_error("post_to_connection", "LimitExceededException",
                               http_status_code=429)
+        stub.add_response("post_to_connection", {})
         assert pusher("gone-1", {"type": "pong"}) is False
         assert pusher("busy-1", {"type": "pong"}) is True  # not gone: never fails the sender
+        assert pusher("fine-1", {"type": "pong"}) is True
+    assert metrics_written(capsys.readouterr().out) == {"FailedPushes": [2.0]}
 
 
 def test_the_endpoint_comes_from_the_setting_or_the_event(monkeypatch):

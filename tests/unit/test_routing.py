@@ -2,6 +2,7 @@
 
 import pytest
 
+from chalicelib import observe
 from chalicelib.models import Chat, Customer, Operator
 from chalicelib.services import chat_views, chats, presence, routing
 from tests.chat_helpers import (
@@ -13,6 +14,7 @@ from tests.chat_helpers import (
     later,
     start_chat,
 )
+from tests.emf import metrics_written
 
 
 def _set_sticky(service_id, on):
@@ -154,3 +156,24 @@ def test_a_full_operator_refuses_by_condition_even_on_a_stale_read(tenant, push)
     outcome = routing.try_assign(Chat.get(waiting.chat_id), stale, settings, later(2), {})
     assert outcome is routing.Outcome.OPERATOR_FULL
     assert _open_chats(op) == 1
+
+
+def test_an_assignment_that_lost_a_race_is_counted_and_the_drain_goes_on(tenant, push, capsys):
+    first = add_operator("acme", "First", max_chats=1, online=False)
+    waiting = [start_chat(connect_customer("acme"), push, now=later(n)) for n in range(3)]
+    stale = Chat.get(waiting[0].chat_id)  # as a drain read it: waiting
+    presence.set_status("acme", first.operator_id, "online", now=later(5), push=push)
+    second = add_operator("acme", "Second", max_chats=1, now=later(6))
+    assert [Chat.get(c.chat_id).status for c in waiting] == ["assigned", "assigned", "waiting"]
+    Operator(service_id="acme", operator_id=second.operator_id).update(
+        actions=[Operator.max_chats.set(5)])
+    capsys.readouterr()
+
+    with observe.invocation(request_id="req-drain"):
+        # The stale chat first (it was queued first): taken meanwhile, so the
+        # write's condition fails; then the next chat, on a second attempt.
+        assigned = routing.drain("acme", now=later(7), push=push, known=[stale])
+
+    assert assigned == [waiting[2].chat_id]
+    assert metrics_written(capsys.readouterr().out) == {"AssignmentConflicts": [1.0],
+                                                        "AssignmentRetries": [1.0]}
