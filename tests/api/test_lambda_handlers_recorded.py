@@ -201,7 +201,7 @@ def _everything_of_a_customer(desk, monkeypatch) -> dict[str, Any]:
     """A customer still connected, with a chat that has every kind of item: a
     page viewed, messages, a file, a note, a ticket with a reply (mail), a
     webhook delivery telling of it, and a block of another visitor."""
-    from tests.api.test_attachments_api import PNG, ask, send, upload
+    from tests.api.chat_builder import chat_with_everything
 
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
     hook = desk.admin.post("/webhooks", {"url": "http://127.0.0.1:9/hook",
@@ -210,25 +210,14 @@ def _everything_of_a_customer(desk, monkeypatch) -> dict[str, Any]:
     from chalicelib.services import webhooks
 
     webhooks.forget_subscriptions()
-    api, _console = desk.operator()
+    api, console = desk.operator()
     customer = desk.customer()
-    chat_id = customer.request({"type": "chat.start", "consent": True, "name": "Rin Mori",
-                                "email": "rin@example.test"})["chat"]["chat_id"]
-    assert api.post(f"/chats/{chat_id}/open")[0] == 200
-    customer.send({"type": "page.view", "chat_id": chat_id, "id": "p1",
-                   "url": "https://shop.example.com/rin"})
-    customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "c1",
-                      "text": "rin's words"})
-    answer = ask(customer, chat_id)
-    assert upload(answer, PNG) in (200, 204)
-    assert send(customer, chat_id, answer["attachment_id"], cmid="f1")["type"] == "message.ack"
-    assert api.post(f"/chats/{chat_id}/notes", {"text": "about rin"})[0] == 201
-    ticket = api.post(f"/chats/{chat_id}/tickets", {"subject": "Rin's refund"})[1]
-    assert api.post(f"/tickets/{ticket['ticket_id']}/replies", {"text": "Dear Rin"})[0] == 201
+    chat = chat_with_everything(customer, api, console, name="Rin Mori",
+                                email="rin@example.test", says="rin's words")
     spammer = desk.customer(ip="198.51.100.99")
     spam = spammer.request({"type": "chat.start", "consent": True})["chat"]["chat_id"]
     assert desk.admin.post(f"/chats/{spam}/block", {"days": 1})[0] == 201
-    return {"customer": customer, "chat_id": chat_id, "ticket_id": ticket["ticket_id"],
+    return {"customer": customer, "chat_id": chat["chat_id"], "ticket_id": chat["ticket_id"],
             "service_id": desk.tenant.service_id}
 
 

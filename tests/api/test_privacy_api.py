@@ -17,22 +17,24 @@ from chalicelib.models import (
     Attachment,
     Customer,
     Job,
+    Mail,
     SearchTerm,
     Ticket,
+    TicketEntry,
     Visit,
     WebhookDelivery,
 )
-from chalicelib.services import erasure, jobs, search_terms, webhooks
+from chalicelib.services import erasure, jobs, mail, search_terms, webhooks
+from tests.api.chat_builder import chat_with_everything
 from tests.api.helpers import Api, assert_error, login
-from tests.api.test_attachments_api import PNG, ask, send, upload
 from tests.conftest import make_tenant
 
 NAME = "Erika Mustermann"
 EMAIL = "Erika.M@Example.test"
 # Words that occur only in what the customer (or the operators, about them) wrote.
 SECRETS = ("Erika", "Mustermann", "erika.m@example.test", "4111-0000-SECRET", "REPLY-SECRET",
-           "NOTE-SECRET", "TICKET-SECRET", "OFFLINE-SECRET", "receipt.png", "203.0.113.77",
-           "private-page")
+           "NOTE-SECRET", "TICKET-SECRET", "OFFLINE-SECRET", "RATING-SECRET", "receipt.png",
+           "203.0.113.77", "private-page")
 
 
 @pytest.fixture
@@ -42,28 +44,18 @@ def admin(desk: Any, monkeypatch: pytest.MonkeyPatch) -> Api:
     return desk.admin
 
 
-def _chat(desk: Any, customer: Any, operator: Api, console: Any, n: int) -> str:
-    started = customer.request({"type": "chat.start", "consent": True, "name": NAME,
-                                "email": EMAIL})
-    assert started["type"] == "chat.started", started
-    chat_id = started["chat"]["chat_id"]
-    assert operator.post(f"/chats/{chat_id}/open")[0] == 200
-    customer.send({"type": "page.view", "chat_id": chat_id, "id": f"pv{n}",
-                   "url": f"https://shop.example.com/private-page-{n}"})
-    ack = customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": f"c{n}",
-                            "text": f"My card is 4111-0000-SECRET, I am {NAME}"})
-    assert ack["type"] == "message.ack", ack
-    ack = console.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": f"o{n}",
-                           "text": f"Hello Erika, REPLY-SECRET {n}"})
-    assert ack["type"] == "message.ack", ack
-    assert operator.post(f"/chats/{chat_id}/notes", {"text": "NOTE-SECRET about Erika"})[0] == 201
-    return chat_id
+def _chat(customer: Any, operator: Api, console: Any, n: int, **more: Any) -> dict[str, Any]:
+    return chat_with_everything(
+        customer, operator, console, name=NAME, email=EMAIL, n=n,
+        says=f"My card is 4111-0000-SECRET, I am {NAME}",
+        answers=f"Hello Erika, REPLY-SECRET {n}", note="NOTE-SECRET about Erika", **more)
 
 
 @pytest.fixture
 def world(desk: Any, admin: Api) -> dict[str, Any]:
-    """Erika: two chats (a file in the first), a ticket from a chat and one from
-    the offline form in another browser; Otto, another customer, one chat."""
+    """Erika: two chats (a file, a ticket and a rated comment in the first; the
+    second ends with her blocked), a ticket from the offline form in another
+    browser; Otto, another customer, one chat."""
     status, hook = admin.post("/webhooks", {"url": "http://127.0.0.1:9/hook",
                                             "events": ["chat.started", "message.created",
                                                        "ticket.created"]})
@@ -71,17 +63,16 @@ def world(desk: Any, admin: Api) -> dict[str, Any]:
     webhooks.forget_subscriptions()
     operator, console = desk.operator(max_chats=5)
     erika = desk.customer(ip="203.0.113.77")
-    first = _chat(desk, erika, operator, console, 1)
-    answer = ask(erika, first, filename="receipt.png")
-    assert upload(answer, PNG) in (200, 204)
-    assert send(erika, first, answer["attachment_id"], cmid="file1")["type"] == "message.ack"
-    status, ticket = operator.post(f"/chats/{first}/tickets",
-                                   {"subject": "Refund for Erika", "body": "TICKET-SECRET"})
-    assert status == 201, ticket
-    assert operator.post(f"/tickets/{ticket['ticket_id']}/replies",
-                         {"text": "Dear Erika, TICKET-SECRET reply"})[0] == 201
+    made = _chat(erika, operator, console, 1, filename="receipt.png",
+                 ticket=("Refund for Erika", "TICKET-SECRET", "Dear Erika, TICKET-SECRET reply"))
+    first = made["chat_id"]
     assert operator.post(f"/chats/{first}/end")[0] == 200
-    second = _chat(desk, erika, operator, console, 2)
+    rated = erika.request({"type": "rating.submit", "chat_id": first, "score": 2,
+                           "comment": "RATING-SECRET from Erika"})
+    assert rated["type"] != "error", rated
+    second = _chat(erika, operator, console, 2, filename=None, ticket=None)["chat_id"]
+    status, block = admin.post(f"/chats/{second}/block", {"days": 3, "reason": "spam"})
+    assert status == 201, block
     status, offline = desk.public.post(
         f"/widget/{desk.tenant.widget_key}/offline-message",
         {"page_origin": "https://shop.example.com", "name": NAME, "email": "erika.m@example.TEST",
@@ -94,8 +85,8 @@ def world(desk: Any, admin: Api) -> dict[str, Any]:
     otto_chat = started["chat"]["chat_id"]
     assert otto.request({"type": "message.send", "chat_id": otto_chat, "client_msg_id": "x1",
                          "text": "Otto's own words"})["type"] == "message.ack"
-    return {"erika": erika, "chats": [first, second], "ticket": ticket["ticket_id"],
-            "offline": offline["ticket_id"], "file": answer["attachment_id"],
+    return {"erika": erika, "chats": [first, second], "ticket": made["ticket_id"],
+            "offline": offline["ticket_id"], "file": made["attachment_id"],
             "operator": operator, "otto": otto, "otto_chat": otto_chat,
             "hook": hook["webhook_id"], "service_id": desk.tenant.service_id}
 
@@ -134,10 +125,13 @@ def _files(prefix: str = "files/") -> list[str]:
 def test_an_erased_customer_can_be_found_by_no_endpoint(admin, world, desk):
     before = _everything(admin, world)
     for secret in ("Erika", "4111-0000-SECRET", "REPLY-SECRET", "NOTE-SECRET", "TICKET-SECRET",
-                   "OFFLINE-SECRET", "receipt.png"):
+                   "OFFLINE-SECRET", "RATING-SECRET", "receipt.png"):
         assert secret in before, secret  # the test would see them
     assert any(world["chats"][0] in key for key in _files())
     stats_before = admin.get("/stats")
+    mail_ids = [f"{mail.TICKET_REPLY}#{world['ticket']}#{e.entry_id}"
+                for e in TicketEntry.query(world["ticket"]) if e.kind == "reply"]
+    assert all(Mail.get(mail_id).to for mail_id in mail_ids)
 
     status, done = admin.post("/privacy/erase", {"email": "ERIKA.m@example.test"})
     assert status == 200, done
@@ -183,10 +177,17 @@ def test_an_erased_customer_can_be_found_by_no_endpoint(admin, world, desk):
     status, otto = admin.get(f"/chats/{world['otto_chat']}/messages")
     assert "Otto's own words" in json.dumps(otto)
     assert "Otto Normal" in json.dumps(admin.get(f"/chats/{world['otto_chat']}")[1])
-    # Erika's browser is signed out: its visitor token starts a new visitor.
-    status, session = desk.public.post(f"/widget/{desk.tenant.widget_key}/session",
-                                       {"visitor_token": world["erika"].visitor_token})
-    assert status == 200 and session["customer_id"] != world["erika"].customer_id
+    # Erika's browser is signed out (her tokens revoked); her block outlives the
+    # erasure, without her name or address.
+    assert int(person.token_version or 0) >= 1
+    assert_error(desk.public.post(f"/widget/{desk.tenant.widget_key}/session",
+                                  {"visitor_token": world["erika"].visitor_token}),
+                 403, "blocked")
+    [block] = admin.get("/blocks")[1]["blocks"]
+    assert block["customer_id"] == world["erika"].customer_id
+    assert not block.get("customer_name") and not block.get("ip")
+    # Mail about her ticket is no longer on record (its address went with it).
+    assert mail_ids and not list(Mail.batch_get(mail_ids))
 
 
 def test_the_erasure_is_audited_without_the_email_and_a_repeat_is_safe(admin, world):

@@ -28,8 +28,8 @@ from chalicelib.models import (
     Visit,
 )
 from chalicelib.services import jobs, retention, retention_jobs, search_terms, tickets
+from tests.api.chat_builder import chat_with_everything
 from tests.api.helpers import Api, assert_error
-from tests.api.test_attachments_api import PNG, ask, send, upload
 
 NAME, EMAIL = "Hana Sato", "hana@example.test"
 
@@ -45,29 +45,14 @@ def made(desk: Any, admin: Api) -> dict[str, Any]:
     """One of everything a chat and a ticket make."""
     operator, console = desk.operator()
     customer = desk.customer()
-    chat = customer.request({"type": "chat.start", "consent": True, "name": NAME,
-                             "email": EMAIL})["chat"]
-    chat_id = chat["chat_id"]
-    assert operator.post(f"/chats/{chat_id}/open")[0] == 200
-    customer.send({"type": "page.view", "chat_id": chat_id, "id": "pv1",
-                   "url": "https://shop.example.com/kettle"})
-    customer.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "c1",
-                      "text": "Hello"})
-    console.request({"type": "message.send", "chat_id": chat_id, "client_msg_id": "o1",
-                     "text": "Hi"})
-    answer = ask(customer, chat_id)
-    assert upload(answer, PNG) in (200, 204)
-    assert send(customer, chat_id, answer["attachment_id"], cmid="f1")["type"] == "message.ack"
-    assert operator.post(f"/chats/{chat_id}/notes", {"text": "a note"})[0] == 201
-    ticket = operator.post(f"/chats/{chat_id}/tickets", {"subject": "Call back"})[1]
-    assert operator.post(f"/tickets/{ticket['ticket_id']}/replies", {"text": "Done"})[0] == 201
+    chat = chat_with_everything(customer, operator, console, name=NAME, email=EMAIL)
     offline = desk.public.post(f"/widget/{desk.tenant.widget_key}/offline-message", {
         "page_origin": "https://shop.example.com", "name": "Ken", "email": "ken@example.test",
         "text": "Please call", "consent": True, "submission_id": "sub-ret-000001",
         "language": "en"})[1]
-    return {"service_id": desk.tenant.service_id, "chat_id": chat_id,
-            "customer_id": customer.customer_id, "attachment_id": answer["attachment_id"],
-            "tickets": [ticket["ticket_id"], offline["ticket_id"]], "customer": customer,
+    return {"service_id": desk.tenant.service_id, "chat_id": chat["chat_id"],
+            "customer_id": customer.customer_id, "attachment_id": chat["attachment_id"],
+            "tickets": [chat["ticket_id"], offline["ticket_id"]], "customer": customer,
             "desk": desk}
 
 
@@ -212,7 +197,8 @@ def _keys() -> list[str]:
 def test_files_of_chat_days_past_retention_are_deleted_once_a_day(made, admin):
     svc = made["service_id"]
     admin.put("/settings", {"retention_days": 30})
-    now = clock.now()
+    # Noon (UTC) today: three hours later is still the same day.
+    now = clock.now().replace(hour=12, minute=0, second=0, microsecond=0)
     kept_file = _keys()  # today's
     day = (now - timedelta(days=31)).date().isoformat()
     old = [f"files/{svc}/{day}/ch_old/a{n}" for n in range(3)]
