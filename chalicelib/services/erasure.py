@@ -58,6 +58,7 @@ from chalicelib.models import (
     Visit,
     Webhook,
     WebhookDelivery,
+    failed_tables,
     transaction,
 )
 from chalicelib.services import audit, chat_index, jobs, search_terms
@@ -73,7 +74,6 @@ REQUEST_BUDGET_S = 20.0
 CHATS_PER_PAGE = 5
 TICKETS_PER_PAGE = 50
 DELIVERIES_PER_PAGE = 100
-STAGES = ("find", "customers", "chats", "tickets", "deliveries")
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,19 @@ def start(actor: Actor, request: EraseRequest, *,
     params = {"customer_id": request.customer_id, "email": folded_email(request.email)}
     detail = {"by": "customer_id" if request.customer_id else "email",
               "erasure_id": erasure_id(job_id)}
-    with contextlib.suppress(TransactWriteError), transaction() as writes:
-        # Only when none is running: the condition fails for one that is.
-        jobs.add_to(writes, job_id, ERASURE, service_id, params,
-                    created_by=actor.subject_id, condition=Job.due.does_not_exist())
-        # The email is personal data: the entry names only the customer id.
-        audit.add_to(writes, service_id, "privacy.erase", request.customer_id, detail)
+    # The email is personal data: the entry names only the customer id.
+    try:
+        with transaction() as writes:
+            # Only when none is running: the condition fails for one that is.
+            jobs.add_to(writes, job_id, ERASURE, service_id, params,
+                        created_by=actor.subject_id, condition=Job.due.does_not_exist())
+            audit.add_to(writes, service_id, "privacy.erase", request.customer_id, detail)
+    except TransactWriteError as exc:
+        if failed_tables(writes, exc).get("jobs") != "ConditionalCheckFailed":
+            raise
+        # The same erasure is running: this request joins it, and is on record too.
+        audit.record(service_id, "privacy.erase", request.customer_id,
+                     {**detail, "joined": True})
     deadline = time.monotonic() + budget_s
     while True:
         try:
@@ -182,10 +189,6 @@ def to_json(job: Job) -> dict[str, Any]:
 
 def _state(job: Job) -> dict[str, Any]:
     return dict(job.cursor or {"customers": [], "emails": [], "chats": [], "tickets": []})
-
-
-def _next(stage: str) -> str:
-    return STAGES[STAGES.index(stage) + 1]
 
 
 @jobs.stepper(ERASURE)

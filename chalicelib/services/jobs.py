@@ -31,7 +31,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, clock, config
+from chalicelib import aws, clock, config, observe
 from chalicelib.models import Job
 
 log = logging.getLogger("helpdesk.jobs")
@@ -96,7 +96,7 @@ def _restart_actions(kind: str, service_id: str, params: dict[str, Any], at: str
     return [Job.kind.set(kind), Job.service_id.set(service_id), Job.params.set(params),
             Job.status.set("pending"), Job.run.add(1), Job.stage.remove(), Job.cursor.remove(),
             Job.counts.set({}), Job.error.remove(), Job.due.set(DUE), Job.due_at.set(at),
-            Job.created_at.set(Job.created_at | at), Job.updated_at.set(at),
+            Job.created_at.set(at), Job.updated_at.set(at),
             Job.finished_at.remove(), Job.expires_at.remove(),
             Job.created_by.set(created_by) if created_by else Job.created_by.remove()]
 
@@ -190,6 +190,7 @@ def work(job_id: str, *, budget_s: float = WORKER_BUDGET_S) -> Job | None:
         if claimed is None:
             return None
         job, holder = claimed
+        observe.tag(service_id=job.service_id)
         func = _stepper_of(str(job.kind))
         while True:
             try:

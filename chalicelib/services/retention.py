@@ -28,8 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.models import Job
-from chalicelib.services import jobs
 
 DEFAULT_DAYS = 365
 MIN_DAYS = 30
@@ -53,13 +51,3 @@ def until(created_at: str | datetime | None, days: int) -> datetime:
 
 def job_id(service_id: str, kind: str = RETENTION) -> str:
     return f"{kind}#{service_id}"
-
-
-def recompute(service_id: str, days: int, *, created_by: str | None = None,
-              launch_with: jobs.Launcher | None = None) -> Job:
-    """Start (or start again) the job that gives every item of the service the
-    retention of `days`."""
-    job = jobs.start(job_id(service_id), RETENTION, service_id, {"days": days},
-                     created_by=created_by)
-    jobs.launch(job.job_id, launch_with)
-    return job

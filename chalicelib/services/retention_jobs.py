@@ -81,7 +81,11 @@ def chat_items(chat: Chat) -> list[Any]:
 def _chat(days: int) -> Callable[[Chat], int]:
     def one(chat: Chat) -> int:
         when = until(chat.created_at, days)
-        return _set_expiry([chat, *chat_items(chat)], when)
+        # The head first: a message written from now on copies the new time,
+        # and the messages read after it include any written before.
+        done = _set_expiry([chat, ChatHead(chat_id=chat.chat_id)], when)
+        rest = [item for item in chat_items(chat) if not isinstance(item, ChatHead)]
+        return done + _set_expiry(rest, when)
     return one
 
 

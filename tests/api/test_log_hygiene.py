@@ -11,7 +11,6 @@ all of it; and the lines it wrote carry the correlation keys."""
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from chalicelib.models import Service
 from tests.api.helpers import scheduled_event
 from tests.api.test_offline_tickets_api import form, mails_to
 from tests.api.test_webhooks_api import QUEUE, Receiver
+from tests.api.test_webhooks_api import pump as webhook_queue
 from tests.api.ws_gateway import connect
 from tests.conftest import ADMIN_PASSWORD, OPERATOR_PASSWORD
 from tests.emf import emf_lines, json_lines, log_lines, metrics_written
@@ -55,28 +55,9 @@ def run(desk: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return desk
 
 
-def pump(client: Any, rounds: int = 30) -> None:
-    """Lambda's event source mapping, through the app's `webhook_sender`."""
-    sqs = aws.client("sqs")
-    queue_url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
-    idle = 0
-    for _ in range(rounds * 10):
-        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                  WaitTimeSeconds=0).get("Messages", [])
-        if not got:
-            idle += 1
-            if idle >= 3:
-                return
-            time.sleep(0.05)
-            continue
-        idle = 0
-        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"], "eventSource": "aws:sqs"} for m in got]
-        answer = client.lambda_.invoke("webhook_sender", {"Records": records}).payload
-        failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
-        for m in got:
-            if m["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+def pump(client: Any) -> None:
+    """The webhook queue, through the app's own `webhook_sender` Lambda."""
+    webhook_queue(handler=lambda event: client.lambda_.invoke("webhook_sender", event).payload)
 
 
 def full_run(desk: Any, receiver: Receiver) -> list[str]:

@@ -101,11 +101,13 @@ def hooks(desk: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return desk.admin
 
 
-def pump(rounds: int = 30) -> int:
+def pump(rounds: int = 30, handler: Any = None) -> int:
     """What Lambda's event source mapping does: receive a batch, run the
-    handler, delete all but the failures; until the queue stays empty."""
+    handler (`handler(event)`, by default the sender's body in-process),
+    delete all but the failures; until the queue stays empty."""
     from chalicelib.api import hooks as hook_routes
 
+    handler = handler or hook_routes.run_sender
     sqs = aws.client("sqs")
     queue_url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
     handled, idle = 0, 0
@@ -121,7 +123,7 @@ def pump(rounds: int = 30) -> int:
         idle = 0
         records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
                     "body": m["Body"], "eventSource": "aws:sqs"} for m in got]
-        answer = hook_routes.run_sender({"Records": records})
+        answer = handler({"Records": records})
         failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
         for m in got:
             if m["MessageId"] not in failed:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib import clock
-from chalicelib.models import Chat, Customer, Job, Message, Service
+from chalicelib.models import AuditEntry, Chat, Customer, Job, Message, Service
 from chalicelib.services import chats, erasure, messages, retention, settings
 from chalicelib.services.access import Actor
 from tests.chat_helpers import (
@@ -78,6 +78,12 @@ def test_the_same_erasure_asked_six_times_at_once_runs_once_and_answers_alike(sh
     assert len({job.job_id for job in done}) == 1
     assert Job.get(done[0].job_id, consistent_read=True).run == 1
     _all_erased(shop)
+    # Every request is on record; all but the one that started it joined it.
+    entries = list(AuditEntry.query(shop["service_id"]))
+    assert len(entries) == 6
+    assert sum(1 for e in entries if e.detail.get("joined")) == 5
+    assert all(e.action == "privacy.erase" and "mia" not in str(e.detail).casefold()
+               for e in entries)
 
 
 def test_erasures_by_id_and_by_email_at_once_both_finish_everything(shop):
