@@ -18,7 +18,8 @@ the local stack:
   erases that chat's customer and the panel reloads without their data;
 - an operator has no Privacy screen, no erase action, and 403 from the API.
 
-Screenshots: docs/screenshots/console-privacy-en.png, console-privacy-ja.png."""
+Screenshots: docs/screenshots/console-privacy-en.png, console-privacy-ja.png,
+console-settings-retention.png."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ from tests.e2e.console_helpers import (
     shoot,
 )
 from tests.e2e.operator_client import ADMIN_EMAIL, OPERATOR_EMAIL, ApiCallFailed, Operator
+from tests.e2e.test_audit_console import open_audit
+from tests.e2e.test_audit_console import rows as audit_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -121,7 +124,7 @@ def history_search(page: Page, text: str) -> None:
 
 
 def test_an_admin_sets_how_long_data_is_kept_in_settings(
-    local_stack: LocalStack, consoles: Consoles, admin: Operator,
+    local_stack: LocalStack, consoles: Consoles, admin: Operator, screenshots: Path,
 ) -> None:
     page = consoles.open(local_stack.base_url, ADMIN_EMAIL)
     days = open_settings(page)
@@ -144,6 +147,8 @@ def test_an_admin_sets_how_long_data_is_kept_in_settings(
     page.reload()
     days = page.get_by_test_id("settings-retention-days")
     expect(days).to_have_value("90")
+    page.get_by_test_id("settings-retention").scroll_into_view_if_needed()
+    shoot(page, screenshots, "settings-retention")
 
     # 20 is refused at the field, before anything is sent.
     sent = puts_to(page, SETTINGS)
@@ -292,6 +297,14 @@ def test_an_admin_erases_a_customer_by_email_and_chat_history_forgets_them(
     expect(detail).not_to_contain_text(secret)
     expect(detail).not_to_contain_text(name)
     expect(detail.get_by_label("Email", exact=True)).to_have_value("")
+
+    # The Audit log's line says it in words, without the email.
+    open_audit(page)
+    erased = audit_rows(page, "privacy.erase").first
+    expect(erased.get_by_test_id("audit-action-label")).to_have_text("Personal data erased")
+    expect(erased.get_by_test_id("audit-detail").locator("li")).to_have_text(
+        ["Found by email address (not recorded)", f"Erasure: {logged['detail']['erasure_id']}"])
+    expect(erased).not_to_contain_text(email)
 
 
 def test_a_long_erasure_is_followed_every_two_seconds_until_done(

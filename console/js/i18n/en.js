@@ -710,6 +710,10 @@ export default {
   "audit.detail.customer": "Customer: {customer}",
   "audit.detail.chat": "Chat: {chat}",
   "audit.detail.url": "URL: {url}",
+  "audit.detail.erasedByEmail": "Found by email address (not recorded)",
+  "audit.detail.erasedById": "Found by customer ID",
+  "audit.detail.erasure": "Erasure: {erasure}",
+  "audit.detail.erasureJoined": "Joined the same erasure, already running",
   "audit.detail.events": "Events: {events}",
 
   "privacy.title": "Erase personal data",

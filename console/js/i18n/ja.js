@@ -710,6 +710,10 @@ export default {
   "audit.detail.customer": "お客様: {customer}",
   "audit.detail.chat": "チャット: {chat}",
   "audit.detail.url": "URL: {url}",
+  "audit.detail.erasedByEmail": "メールアドレスで指定（アドレスは記録しません）",
+  "audit.detail.erasedById": "顧客 ID で指定",
+  "audit.detail.erasure": "削除 ID: {erasure}",
+  "audit.detail.erasureJoined": "実行中の同じ削除に合流",
   "audit.detail.events": "イベント: {events}",
 
   "privacy.title": "個人データの削除",

@@ -74,6 +74,13 @@ export function detailLines(entry) {
   if ("chat_id" in detail) say(["chat_id"], t("audit.detail.chat", { chat: plain(detail.chat_id) }));
   if ("url" in detail) say(["url"], t("audit.detail.url", { url: plain(detail.url) }));
   if ("events" in detail) say(["events"], t("audit.detail.events", { events: plain(detail.events) }));
+  if (entry.action === "privacy.erase") {
+    if (detail.by === "email" || detail.by === "customer_id") {
+      say(["by"], t(detail.by === "email" ? "audit.detail.erasedByEmail" : "audit.detail.erasedById"));
+    }
+    if ("erasure_id" in detail) say(["erasure_id"], t("audit.detail.erasure", { erasure: plain(detail.erasure_id) }));
+    if (detail.joined === true) say(["joined"], t("audit.detail.erasureJoined"));
+  }
   for (const [key, value] of Object.entries(detail)) {
     if (!done.has(key)) lines.push(`${key}: ${plain(value)}`);
   }
