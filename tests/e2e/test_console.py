@@ -278,6 +278,45 @@ def test_after_the_customer_leaves_info_can_still_be_saved_until_end(
     expect(chat_item(page, "Kenji Sato")).to_have_count(0)
 
 
+def test_a_late_answer_to_end_never_pulls_the_operator_back_from_another_screen(
+    local_stack: LocalStack, quiet: dict[str, Operator], console: Console, customers: Any
+) -> None:
+    """The operator ends a chat and goes to Chat History before the server answers
+    (its pushed `chat.ended` can empty the list first): the answer, when it comes,
+    leaves them on Chat History. CI once saw this race as a History page that closed
+    by itself."""
+    page = console.tab()
+    sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
+    go_online(page)
+    customer = customers()
+    customer.start("Mika Ito")
+    chat_item(page, "Mika Ito").click()
+    expect(page.get_by_test_id("conversation-name")).to_have_text("Mika Ito")
+
+    held: list[Any] = []
+    page.route(f"**/api/chats/{customer.chat_id}/end", lambda route: held.append(route))
+    page.locator("[data-action=end]").click()
+    page.locator("dialog.dialog [data-confirm]").click()
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the console never asked to end the chat"
+
+    page.get_by_role("link", name="Chat history").click()
+    filters = page.get_by_test_id("history-filters")
+    expect(filters).to_be_visible()
+    with page.expect_response(f"**/api/chats/{customer.chat_id}/end") as answered:
+        held[0].continue_()
+    assert answered.value.ok
+    # The toast and the move back to the list are one step: once it shows, the
+    # console has done whatever the answer makes it do.
+    expect(page.locator(".toast", has_text="Chat ended")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/history"))
+    expect(filters).to_be_visible()
+    assert quiet["operator"].call("GET", f"/chats/{customer.chat_id}")["status"] == "ended"
+    page.unroute(f"**/api/chats/{customer.chat_id}/end")
+
+
 # --- a second tab of the same operator -------------------------------------------------------
 
 

@@ -134,6 +134,8 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   let info = null;
   let tree = [];
   let gone = false;
+  let closed = false; // the operator has left this screen (e.g. for History) meanwhile
+  cleanups.push(() => { closed = true; });
   let moved = false; // transferred away from me (or back to the queue): read-only now
   let noteBusy = false;
   let transferring = false; // my own transfer request is under way
@@ -264,7 +266,7 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
    * names and last messages) and this chat (panel, visitor, transcript) afresh. */
   async function afterErasure() {
     await store.refreshChats().catch(() => {});
-    if (!gone) go(`#/chats/${encodeURIComponent(chatId)}`);
+    if (!gone && !closed) go(`#/chats/${encodeURIComponent(chatId)}`);
   }
 
   function paintComposer() {
@@ -359,7 +361,8 @@ function openChat(chatId, { conversationPane, infoPane, go, cleanups }) {
   function leaveScreen(message, kind = "info") {
     gone = true;
     if (message) toast(message, { kind });
-    go("#/chats");
+    // A reply that comes after the operator moved on never pulls them back.
+    if (!closed) go("#/chats");
   }
 
   async function load() {
