@@ -188,7 +188,10 @@ def to_json(job: Job) -> dict[str, Any]:
 
 
 def _state(job: Job) -> dict[str, Any]:
-    return dict(job.cursor or {"customers": [], "emails": [], "chats": [], "tickets": []})
+    """Who is erased (customer ids and emails) and where the job is. No list of
+    the chats or tickets done: a customer with any number of them keeps the job
+    item small (an item holds at most 400 KB)."""
+    return dict(job.cursor or {"customers": [], "emails": []})
 
 
 @jobs.stepper(ERASURE)
@@ -291,12 +294,9 @@ def _chats_page(job: Job, state: dict[str, Any]) -> Step:
     for chat in Chat.batch_get(ids) if ids else []:
         for name, value in erase_chat(chat).items():
             counts[name] = counts.get(name, 0) + value
-        emails = set(state["emails"])
         found = folded_email((chat.customer or {}).get("email"))
         if found:
-            emails.add(found)
-        state["emails"] = sorted(emails)
-        state["chats"] = sorted({*state["chats"], chat.chat_id})
+            state["emails"] = sorted({*state["emails"], found})
     nxt = result.last_evaluated_key
     state = {**state, "i": i + 1, "key": None} if nxt is None else {**state, "key": nxt}
     return Step("chats", state, counts)
@@ -377,26 +377,23 @@ def _erase_file(stored: dict[str, Any], attachments: Any) -> None:
 
 
 def _tickets_page(job: Job, state: dict[str, Any]) -> Step:
-    """A page of the service's tickets: those of the customers or emails erased."""
+    """A page of the service's tickets: those of the customers or emails erased
+    (a ticket filed from a chat carries that chat's customer id)."""
     result = Ticket.by_service.query(job.service_id, limit=TICKETS_PER_PAGE,
                                      last_evaluated_key=state.get("key"),
                                      page_size=TICKETS_PER_PAGE)
     customers, emails = set(state["customers"]), set(state["emails"])
     erased = 0
-    tickets = set(state["tickets"])
     for ticket in result:
         owner = (ticket.customer or {}).get("customer_id")
         email = folded_email((ticket.requester or {}).get("email")) or \
             folded_email((ticket.customer or {}).get("email"))
-        if owner in customers or (email and email in emails) or ticket.chat_id in \
-                set(state["chats"]):
+        if owner in customers or (email and email in emails):
             erased += erase_ticket(ticket)
-            tickets.add(ticket.ticket_id)
     nxt = result.last_evaluated_key
-    state = {**state, "tickets": sorted(tickets), "key": nxt}
     if nxt is None:
         return Step("deliveries", {**state, "hooks": None, "key": None}, {"tickets": erased})
-    return Step("tickets", state, {"tickets": erased})
+    return Step("tickets", {**state, "key": nxt}, {"tickets": erased})
 
 
 def erase_ticket(ticket: Ticket) -> int:
@@ -431,20 +428,31 @@ def erase_ticket(ticket: Ticket) -> int:
 
 def _deliveries_page(job: Job, state: dict[str, Any]) -> Step:
     """A page of one webhook's deliveries (kept 30 days): bodies that tell of
-    an erased customer, chat or ticket lose their data."""
+    an erased chat or ticket, or name an erased customer or email, lose their
+    data."""
     hooks = state.get("hooks")
     if hooks is None:
         hooks = sorted(h.webhook_id for h in Webhook.query(job.service_id))
     if not hooks:
         return Step(None, done=True)
-    needles = [*state["customers"], *state["chats"], *state["tickets"], *state["emails"]]
+    needles = [n.casefold() for n in (*state["customers"], *state["emails"]) if n]
     result = WebhookDelivery.query(hooks[0], limit=DELIVERIES_PER_PAGE,
                                    last_evaluated_key=state.get("key"),
                                    page_size=DELIVERIES_PER_PAGE)
+    told: list[tuple[WebhookDelivery, set[str], set[str]]] = []
     for delivery in result:
         body = str(delivery.body or "")
         folded = body.casefold()
-        if needles and any(n and n.casefold() in folded for n in needles):
+        if any(n in folded for n in needles):
+            _erase_body(delivery)
+            continue
+        chats, tickets = _mentioned(body)
+        if chats or tickets:
+            told.append((delivery, chats, tickets))
+    erased_chats = _erased(Chat, {c for _, chats, _ in told for c in chats})
+    erased_tickets = _erased(Ticket, {t for _, _, tickets in told for t in tickets})
+    for delivery, chats, tickets in told:
+        if chats & erased_chats or tickets & erased_tickets:
             _erase_body(delivery)
     nxt = result.last_evaluated_key
     if nxt is None:
@@ -453,6 +461,42 @@ def _deliveries_page(job: Job, state: dict[str, Any]) -> Step:
             return Step(None, done=True)
         return Step("deliveries", {**state, "hooks": rest, "key": None})
     return Step("deliveries", {**state, "hooks": hooks, "key": nxt})
+
+
+def _mentioned(body: str) -> tuple[set[str], set[str]]:
+    """The chat ids and ticket ids anywhere in a delivery's JSON body."""
+    chats: set[str] = set()
+    tickets: set[str] = set()
+    try:
+        stack: list[Any] = [json.loads(body)]
+    except ValueError:
+        return chats, tickets
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "chat_id" and isinstance(inner, str):
+                    chats.add(inner)
+                elif key == "ticket_id" and isinstance(inner, str):
+                    tickets.add(inner)
+                else:
+                    stack.append(inner)
+        elif isinstance(value, list):
+            stack.extend(value)
+    return chats, tickets
+
+
+def _erased(model: Any, ids: set[str]) -> set[str]:
+    """Which of the chats (or tickets) `ids` have been erased (this job erased
+    its customers' before it reads the deliveries)."""
+    keys = sorted(ids)
+    found: set[str] = set()
+    for chunk in range(0, len(keys), 100):
+        for item in model.batch_get(keys[chunk:chunk + 100], consistent_read=True,
+                                    attributes_to_get=[model._hash_keyname, "erased_at"]):
+            if item.erased_at:
+                found.add(getattr(item, model._hash_keyname))
+    return found
 
 
 def _erase_body(delivery: WebhookDelivery) -> None:

@@ -288,3 +288,44 @@ def job_due_now() -> Any:
     from chalicelib import clock
 
     return clock.now()
+
+
+def test_the_job_keeps_no_list_of_what_it_erased(admin, desk, monkeypatch):
+    """A customer with any number of chats: the job's saved state names who is
+    erased, never each chat or ticket done (a DynamoDB item holds 400 KB), and
+    the webhook bodies of those chats still lose their data."""
+    status, hook = admin.post("/webhooks", {"url": "http://127.0.0.1:9/hook",
+                                            "events": ["chat.started", "message.created"]})
+    assert status == 201, hook
+    webhooks.forget_subscriptions()
+    many = desk.customer(ip="198.51.100.60")
+    chats = []
+    for n in range(6):
+        started = many.request({"type": "chat.start", "consent": True, "name": "Mona Many"})
+        chat_id = started["chat"]["chat_id"]
+        assert many.request({"type": "message.send", "chat_id": chat_id,
+                             "client_msg_id": f"m{n}", "text": f"MANY-SECRET {n}"})[
+            "type"] == "message.ack"
+        assert admin.post(f"/chats/{chat_id}/end")[0] == 200
+        chats.append(chat_id)
+    saved: list[str] = []
+    real = jobs._STEPPERS[erasure.ERASURE]
+
+    def recorded(job: Any) -> jobs.Step:
+        step = real(job)
+        saved.append(json.dumps(step.cursor))
+        return step
+
+    monkeypatch.setitem(jobs._STEPPERS, erasure.ERASURE, recorded)
+    monkeypatch.setattr(erasure, "CHATS_PER_PAGE", 1)
+    status, done = admin.post("/privacy/erase", {"customer_id": many.customer_id})
+    assert status == 200, done
+    assert done["erased"] == {"customers": 1, "chats": 6, "messages": 6, "attachments": 0,
+                              "tickets": 0}
+    assert len(saved) >= 6  # a page per chat
+    # At most the chat a page stopped at (the query's resume key), never the list.
+    assert all(sum(chat_id in cursor for chat_id in chats) <= 1 for cursor in saved)
+    assert max(len(cursor) for cursor in saved) < 1_000
+    bodies = [d.body for d in WebhookDelivery.query(hook["webhook_id"])]
+    assert len(bodies) == 12
+    assert not any("MANY-SECRET" in body or "Mona" in body for body in bodies)
