@@ -164,5 +164,5 @@ def _ticket(
         created_by="customer",
         created_at=clock.iso(now),
         updated_at=clock.iso(now),
-        expires_at=retention.until(now, retention.days_of(current)),
+        expires_at=retention.ticket_until(now, retention.days_of(current)),
     )

@@ -25,14 +25,19 @@ from chalicelib.models import (
     SearchTerm,
     Service,
     Ticket,
-    TicketEntry,
-    TicketFilter,
     Token,
     Visit,
 )
 from chalicelib.services import attachments, chat_index, jobs, search_terms, tickets
 from chalicelib.services.jobs import Step
-from chalicelib.services.retention import FILES, RETENTION, days_of, job_id, until
+from chalicelib.services.retention import (
+    FILES,
+    RETENTION,
+    days_of,
+    job_id,
+    ticket_until,
+    until,
+)
 
 # Chats (or tickets, customers) per page of the recompute job.
 PAGE = 25
@@ -89,22 +94,10 @@ def _chat(days: int) -> Callable[[Chat], int]:
     return one
 
 
-def ticket_items(ticket: Ticket) -> list[Any]:
-    found: list[Any] = [TicketEntry(ticket_id=ticket.ticket_id, entry_id=entry.entry_id)
-                        for entry in TicketEntry.query(ticket.ticket_id,
-                                                       attributes_to_get=["entry_id"])]
-    at = f"{ticket.created_at}#{ticket.ticket_id}"
-    found.extend(TicketFilter(filter_key=key, at=at) for key in tickets.filter_keys(ticket))
-    requester = ticket.requester or {}
-    found.extend(SearchTerm(term=term.term, at=term.at) for term in search_terms.items_for(
-        ticket.service_id, ticket.ticket_id, ticket.created_at, requester.get("name"),
-        requester.get("email"), kind=search_terms.TICKET))
-    return found
-
-
 def _ticket(days: int) -> Callable[[Ticket], int]:
     def one(ticket: Ticket) -> int:
-        return _set_expiry([ticket, *ticket_items(ticket)], until(ticket.created_at, days))
+        when = ticket_until(ticket.updated_at or ticket.created_at, days)
+        return _set_expiry([ticket, *tickets.thread_items(ticket)], when)
     return one
 
 

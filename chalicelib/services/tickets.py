@@ -6,13 +6,14 @@ Tickets screen lists them by filter items (models.TicketFilter), never scanning 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import auth, clock, cursors, realtime, token_keys, validate
@@ -23,6 +24,7 @@ from chalicelib.models import (
     Message,
     Note,
     Operator,
+    SearchTerm,
     Ticket,
     TicketEntry,
     TicketFilter,
@@ -93,7 +95,7 @@ def create(actor: Actor, chat_id: str, new: NewTicket, *, push: Pusher | None = 
         created_by=actor.subject_id,
         created_at=clock.iso(now),
         updated_at=clock.iso(now),
-        expires_at=retention.until(now, settings.retention_days(chat.service_id)),
+        expires_at=retention.ticket_until(now, settings.retention_days(chat.service_id)),
     )
     request = new_entry(ticket, "request", new.body or new.subject, now,
                         role="operator", author_id=actor.subject_id, author_name=actor.name)
@@ -250,6 +252,8 @@ def reply(actor: Actor, ticket_id: str, new: NewReply) -> TicketEntry:
     mail is written with the entry, sent after; R-MAIL-1)."""
     ticket = get_ticket(actor, ticket_id)
     now = clock.now()
+    kept = ticket.expires_at
+    ticket.expires_at = retention.ticket_until(now, settings.retention_days(ticket.service_id))
     to = (ticket.requester or {}).get("email")
     entry = new_entry(ticket, "reply", new.text, now, role="operator",
                       author_id=actor.subject_id, author_name=actor.name,
@@ -257,7 +261,8 @@ def reply(actor: Actor, ticket_id: str, new: NewReply) -> TicketEntry:
     mail_id = f"{mail.TICKET_REPLY}#{ticket.ticket_id}#{entry.entry_id}"
     with transaction() as writes:
         writes.save(entry, condition=TicketEntry.entry_id.does_not_exist())
-        writes.update(ticket, actions=[Ticket.updated_at.set(clock.iso(now))],
+        writes.update(ticket, actions=[Ticket.updated_at.set(clock.iso(now)),
+                                       Ticket.expires_at.set(ticket.expires_at)],
                       condition=Ticket.ticket_id.exists())
         if to:
             mail.queue(writes, mail_id=mail_id, service_id=ticket.service_id,
@@ -266,6 +271,7 @@ def reply(actor: Actor, ticket_id: str, new: NewReply) -> TicketEntry:
     if to:
         mail.dispatch([mail_id])
     ticket.updated_at = clock.iso(now)
+    keep_thread(ticket, kept)
     _tell_webhooks("ticket.updated", ticket, entry=entry_json(entry))
     return entry
 
@@ -332,13 +338,19 @@ def update(actor: Actor, ticket_id: str, change: TicketChange, *, push: Pusher |
         except NotFound as exc:
             raise InvalidInput("category_id", "is not a category of this service") from exc
 
+    days = settings.retention_days(actor.service_id)
+    kept: list[datetime | None] = []
+
     def attempt(n: int) -> Ticket:
         ticket = get_ticket(actor, ticket_id) if n == 0 else _reread(actor, ticket_id)
         old = Ticket.from_raw_data(ticket.serialize())
         old.ticket_id = ticket.ticket_id
+        kept[:] = [ticket.expires_at]
         for name, value in fields.items():
             setattr(ticket, name, value)
-        ticket.updated_at = clock.iso(clock.now())
+        now = clock.now()
+        ticket.updated_at = clock.iso(now)
+        ticket.expires_at = retention.ticket_until(now, days)  # R-PRIV-1: from its last change
         version = int(ticket.version or 0)
         ticket.version = version + 1
         unchanged = Ticket.version == version
@@ -350,6 +362,7 @@ def update(actor: Actor, ticket_id: str, change: TicketChange, *, push: Pusher |
         return ticket
 
     changed = retries.until_committed(attempt, busy="the ticket changed meanwhile; try again")
+    keep_thread(changed, kept[0])
     _tell_webhooks("ticket.updated", changed)
     if push is not None:
         announce(changed, push, "ticket.updated")
@@ -358,6 +371,41 @@ def update(actor: Actor, ticket_id: str, change: TicketChange, *, push: Pusher |
 
 def _reread(actor: Actor, ticket_id: str) -> Ticket:
     return access.owned_item(Ticket, ticket_id, actor, "ticket", consistent=True)
+
+
+# --- retention (R-PRIV-1): a ticket is kept from its last change --------------------
+
+
+def thread_items(ticket: Ticket) -> list[Any]:
+    """Every item of a ticket besides itself, keys only: its thread entries,
+    filter items and partial-search pieces (for a time or an erasure)."""
+    found: list[Any] = [TicketEntry(ticket_id=ticket.ticket_id, entry_id=entry.entry_id)
+                        for entry in TicketEntry.query(ticket.ticket_id,
+                                                       attributes_to_get=["entry_id"])]
+    at = f"{ticket.created_at}#{ticket.ticket_id}"
+    found.extend(TicketFilter(filter_key=key, at=at) for key in filter_keys(ticket))
+    requester = ticket.requester or {}
+    found.extend(SearchTerm(term=term.term, at=term.at) for term in search_terms.items_for(
+        ticket.service_id, ticket.ticket_id, ticket.created_at, requester.get("name"),
+        requester.get("email"), kind=search_terms.TICKET))
+    return found
+
+
+def keep_thread(ticket: Ticket, kept: datetime | None) -> None:
+    """After a change or reply moved the ticket's time on (from `kept`), the
+    rest of its items follow: each one that still exists and has an earlier
+    time gets the ticket's. The time is the end of a day, so only the first
+    change of a day does this; a thread that missed it (the Lambda stopped)
+    is moved on by the next change, or by a retention job."""
+    when = ticket.expires_at
+    if when is None or (kept is not None and kept >= when):
+        return
+    for item in thread_items(ticket):
+        cls = type(item)
+        with contextlib.suppress(UpdateError):
+            item.update(actions=[cls.expires_at.set(when)],
+                        condition=getattr(cls, cls._hash_keyname).exists()
+                        & (cls.expires_at.does_not_exist() | (cls.expires_at < when)))
 
 
 # --- filters (R-TK-2): one item per ticket and way of listing it ---------------------

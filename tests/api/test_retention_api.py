@@ -6,7 +6,8 @@ their counts; items from before retention get their times by the upgrade."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from chalicelib.models import (
     Visit,
 )
 from chalicelib.services import jobs, retention, retention_jobs, search_terms, tickets
+from chalicelib.services.access import Actor
 from tests.api.chat_builder import chat_with_everything
 from tests.api.helpers import Api, assert_error
 
@@ -56,30 +58,40 @@ def made(desk: Any, admin: Api) -> dict[str, Any]:
             "desk": desk}
 
 
-def _items(made: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    """(what, item, the created_at its time counts from) for each item made."""
+def _items(made: dict[str, Any]) -> list[tuple[str, Any, Callable[[int], datetime]]]:
+    """(what, item, when it goes for a retention of `days`) for each item made: a
+    chat's items `days` after the chat started, a ticket's `days` after its last
+    change, at the end of that UTC day."""
     svc, chat_id = made["service_id"], made["chat_id"]
     chat = Chat.get(chat_id)
-    found: list[tuple[str, Any, str]] = [("chat", chat, chat.created_at),
-                                         ("head", ChatHead.get(chat_id), chat.created_at),
-                                         ("visit", Visit.get(chat_id), chat.created_at),
-                                         ("attachment", Attachment.get(made["attachment_id"]),
-                                          chat.created_at),
-                                         ("customer", Customer.get(svc, made["customer_id"]),
-                                          chat.created_at)]
-    found += [("message", m, chat.created_at) for m in Message.query(chat_id)]
-    found += [("note", n, chat.created_at) for n in Note.query(chat_id)]
-    found += [("search term", t, chat.created_at) for t in _terms(svc, chat_id, NAME, EMAIL,
-                                                                  search_terms.CHAT)]
+
+    def of_chat(days: int) -> datetime:
+        return clock.parse_iso(chat.created_at) + timedelta(days=days)
+
+    found: list[tuple[str, Any, Callable[[int], datetime]]] = [
+        ("chat", chat, of_chat), ("head", ChatHead.get(chat_id), of_chat),
+        ("visit", Visit.get(chat_id), of_chat),
+        ("attachment", Attachment.get(made["attachment_id"]), of_chat),
+        ("customer", Customer.get(svc, made["customer_id"]), of_chat)]
+    found += [("message", m, of_chat) for m in Message.query(chat_id)]
+    found += [("note", n, of_chat) for n in Note.query(chat_id)]
+    found += [("search term", t, of_chat) for t in _terms(svc, chat_id, NAME, EMAIL,
+                                                          search_terms.CHAT)]
     for ticket_id in made["tickets"]:
         ticket = Ticket.get(ticket_id)
+        last = clock.parse_iso(ticket.updated_at)
+
+        def of_ticket(days: int, last: datetime = last) -> datetime:
+            gone = last + timedelta(days=days)
+            return gone.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
         requester = ticket.requester or {}
-        found.append(("ticket", ticket, ticket.created_at))
-        found += [("ticket entry", e, ticket.created_at) for e in TicketEntry.query(ticket_id)]
+        found.append(("ticket", ticket, of_ticket))
+        found += [("ticket entry", e, of_ticket) for e in TicketEntry.query(ticket_id)]
         at = f"{ticket.created_at}#{ticket_id}"
-        found += [("ticket filter", TicketFilter.get(key, at), ticket.created_at)
+        found += [("ticket filter", TicketFilter.get(key, at), of_ticket)
                   for key in tickets.filter_keys(ticket)]
-        found += [("search term", t, ticket.created_at) for t in _terms(
+        found += [("search term", t, of_ticket) for t in _terms(
             svc, ticket_id, requester.get("name"), requester.get("email"), search_terms.TICKET)]
     return found
 
@@ -92,8 +104,8 @@ def _terms(svc: str, record_id: str, name: str | None, email: str | None,
 
 def _assert_times(made: dict[str, Any], days: int) -> None:
     kinds = set()
-    for what, item, created_at in _items(made):
-        expected = clock.parse_iso(created_at) + timedelta(days=days)
+    for what, item, goes in _items(made):
+        expected = goes(days)
         assert item.expires_at is not None, what
         assert abs((item.expires_at - expected).total_seconds()) < 5, (what, item.expires_at)
         kinds.add(what)
@@ -123,6 +135,50 @@ def test_changing_the_retention_moves_every_time_and_is_audited(made, admin):
     assert Job.get(retention.job_id(made["service_id"])).finished_at == done_at
     admin.put("/settings", {"retention_days": 3650})
     _assert_times(made, 3650)
+
+
+def test_a_ticket_is_kept_from_its_last_change_with_its_whole_thread(made, admin, monkeypatch):
+    """A ticket still worked on is not lost a year after it was opened: each change
+    or reply counts the retention again, for the ticket and every item of it (its
+    request entry, filters and search pieces too), never shortening a later time."""
+    me = admin.get("/me")[1]
+    actor = Actor(service_id=made["service_id"], role="admin", subject_id=me["operator_id"],
+                  name=me["name"])
+    offline, from_chat = made["tickets"][1], made["tickets"][0]
+    untouched = Ticket.get(from_chat).expires_at
+    noon = clock.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    later = noon + timedelta(days=300)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    tickets.update(actor, offline, tickets.TicketChange({"status": "pending"}))
+    goes = retention.ticket_until(later, 365)
+    assert goes.isoformat().endswith("T00:00:00+00:00") and goes > later + timedelta(days=365)
+    _assert_times(made, 365)  # the changed ticket's items from `later`, the rest as made
+    assert Ticket.get(offline).expires_at == goes
+    assert Ticket.get(from_chat).expires_at == untouched
+
+    # A reply later that day gives the same time: nothing else is rewritten.
+    [request] = list(TicketEntry.query(offline))
+    request.update(actions=[TicketEntry.expires_at.set(goes - timedelta(hours=1))])
+    monkeypatch.setattr(clock, "now", lambda: later + timedelta(hours=3))
+    tickets.reply(actor, offline, tickets.NewReply("We will call you tomorrow."))
+    assert TicketEntry.get(offline, request.entry_id).expires_at == goes - timedelta(hours=1)
+    # The next day's reply moves the whole thread on again, the missed entry too.
+    monkeypatch.setattr(clock, "now", lambda: later + timedelta(days=1))
+    tickets.reply(actor, offline, tickets.NewReply("Did our call reach you?"))
+    entries = list(TicketEntry.query(offline))
+    assert len(entries) == 3
+    assert {e.expires_at for e in entries} == {goes + timedelta(days=1)}
+    _assert_times(made, 365)
+
+    # A time already later is never brought forward by a change.
+    far = goes + timedelta(days=900)
+    request.update(actions=[TicketEntry.expires_at.set(far)])
+    monkeypatch.setattr(clock, "now", lambda: later + timedelta(days=2))
+    tickets.update(actor, offline, tickets.TicketChange({"status": "solved"}))
+    assert TicketEntry.get(offline, request.entry_id).expires_at == far
+    # A new retention counts from the last change too.
+    assert admin.put("/settings", {"retention_days": 30})[0] == 200
+    _assert_times(made, 30)
 
 
 def test_a_customer_who_chatted_is_not_shortened_to_a_visitors_life(made, admin):

@@ -582,6 +582,7 @@ def test_a_ticket_from_a_chat_shows_its_chat_history_tab(
     page.locator(".toast", has_text="Ticket created.").get_by_role("button",
                                                                     name="Open ticket").click()
     expect(page).to_have_url(re.compile(r"#/tickets/"))
+    ticket_url = page.url
     expect(page.get_by_role("heading", name="Chat with Ticket Customer")).to_be_visible()
     expect(page.locator(".dl")).to_contain_text("Chat")
     page.get_by_role("tab", name="Chat history").click()
@@ -603,6 +604,18 @@ def test_a_ticket_from_a_chat_shows_its_chat_history_tab(
     page.locator("[data-action=end]").click()
     page.locator("dialog.dialog [data-confirm]").click()
     expect(chat_item(page, "Ticket Customer")).to_have_count(0)
+
+    # A ticket outlives its chat when it is worked on past the retention (R-PRIV-1):
+    # the tab then says the chat is no longer kept (the API answers 404).
+    page.route("**/api/tickets/*/chat-history", lambda route: route.fulfill(
+        status=404, content_type="application/json",
+        body=json.dumps({"code": "not_found", "message": "no such chat"})))
+    page.goto(ticket_url)
+    page.reload()
+    page.get_by_role("tab", name="Chat history").click()
+    expect(page.locator(".tab-body")).to_contain_text(
+        "The chat this ticket was filed from is no longer kept")
+    page.unroute("**/api/tickets/*/chat-history")
 
 
 def finished_chat(operator: Operator, customer: Customer, name: str, category_id: str,

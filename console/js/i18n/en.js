@@ -206,7 +206,7 @@ export default {
   "tickets.tabDetails": "Ticket",
   "tickets.tabHistory": "Chat history",
   "tickets.chat": "Chat",
-  "tickets.noChat": "This ticket has no chat.",
+  "tickets.chatGone": "The chat this ticket was filed from is no longer kept: chats are deleted after the data retention period (Settings).",
   "tickets.number": "#",
   "tickets.byCustomer": "The customer ({name}), from the offline form",
   "tickets.requester": "Requester",

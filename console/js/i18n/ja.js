@@ -206,7 +206,7 @@ export default {
   "tickets.tabDetails": "チケット",
   "tickets.tabHistory": "チャット履歴",
   "tickets.chat": "チャット",
-  "tickets.noChat": "このチケットにはチャットがありません。",
+  "tickets.chatGone": "このチケットの元のチャットは、データの保存期間を過ぎたため削除されています（設定で変更できます）。",
   "tickets.number": "#",
   "tickets.byCustomer": "お客様（{name}）、オフラインフォームから",
   "tickets.requester": "依頼者",

@@ -635,7 +635,7 @@ function renderTicket(container, ticketId) {
     try {
       chatHistory ||= await api.ticketChatHistory(ticketId);
     } catch (error) {
-      body.replaceChildren(h("p", { class: "muted" }, error.status === 404 ? t("tickets.noChat") : t("common.error", { message: error.message })));
+      body.replaceChildren(h("p", { class: "muted" }, error.status === 404 ? t("tickets.chatGone") : t("common.error", { message: error.message })));
       return;
     }
     const chat = chatHistory.chat || {};
