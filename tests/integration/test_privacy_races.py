@@ -2,17 +2,20 @@
 erasure asked for six times at once runs once and every request answers the
 same counts; an erasure by id and one by email of the same customer at once
 both finish with everything erased; two changes of retention_days at once
-leave every item with the time of the change that was saved last."""
+leave every item with the time of the change that was saved last; changes and
+replies to a ticket at once on a new day leave the ticket and every item of it
+with that day's time."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib import clock
-from chalicelib.models import AuditEntry, Chat, Customer, Job, Message, Service
-from chalicelib.services import chats, erasure, messages, retention, settings
+from chalicelib.models import AuditEntry, Chat, Customer, Job, Message, Service, Ticket
+from chalicelib.services import chats, erasure, messages, retention, settings, tickets
 from chalicelib.services.access import Actor
 from tests.chat_helpers import (
     NOW,
@@ -121,3 +124,28 @@ def test_two_retention_changes_at_once_leave_the_time_of_the_one_saved_last(shop
         for item in [chat, *Message.query(chat_id, consistent_read=True)]:
             assert abs((item.expires_at - expected).total_seconds()) < 2, (days, item)
     assert clock.now()  # the clock is real: these times are in the future
+
+
+def test_changes_and_replies_to_a_ticket_at_once_move_all_of_it_to_that_days_time(
+        shop, monkeypatch):
+    admin = shop["admin"]
+    ticket_id = tickets.create(admin, shop["chats"][0],
+                               tickets.NewTicket("Replacement", "Send one")).ticket_id
+    made = Ticket.get(ticket_id, consistent_read=True).expires_at
+    later = clock.now() + timedelta(days=10)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    all_at_once([
+        lambda: tickets.update(admin, ticket_id, tickets.TicketChange({"status": "pending"})),
+        lambda: tickets.reply(admin, ticket_id, tickets.NewReply("First answer")),
+        lambda: tickets.reply(admin, ticket_id, tickets.NewReply("Second answer")),
+        lambda: tickets.update(admin, ticket_id, tickets.TicketChange({"subject": "Sent"})),
+    ])
+    goes = retention.ticket_until(later, 365)
+    assert made is not None and goes > made
+    ticket = Ticket.get(ticket_id, consistent_read=True)
+    assert (ticket.status, ticket.subject, ticket.expires_at) == ("pending", "Sent", goes)
+    items = tickets.thread_items(ticket)
+    assert len(items) >= 3 + 4  # the request and two replies, four filter items
+    for item in items:
+        item.refresh(consistent_read=True)
+        assert item.expires_at == goes, item
