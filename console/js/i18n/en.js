@@ -395,7 +395,7 @@ export default {
   "settings.retention.title": "Data retention",
   "settings.retention.days": "Keep chats and tickets for",
   "settings.retention.unit": "days",
-  "settings.retention.help": "From {min} to {max} days, counted from when each chat or ticket was made. Chats, tickets and their files older than this are deleted automatically.",
+  "settings.retention.help": "From {min} to {max} days, counted from when each chat was made and from each ticket's last change or reply. Chats, tickets and their files older than this are deleted automatically.",
   "settings.retention.existing": "A change applies to the data already kept too: a shorter period deletes what is now older than it (within a few days); a longer one keeps what has not been deleted yet for longer.",
   "settings.retention.bad": "Enter a whole number of days from {min} to {max}.",
   "settings.retention.applying": "The new retention period is being applied to the existing chats and tickets in the background.",

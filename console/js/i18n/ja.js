@@ -395,7 +395,7 @@ export default {
   "settings.retention.title": "データの保存期間",
   "settings.retention.days": "チャットとチケットの保存期間",
   "settings.retention.unit": "日",
-  "settings.retention.help": "{min}〜{max} 日。各チャット・チケットの作成日から数えます。これより古いチャット・チケットとそのファイルは自動的に削除されます。",
+  "settings.retention.help": "{min}〜{max} 日。チャットは作成日から、チケットは最後の変更・返信の日から数えます。これより古いチャット・チケットとそのファイルは自動的に削除されます。",
   "settings.retention.existing": "変更は保存済みのデータにも適用されます。短くすると新しい期間より古いものが削除され（数日以内）、長くするとまだ削除されていないものがより長く保存されます。",
   "settings.retention.bad": "日数は {min}〜{max} の整数で入力してください。",
   "settings.retention.applying": "新しい保存期間を既存のチャットとチケットにバックグラウンドで適用しています。",
