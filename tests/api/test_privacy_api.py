@@ -329,3 +329,29 @@ def test_the_job_keeps_no_list_of_what_it_erased(admin, desk, monkeypatch):
     bodies = [d.body for d in WebhookDelivery.query(hook["webhook_id"])]
     assert len(bodies) == 12
     assert not any("MANY-SECRET" in body or "Mona" in body for body in bodies)
+
+
+def test_a_delivery_naming_only_an_erased_chat_or_ticket_loses_its_data(admin, world):
+    """A body may carry no name, email or customer id, only a chat's or ticket's id
+    somewhere in it: it is erased when that chat or ticket was erased, and left
+    whole when it was not (Otto's chat)."""
+
+    def delivery(n: int, data: dict[str, Any]) -> WebhookDelivery:
+        body = json.dumps({"delivery_id": f"dl_ids_{n}", "event": "ticket.updated",
+                           "service_id": world["service_id"], "data": data})
+        made = WebhookDelivery(webhook_id=world["hook"], delivery_id=f"dl_ids_{n}",
+                               service_id=world["service_id"], event="ticket.updated",
+                               body=body, status="delivered", created_at="2026-01-01T00:00:00Z")
+        made.save()
+        return made
+
+    only_ids = [delivery(1, {"ticket": {"ticket_id": world["offline"]}, "note": "ID-ONLY-1"}),
+                delivery(2, {"changes": [{"chat_id": world["chats"][1]}], "note": "ID-ONLY-2"})]
+    kept = delivery(3, {"chat": {"chat_id": world["otto_chat"]}, "note": "ID-ONLY-3"})
+    status, done = admin.post("/privacy/erase", {"email": EMAIL})
+    assert status == 200, done
+    for made in only_ids:
+        body = json.loads(WebhookDelivery.get(world["hook"], made.delivery_id).body)
+        assert body["erased"] is True and body["data"] is None, body
+        assert body["delivery_id"] == made.delivery_id and body["event"] == "ticket.updated"
+    assert "ID-ONLY-3" in WebhookDelivery.get(world["hook"], kept.delivery_id).body
