@@ -91,6 +91,18 @@ def chat_item(page: Page, name: str) -> Any:
     return page.get_by_test_id("chat-list").locator(".chat-item", has_text=name)
 
 
+def open_new_chat(page: Page, local_stack: LocalStack, customers: Any, name: str) -> Any:
+    """The operator signs in and goes online, a customer called `name` starts a
+    chat, and the operator opens it; the customer."""
+    sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
+    go_online(page)
+    customer = customers()
+    customer.start(name)
+    chat_item(page, name).click()
+    expect(page.get_by_test_id("conversation-name")).to_have_text(name)
+    return customer
+
+
 def category_ids(accounts: dict[str, Operator]) -> dict[str, str]:
     found: dict[str, str] = {}
 
@@ -253,12 +265,7 @@ def test_after_the_customer_leaves_info_can_still_be_saved_until_end(
     local_stack: LocalStack, quiet: dict[str, Operator], console: Console, customers: Any
 ) -> None:
     page = console.tab()
-    sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
-    go_online(page)
-    customer = customers()
-    customer.start("Kenji Sato")
-    chat_item(page, "Kenji Sato").click()
-    expect(page.get_by_test_id("conversation-name")).to_have_text("Kenji Sato")
+    customer = open_new_chat(page, local_stack, customers, "Kenji Sato")
 
     customer.leave()
     expect(page.get_by_test_id("customer-left")).to_be_visible()
@@ -286,12 +293,7 @@ def test_a_late_answer_to_end_never_pulls_the_operator_back_from_another_screen(
     leaves them on Chat History. CI once saw this race as a History page that closed
     by itself."""
     page = console.tab()
-    sign_in(page, local_stack.base_url, OPERATOR_EMAIL)
-    go_online(page)
-    customer = customers()
-    customer.start("Mika Ito")
-    chat_item(page, "Mika Ito").click()
-    expect(page.get_by_test_id("conversation-name")).to_have_text("Mika Ito")
+    customer = open_new_chat(page, local_stack, customers, "Mika Ito")
 
     held: list[Any] = []
     page.route(f"**/api/chats/{customer.chat_id}/end", lambda route: held.append(route))
