@@ -68,6 +68,7 @@ export function render(container, params, { mayLeave, replaceHash }) {
   let cursors = [...remembered.cursors]; // cursors[i] fetches page i
   let page = remembered.page;
   let nextCursor = null;
+  let generation = 0; // loads asked for: an older answer never paints over a newer one
   let detail = null; // {chatId, info}
   let tree = [];
   let categoryIndex = new Map();
@@ -233,9 +234,11 @@ export function render(container, params, { mayLeave, replaceHash }) {
 
   async function load() {
     remember();
+    const mine = ++generation; // only the newest search or page is shown
     message.textContent = t("common.loading");
     try {
       const result = await api.history({ ...query(), cursor: cursors[page] || "" });
+      if (mine !== generation) return;
       nextCursor = result.next_cursor || null;
       paintRows(result.chats || []);
       if (filters.customer_id && !customerLabel) {
@@ -247,6 +250,7 @@ export function render(container, params, { mayLeave, replaceHash }) {
       }
       message.textContent = result.chats?.length ? "" : t("history.empty");
     } catch (error) {
+      if (mine !== generation) return;
       tbody.replaceChildren();
       nextCursor = null;
       message.textContent = error.missingRoute ? t("common.unavailable", { message: `HTTP ${error.status}` }) : t("common.error", { message: error.message });

@@ -41,14 +41,17 @@ export function render(container) {
         chart)),
   );
 
+  let generation = 0; // loads asked for: an older answer never paints over a newer one
   const card = (label, value, kind) =>
     h("div", { class: ["stat-card", kind && `stat-${kind}`] }, h("div", { class: "stat-label" }, label), h("div", { class: "stat-value" }, value));
 
   async function load() {
     remembered = { from: from.value, to: to.value };
+    const mine = ++generation; // only the newest period asked for is shown
     cards.replaceChildren(h("p", { class: "muted" }, t("common.loading")));
     try {
       const stats = await api.stats(from.value, to.value);
+      if (mine !== generation) return;
       cards.replaceChildren(
         card(t("stats.chats"), formatNumber(stats.chats)),
         card(t("stats.processed"), formatNumber(stats.processed), "processed"),
@@ -70,6 +73,7 @@ export function render(container) {
           : h("p", { class: "muted" }, t("stats.noData")),
       );
     } catch (error) {
+      if (mine !== generation) return;
       cards.replaceChildren(h("p", { class: "muted" }, error.missingRoute ? t("common.unavailable", { message: `HTTP ${error.status}` }) : t("common.error", { message: error.message })));
       chart.replaceChildren();
     }
